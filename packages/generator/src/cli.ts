@@ -1,0 +1,62 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util';
+import { build, consoleLogger } from './build.js';
+import { isKfcError } from './errors.js';
+
+const USAGE = `kfc: Helm charts for Kubeflow, generated from the upstream manifests release
+
+Usage:
+  kfc build  [--lock FILE] [--upstream DIR] [--out DIR] [--force]
+  kfc verify [--lock FILE] [--upstream DIR] [--charts DIR] [--chart NAME]
+
+Options:
+  --lock FILE      release pin (default: upstream.lock.json; env KFC_LOCK)
+  --upstream DIR   use this kubeflow/manifests tree (env KFC_UPSTREAM_DIR)
+  --out DIR        where charts are written (default: charts/)
+  --force          rebuild even if nothing changed
+`;
+
+async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  const { values } = parseArgs({
+    args: rest,
+    options: {
+      lock: { type: 'string' },
+      upstream: { type: 'string' },
+      out: { type: 'string' },
+      charts: { type: 'string' },
+      chart: { type: 'string', multiple: true },
+      force: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (!cmd || values.help || cmd === 'help') {
+    process.stdout.write(USAGE);
+    return cmd ? 0 : 2;
+  }
+  const common = { lockFile: values.lock, upstreamDir: values.upstream, logger: consoleLogger };
+  switch (cmd) {
+    case 'build': {
+      await build({ ...common, out: values.out, force: values.force });
+      return 0;
+    }
+    case 'verify': {
+      const { verify, printReport } = await import('./verify.js');
+      const report = await verify({ ...common, charts: values.charts ?? values.out, only: values.chart });
+      printReport(report, process.stdout);
+      return report.ok ? 0 : 1;
+    }
+    default:
+      process.stderr.write(`kfc: unknown command "${cmd}"\n\n${USAGE}`);
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (e) => {
+    if (isKfcError(e)) process.stderr.write(`kfc: ${e.format()}\n`);
+    else process.stderr.write(`kfc: unexpected error: ${(e as Error)?.stack ?? e}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,101 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import YAML from 'yaml';
+import { KfcError } from './errors.js';
+
+/** One line of example/kustomization.yaml naming an upstream directory. */
+export interface ExampleEntry {
+  /** directory relative to the release root, e.g. common/istio/istio-install/overlays/oauth2-proxy */
+  path: string;
+  /** 1-based line in example/kustomization.yaml */
+  line: number;
+  enabled: boolean;
+  /** trailing comment on the line, if any */
+  note?: string;
+  /** the nearest comment line above that is not itself an entry */
+  heading?: string;
+  /** commented-out lines right below an enabled entry, in the same directory: alternatives */
+  alternatives: ExampleEntry[];
+}
+
+export interface Example {
+  file: string;
+  /** enabled resources, in file order, each with its alternatives */
+  entries: ExampleEntry[];
+  /** commented-out resources that are not alternatives: components generated disabled */
+  standalone: ExampleEntry[];
+  /** kustomize Components the example applies */
+  components: ExampleEntry[];
+  /** commented-out kustomize Components */
+  commentedComponents: ExampleEntry[];
+}
+
+const ENTRY = /^(#\s*)?-\s+(\S+)\s*(?:#\s*(.*))?$/;
+
+function looksLikePath(p: string): boolean {
+  return p.startsWith('.') || p.includes('/');
+}
+
+/**
+ * Reads the release's example/kustomization.yaml, including its comments:
+ * commented-out entries are the alternatives and optional parts upstream offers.
+ */
+export function discover(releaseDir: string): Example {
+  const file = path.join(releaseDir, 'example', 'kustomization.yaml');
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new KfcError(`cannot read ${file}: ${(e as Error).message}`, 'point the build at a Kubeflow manifests release');
+  }
+  const ex: Example = { file, entries: [], standalone: [], components: [], commentedComponents: [] };
+  let section = '';
+  let heading: string | undefined;
+  let lastEnabled: ExampleEntry | undefined;
+  text.split('\n').forEach((raw, i) => {
+    const line = raw.trim();
+    const top = /^([A-Za-z][\w-]*):/.exec(raw);
+    if (top) {
+      section = top[1];
+      heading = undefined;
+      lastEnabled = undefined;
+      return;
+    }
+    if (section !== 'resources' && section !== 'components') return;
+    if (!line) {
+      heading = undefined;
+      return;
+    }
+    const m = ENTRY.exec(line);
+    if (!m || !looksLikePath(m[2])) {
+      if (line.startsWith('#')) heading = line.replace(/^#+\s*/, '');
+      return;
+    }
+    const rel = path.posix.normalize(path.posix.join('example', m[2]));
+    const entry: ExampleEntry = { path: rel, line: i + 1, enabled: !m[1], note: m[3]?.trim() || undefined, heading, alternatives: [] };
+    heading = undefined;
+    if (section === 'components') {
+      (entry.enabled ? ex.components : ex.commentedComponents).push(entry);
+      return;
+    }
+    if (entry.enabled) {
+      ex.entries.push(entry);
+      lastEnabled = entry;
+    } else if (lastEnabled && path.posix.dirname(lastEnabled.path) === path.posix.dirname(rel)) {
+      lastEnabled.alternatives.push(entry);
+    } else {
+      ex.standalone.push(entry);
+    }
+  });
+  // Cross-check the line reading against a real YAML parse.
+  const parsed = YAML.parse(text) ?? {};
+  const want = ((parsed.resources ?? []) as string[]).map((r) => path.posix.normalize(path.posix.join('example', r)));
+  const got = ex.entries.map((e) => e.path);
+  if (want.join('\n') !== got.join('\n'))
+    throw new KfcError(`${file}: could not read the resources list line by line (found ${got.length}, YAML has ${want.length})`, 'the example uses a layout the generator does not know; keep one "- path" per line');
+  for (const e of ex.entries) {
+    if (!existsSync(path.join(releaseDir, e.path)))
+      throw new KfcError(`${file}:${e.line}: resource ${e.path} does not exist in the release`, 'the release tree is incomplete; re-download or fix the mirror');
+  }
+  return ex;
+}

@@ -1,0 +1,103 @@
+import YAML from 'yaml';
+import { KfcError } from './errors.js';
+
+/**
+ * Turns a parsed Kubernetes object into Helm template text.
+ *
+ * Fields that become template actions are first replaced by marker tokens,
+ * the object is printed as YAML, every literal `{{`/`}}` is escaped, and
+ * finally the markers are swapped for their actions. Markers never occur in
+ * upstream text (checked), so escaping cannot touch an action.
+ */
+export const STRINGIFY_OPTIONS = {
+  version: '1.1',
+  lineWidth: 0,
+  minContentWidth: 0,
+  indentSeq: false,
+  aliasDuplicateObjects: false,
+} as const;
+
+const TOKEN = /__KFC_(\d+)__/;
+
+/** A field replaced by a template action, rendered once its indentation is known. */
+type ValueMarker = { type: 'value'; render: (keyCol: number) => string };
+type KeyMarker = { type: 'key'; render: (indent: number) => string };
+
+export class TemplateDoc {
+  private markers: Array<ValueMarker | KeyMarker> = [];
+
+  /** A token to put where a scalar/mapping value is; `render(keyCol)` gives the text after `key:`. */
+  value(render: (keyCol: number) => string): string {
+    this.markers.push({ type: 'value', render });
+    return `__KFC_${this.markers.length - 1}__`;
+  }
+
+  /** A token to use as a mapping key (value null); `render(indent)` replaces the whole line. */
+  key(render: (indent: number) => string): string {
+    this.markers.push({ type: 'key', render });
+    return `__KFC_${this.markers.length - 1}__`;
+  }
+
+  toText(doc: unknown, source: string): string {
+    const text = YAML.stringify(doc, STRINGIFY_OPTIONS);
+    const escaped = escapeBraces(text);
+    if (!this.markers.length) return escaped;
+    const lines = escaped.split('\n');
+    for (let i = 0; i < lines.length; i++) {
+      const line = lines[i];
+      const m = TOKEN.exec(line);
+      if (!m) continue;
+      const marker = this.markers[Number(m[1])];
+      if (!marker) throw new KfcError(`${source}: unknown marker in ${line}`);
+      if (marker.type === 'key') {
+        const k = /^( *)__KFC_\d+__: null$/.exec(line);
+        if (!k) throw new KfcError(`${source}: cannot place a template block at "${line.trim()}"`, 'report this as a generator bug');
+        lines[i] = marker.render(k[1].length);
+      } else {
+        const v = /^( *(?:- )*)[^ ].*?: __KFC_\d+__$/.exec(line);
+        if (!v) throw new KfcError(`${source}: cannot place a template value at "${line.trim()}"`, 'report this as a generator bug');
+        lines[i] = line.replace(TOKEN, () => marker.render(v[1].length));
+      }
+    }
+    return lines.join('\n');
+  }
+}
+
+/** Escapes literal template delimiters so Helm prints them unchanged. */
+export function escapeBraces(text: string): string {
+  return text.replace(/\{\{|\}\}/g, (d) => (d === '{{' ? '{{ "{{" }}' : '{{ "}}" }}'));
+}
+
+export function assertNoMarkers(raw: string, source: string): void {
+  if (raw.includes('__KFC_')) throw new KfcError(`${source}: upstream text contains the generator's marker "__KFC_"`, 'report this as a generator bug');
+}
+
+export const sp = (n: number) => ' '.repeat(n);
+
+/** `key: <value>` always present: the value is rendered from a values path. */
+export function blockValue(expr: string) {
+  return (keyCol: number) => `{{- toYaml ${expr} | nindent ${keyCol + 2} }}`;
+}
+
+export function inlineValue(expr: string) {
+  return () => `{{ toYaml ${expr} }}`;
+}
+
+/** A key upstream does not set: rendered only when the value is non-empty. */
+export function optionalBlock(key: string, expr: string) {
+  return (i: number) => `${sp(i)}{{- with ${expr} }}\n${sp(i)}${key}: {{- toYaml . | nindent ${i + 2} }}\n${sp(i)}{{- end }}`;
+}
+
+export function optionalScalar(key: string, expr: string) {
+  return (i: number) => `${sp(i)}{{- with ${expr} }}\n${sp(i)}${key}: {{ toYaml . }}\n${sp(i)}{{- end }}`;
+}
+
+/** Like optionalScalar but 0 is a value too (only null/unset is left out). */
+export function optionalNumber(key: string, expr: string) {
+  return (i: number) => `${sp(i)}{{- if not (kindIs "invalid" ${expr}) }}\n${sp(i)}${key}: {{ toYaml ${expr} }}\n${sp(i)}{{- end }}`;
+}
+
+/** Extra entries appended to an existing mapping. */
+export function extraEntries(expr: string) {
+  return (i: number) => `${sp(i)}{{- with ${expr} }}{{- toYaml . | nindent ${i} }}{{- end }}`;
+}

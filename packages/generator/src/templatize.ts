@@ -1,0 +1,265 @@
+import { isDeepStrictEqual } from 'node:util';
+import { KfcError } from './errors.js';
+import type { KObject } from './model.js';
+import { parseYaml } from './model.js';
+import { assertNoMarkers, blockValue, extraEntries, inlineValue, optionalBlock, optionalNumber, optionalScalar, sp, TemplateDoc } from './render.js';
+import { loadSchemaDefinitions } from './schema.js';
+import { camelCase } from './util.js';
+
+/** Where the pod template sits in each workload kind. */
+export const WORKLOAD_KINDS: Record<string, string[]> = {
+  Deployment: ['spec', 'template'],
+  StatefulSet: ['spec', 'template'],
+  DaemonSet: ['spec', 'template'],
+  Job: ['spec', 'template'],
+  CronJob: ['spec', 'jobTemplate', 'spec', 'template'],
+};
+const SCALABLE = new Set(['Deployment', 'StatefulSet']);
+
+/** Top-level values keys the generator owns; workloads never take these names. */
+export const RESERVED_KEYS = new Set(['global', 'enabled', 'variant', 'kustomizeComponents', 'commonLabels', 'nameOverride', 'fullnameOverride']);
+
+export interface ImageValue {
+  registry: string;
+  repository: string;
+  tag: string;
+  digest: string;
+}
+
+/** Splits `registry/repository:tag@digest` so that joining the parts gives the same string back. */
+export function parseImage(ref: string): ImageValue {
+  let rest = ref;
+  let digest = '';
+  const at = rest.indexOf('@');
+  if (at >= 0) {
+    digest = rest.slice(at + 1);
+    rest = rest.slice(0, at);
+  }
+  let registry = '';
+  const slash = rest.indexOf('/');
+  if (slash > 0) {
+    const first = rest.slice(0, slash);
+    if (first.includes('.') || first.includes(':') || first === 'localhost') {
+      registry = first;
+      rest = rest.slice(slash + 1);
+    }
+  }
+  let tag = '';
+  const colon = rest.lastIndexOf(':');
+  if (colon > rest.lastIndexOf('/')) {
+    tag = rest.slice(colon + 1);
+    rest = rest.slice(0, colon);
+  }
+  return { registry, repository: rest, tag, digest };
+}
+
+export function formatImage(i: ImageValue): string {
+  return `${i.registry ? `${i.registry}/` : ''}${i.repository}${i.tag ? `:${i.tag}` : ''}${i.digest ? `@${i.digest}` : ''}`;
+}
+
+export interface WorkloadRef {
+  obj: KObject;
+  key: string;
+}
+
+/**
+ * Gives each workload of a chart a stable, readable values key: its name in
+ * camelCase, prefixed by kind (then namespace) only where names collide.
+ */
+export function assignWorkloadKeys(objs: KObject[]): Map<string, string> {
+  const byId = new Map<string, KObject>();
+  for (const o of objs) if (WORKLOAD_KINDS[o.kind]) byId.set(o.key, o);
+  const candidates = (o: KObject) => {
+    const base = camelCase(o.name);
+    const first = /^[a-z]/.test(base) ? base : camelCase(`${o.kind}-${o.name}`);
+    return [first, camelCase(`${o.kind}-${o.name}`), camelCase(`${o.kind}-${o.namespace ?? 'cluster'}-${o.name}`)];
+  };
+  const out = new Map<string, string>();
+  for (let level = 0; level < 3; level++) {
+    const pending = [...byId.values()].filter((o) => !out.has(o.key));
+    const counts = new Map<string, number>();
+    for (const o of pending) counts.set(candidates(o)[level], (counts.get(candidates(o)[level]) ?? 0) + 1);
+    for (const o of pending) {
+      const c = candidates(o)[level];
+      if (level === 2 || (counts.get(c) === 1 && !RESERVED_KEYS.has(c) && ![...out.values()].includes(c))) out.set(o.key, c);
+    }
+  }
+  return out;
+}
+
+/** The values, schema and descriptions the templatizer extracts for one chart. */
+export class ChartValues {
+  /** workload key -> values */
+  readonly workloads: Record<string, any> = {};
+  /** workload key -> JSON schema */
+  readonly schemas: Record<string, any> = {};
+  private defs = loadSchemaDefinitions();
+
+  constructor(readonly chart: string) {}
+
+  workload(key: string, o: KObject, scalable: boolean, hasReplicas: boolean): any {
+    if (!this.workloads[key]) {
+      this.workloads[key] = {};
+      const d = this.defs.pod.properties;
+      this.schemas[key] = {
+        description: `${o.kind} ${o.namespace ? `${o.namespace}/` : ''}${o.name}.`,
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          ...(scalable ? { replicas: structuredClone(hasReplicas ? d.replicas : d.replicasOptional) } : {}),
+          containers: { description: `Containers of ${o.name}, by container name.`, type: 'object', additionalProperties: false, properties: {} },
+          nodeSelector: structuredClone(d.nodeSelector),
+          tolerations: structuredClone(d.tolerations),
+          affinity: structuredClone(d.affinity),
+          priorityClassName: structuredClone(d.priorityClassName),
+          podAnnotations: structuredClone(d.podAnnotations),
+          podLabels: structuredClone(d.podLabels),
+        },
+      };
+    }
+    return this.workloads[key];
+  }
+
+  container(wkey: string, group: 'containers' | 'initContainers', ckey: string, name: string): any {
+    const w = this.workloads[wkey];
+    const s = this.schemas[wkey];
+    if (!s.properties[group]) {
+      s.properties[group] = { description: `Init containers of ${wkey}, by container name.`, type: 'object', additionalProperties: false, properties: {} };
+    }
+    w[group] ??= {};
+    if (!w[group][ckey]) {
+      w[group][ckey] = {};
+      s.properties[group].properties[ckey] = {
+        description: `The ${name} container.`,
+        type: 'object',
+        additionalProperties: false,
+        properties: { image: structuredClone(this.defs.image), resources: structuredClone(this.defs.resources) },
+      };
+    }
+    return w[group][ckey];
+  }
+}
+
+function get(doc: any, path: string[]): any {
+  return path.reduce((o, k) => (o == null ? undefined : o[k]), doc);
+}
+
+const has = (o: object, k: string) => Object.prototype.hasOwnProperty.call(o, k);
+
+type FieldKind = 'block' | 'scalar' | 'number';
+
+/**
+ * Binds `parent[key]` to values path `expr`. The first content seen sets the
+ * default; a later content (another variant) whose upstream value differs
+ * keeps its literal value, so every variant still renders its upstream.
+ */
+function bind(t: TemplateDoc, parent: any, key: string, store: any, skey: string, expr: string, kind: FieldKind, absent: unknown): void {
+  const present = has(parent, key);
+  const upstream = present ? parent[key] : absent;
+  if (has(store, skey)) {
+    if (!isDeepStrictEqual(store[skey], upstream)) return;
+  } else store[skey] = structuredClone(upstream);
+  if (present) parent[key] = t.value(kind === 'block' ? blockValue(expr) : inlineValue(expr));
+  else parent[t.key(kind === 'block' ? optionalBlock(key, expr) : kind === 'number' ? optionalNumber(key, expr) : optionalScalar(key, expr))] = null;
+}
+
+function bindContainers(t: TemplateDoc, cv: ChartValues, chart: string, wkey: string, base: string, spec: any, group: 'containers' | 'initContainers'): void {
+  for (const c of spec[group] ?? []) {
+    if (!c || typeof c.name !== 'string') continue;
+    const ckey = camelCase(c.name) || 'container';
+    const store = cv.container(wkey, group, ckey, c.name);
+    const expr = `${base}.${group}.${ckey}`;
+    if (typeof c.image === 'string') {
+      const img = parseImage(c.image);
+      if (formatImage(img) !== c.image) throw new KfcError(`image "${c.image}" does not survive a parse/format round trip`, 'report this as a generator bug');
+      if (!store.image) store.image = img;
+      if (isDeepStrictEqual(store.image, img)) {
+        c.image = t.value(() => `{{ include "${chart}.image" (dict "image" ${expr}.image "global" $.Values.global) | quote }}`);
+      }
+    }
+    bind(t, c, 'resources', store, 'resources', `${expr}.resources`, 'block', {});
+  }
+}
+
+function podTemplateBlock(base: string) {
+  return (i: number) =>
+    [
+      `${sp(i)}{{- if or ${base}.podLabels ${base}.podAnnotations }}`,
+      `${sp(i)}metadata:`,
+      `${sp(i)}  {{- with ${base}.podLabels }}`,
+      `${sp(i)}  labels: {{- toYaml . | nindent ${i + 4} }}`,
+      `${sp(i)}  {{- end }}`,
+      `${sp(i)}  {{- with ${base}.podAnnotations }}`,
+      `${sp(i)}  annotations: {{- toYaml . | nindent ${i + 4} }}`,
+      `${sp(i)}  {{- end }}`,
+      `${sp(i)}{{- end }}`,
+    ].join('\n');
+}
+
+function bindPodMeta(t: TemplateDoc, meta: any, field: 'labels' | 'annotations', expr: string): void {
+  const m = meta[field];
+  if (m === undefined || m === null) meta[t.key(optionalBlock(field, expr))] = null;
+  else if (typeof m === 'object' && Object.keys(m).length === 0) meta[field] = t.value(blockValue(`(merge (dict) ${expr})`));
+  else m[t.key(extraEntries(expr))] = null;
+}
+
+/** Rewrites one workload so images, resources, replicas and scheduling come from values. */
+function templatizeWorkload(t: TemplateDoc, doc: any, o: KObject, wkey: string, cv: ChartValues): void {
+  const tmplPath = WORKLOAD_KINDS[o.kind];
+  const tmpl = get(doc, tmplPath);
+  const pod = tmpl?.spec;
+  if (!pod || typeof pod !== 'object') return;
+  const base = `$.Values.${wkey}`;
+  const scalable = SCALABLE.has(o.kind);
+  const store = cv.workload(wkey, o, scalable, scalable && has(doc.spec, 'replicas'));
+  if (scalable) bind(t, doc.spec, 'replicas', store, 'replicas', `${base}.replicas`, 'number', null);
+  if (!tmpl.metadata) tmpl[t.key(podTemplateBlock(base))] = null;
+  else {
+    bindPodMeta(t, tmpl.metadata, 'labels', `${base}.podLabels`);
+    bindPodMeta(t, tmpl.metadata, 'annotations', `${base}.podAnnotations`);
+  }
+  store.podLabels ??= {};
+  store.podAnnotations ??= {};
+  bind(t, pod, 'nodeSelector', store, 'nodeSelector', `${base}.nodeSelector`, 'block', {});
+  bind(t, pod, 'tolerations', store, 'tolerations', `${base}.tolerations`, 'block', []);
+  bind(t, pod, 'affinity', store, 'affinity', `${base}.affinity`, 'block', {});
+  bind(t, pod, 'priorityClassName', store, 'priorityClassName', `${base}.priorityClassName`, 'scalar', '');
+  if (has(pod, 'imagePullSecrets')) {
+    const literal = JSON.stringify(JSON.stringify(pod.imagePullSecrets ?? []));
+    pod.imagePullSecrets = t.value(blockValue(`(concat (fromJsonArray ${literal}) ($.Values.global.imagePullSecrets | default list))`));
+  } else {
+    pod[t.key(optionalBlock('imagePullSecrets', '$.Values.global.imagePullSecrets'))] = null;
+  }
+  bindContainers(t, cv, cv.chart, wkey, base, pod, 'initContainers');
+  bindContainers(t, cv, cv.chart, wkey, base, pod, 'containers');
+}
+
+/** Labels every templated object carries (documented in verify's allowlist). */
+export function generatorLabels(chart: string, version: string): Record<string, string> {
+  return { 'helm.sh/chart': `${chart}-${version}`, 'app.kubernetes.io/managed-by': 'Helm' };
+}
+
+export interface TemplatizeOptions {
+  chart: string;
+  labels: Record<string, string>;
+  annotations?: Record<string, string>;
+  workloadKeys: Map<string, string>;
+  values: ChartValues;
+}
+
+/** The template text of one object content. */
+export function templatizeObject(o: KObject, opts: TemplatizeOptions, source: string): string {
+  assertNoMarkers(o.raw, source);
+  const doc = parseYaml(o.raw);
+  const t = new TemplateDoc();
+  const meta = (doc.metadata ??= {});
+  const addTo = (field: 'labels' | 'annotations', add: Record<string, string> | undefined) => {
+    const missing = Object.entries(add ?? {}).filter(([k]) => !(meta[field] && has(meta[field], k)));
+    if (missing.length) meta[field] = { ...(meta[field] ?? {}), ...Object.fromEntries(missing) };
+  };
+  addTo('labels', opts.labels);
+  addTo('annotations', opts.annotations);
+  const wkey = opts.workloadKeys.get(o.key);
+  if (wkey) templatizeWorkload(t, doc, o, wkey, opts.values);
+  return t.toText(doc, source);
+}

