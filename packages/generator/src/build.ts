@@ -4,11 +4,12 @@ import { loadComponentConfigs } from './config.js';
 import { discover, type Example } from './discover.js';
 import { chartVersion, emitChart, type ChartSummary } from './emit.js';
 import { fold, type Configuration } from './fold.js';
-import { splitObjects, type KObject } from './model.js';
+import { splitByMarkers, splitObjects, type KObject } from './model.js';
+import { KfcError } from './errors.js';
 import { repoRoot } from './paths.js';
 import { planComponents, toggleTargets, type ComponentPlan, type Plan, type Toggle } from './plan.js';
 import { findKustomize } from './toolchain.js';
-import { kustomizeBuild, resolveRelease, unitLabel, type BuildUnit, type Release, type ResolveOptions } from './upstream.js';
+import { briefKustomizeError, kustomizeBuild, resolveRelease, unitLabel, type BuildUnit, type Release, type ResolveOptions } from './upstream.js';
 import { defaultConcurrency, pool, sha256, stableStringify, writeFileAtomic } from './util.js';
 
 export interface Logger {
@@ -23,20 +24,21 @@ export const consoleLogger: Logger = {
 
 export const silentLogger: Logger = { info: () => {}, warn: () => {} };
 
-/** A component's kustomize configurations: which units each builds. */
-export interface ComponentBuilds {
+/** A component with the objects of each of its configurations. */
+export interface AnalyzedComponent {
   plan: ComponentPlan;
-  /** kustomize Components applied by default, per entry path */
+  /** kustomize Components (example-level) that change this component's objects */
   toggles: Toggle[];
-  configs: Array<{ variant?: string; toggle?: Toggle; units: BuildUnit[] }>;
+  /** default first, then other variants, then toggles */
+  configs: Configuration[];
 }
 
-/** Everything known about a release before templating: plan plus per-configuration objects. */
+/** Everything known about a release before templating. */
 export interface Analysis {
   release: Release;
   example: Example;
   plan: Plan;
-  components: Array<{ builds: ComponentBuilds; configs: Configuration[] }>;
+  components: AnalyzedComponent[];
   warnings: string[];
 }
 
@@ -48,8 +50,50 @@ function matches(o: KObject, t: { kind?: string; name?: string; namespace?: stri
 }
 
 /**
- * Resolves, discovers and builds every configuration of every component:
- * the default, each variant, and each kustomize Component toggled.
+ * The objects of `base` with `top` laid over them: an object of `top` replaces
+ * the same object of `base` (an alternative overlay that re-declares an object
+ * of a sibling line, e.g. Istio ambient's istio-system Namespace, wins).
+ */
+export function overlay(base: KObject[], top: KObject[]): KObject[] {
+  const keys = new Set(top.map((o) => o.key));
+  return [...base.filter((o) => !keys.has(o.key)), ...top];
+}
+
+export interface ExampleVariation {
+  /** slot entry path -> directory built in its place */
+  swap?: Record<string, string>;
+  /** commented-out entries to include (at their line) */
+  add?: string[];
+  /** kustomize Components to apply (default: the example's) */
+  components?: string[];
+}
+
+/**
+ * Builds the example (optionally with a line swapped, added or a Component
+ * toggled) in one kustomize run and returns the objects of each resource line,
+ * keyed by the directory on that line. This is the reference: it includes
+ * effects across lines (kustomize vars resolve over the whole example).
+ */
+export async function buildExample(release: Release, example: Example, v: ExampleVariation = {}): Promise<Map<string, KObject[]>> {
+  const lines = [...example.entries.map((e) => ({ line: e.line, path: v.swap?.[e.path] ?? e.path })), ...example.standalone.filter((e) => v.add?.includes(e.path)).map((e) => ({ line: e.line, path: e.path }))].sort((a, b) => a.line - b.line);
+  const unit: BuildUnit = {
+    resources: lines.map((l) => l.path),
+    components: v.components ?? example.components.map((c) => c.path),
+    markers: true,
+    ...(Object.keys(example.extra).length ? { extra: example.extra } : {}),
+  };
+  const label = `kustomize build example${v.swap ? ` with ${Object.values(v.swap).join(', ')}` : ''}${v.add?.length ? ` plus ${v.add.join(', ')}` : ''}`;
+  const groups = splitByMarkers(splitObjects(await kustomizeBuild(release, unit), label), lines.length, label);
+  if (groups[lines.length].length) throw new KfcError(`${label}: ${groups[lines.length].length} objects come from the example itself, not from a resource line (${groups[lines.length][0].key})`, 'the generator cannot attribute them to a chart; report this');
+  return new Map(lines.map((l, i) => [l.path, groups[i]]));
+}
+
+/**
+ * Resolves, discovers and builds every configuration of every component.
+ * Default objects come from one build of the whole example (so effects across
+ * lines are kept); variants and toggles come from builds of their directory,
+ * with the example's cross-line changes carried over to objects they do not
+ * change themselves.
  */
 export async function analyze(opts: ResolveOptions & { logger?: Logger; concurrency?: number } = {}): Promise<Analysis> {
   const log = opts.logger ?? consoleLogger;
@@ -61,86 +105,112 @@ export async function analyze(opts: ResolveOptions & { logger?: Logger; concurre
   const concurrency = opts.concurrency ?? defaultConcurrency();
   await findKustomize();
 
-  // 1. plain builds of every directory any component may use
-  const dirs = new Set<string>();
-  for (const c of plan.components) {
-    for (const e of c.entries) dirs.add(e.path);
-    for (const v of c.variants) dirs.add(v.path);
-  }
-  const plain = new Map<string, KObject[] | Error>();
-  const defaultPaths = new Set(plan.components.filter((c) => c.enabled).flatMap((c) => c.entries.map((e) => e.path)));
-  await pool([...dirs], concurrency, async (dir) => {
-    try {
-      const text = await kustomizeBuild(release, { resources: [dir], components: [] });
-      plain.set(dir, splitObjects(text, `kustomize build ${dir}`));
-    } catch (e) {
-      if (defaultPaths.has(dir)) throw e;
-      plain.set(dir, e as Error);
+  // Standalone builds of single directories, memoized; a failure is kept, not thrown.
+  const solos = new Map<string, Promise<KObject[] | KfcError>>();
+  const solo = (dir: string, components: string[] = []): Promise<KObject[] | KfcError> => {
+    const key = JSON.stringify([dir, components]);
+    let p = solos.get(key);
+    if (!p) {
+      const u: BuildUnit = { resources: [dir], components };
+      p = kustomizeBuild(release, u).then(
+        (t) => splitObjects(t, `kustomize build ${unitLabel(u)}`),
+        (e) => (e instanceof KfcError ? e : new KfcError(String(e))),
+      );
+      solos.set(key, p);
     }
-  });
-
-  // 2. which directories each kustomize Component applies to
-  const targets = plan.toggles.map((t) => ({ t, targets: toggleTargets(release.dir, t).targets }));
-  const togglesFor = (dir: string): Toggle[] => {
-    const objs = plain.get(dir);
-    if (!Array.isArray(objs)) return [];
-    return targets.filter(({ targets }) => targets === 'all' || objs.some((o) => targets.some((t) => matches(o, t)))).map(({ t }) => t);
+    return p;
   };
-  const unit = (dir: string, active: Set<Toggle>): BuildUnit => ({
-    resources: [dir],
-    components: togglesFor(dir)
-      .filter((t) => active.has(t))
-      .map((t) => t.path),
-  });
-  const defaultsOn = new Set(plan.toggles.filter((t) => t.defaultOn));
 
-  const all: ComponentBuilds[] = plan.components.map((c) => {
-    const variantPaths = (vname?: string) =>
-      c.entries.map((e) => {
-        const v = c.variants.find((x) => x.name === vname && x.slot === e);
-        return v ? v.path : e.path;
-      });
-    const chartToggles = [...new Set(c.entries.flatMap((e) => togglesFor(e.path)))];
-    const configs: ComponentBuilds['configs'] = [];
-    const variantNames = c.variants.length ? c.variants.map((v) => v.name) : [undefined];
-    for (const vname of variantNames) configs.push({ variant: vname, units: variantPaths(vname).map((d) => unit(d, defaultsOn)) });
-    for (const t of chartToggles) {
-      const active = new Set(defaultsOn);
-      if (t.defaultOn) active.delete(t);
-      else active.add(t);
-      configs.push({ variant: variantNames[0], toggle: t, units: variantPaths(variantNames[0]).map((d) => unit(d, active)) });
-    }
-    return { plan: c, toggles: chartToggles, configs };
-  });
+  // The example first (longest), alternatives and disabled components alongside.
+  const exampleP = buildExample(release, example);
+  const enabled = plan.components.filter((c) => c.enabled);
+  const prefetch = [...enabled.flatMap((c) => c.variants.map((v) => v.path)), ...plan.components.filter((c) => !c.enabled).flatMap((c) => c.entries.map((e) => e.path))];
+  const limited = pool(prefetch, Math.max(1, concurrency - 1), (d) => solo(d));
+  const ctx = await exampleP;
+  await limited;
 
-  // 3. build each configuration (plain builds are reused from the cache)
-  const results = await pool(all, concurrency, async (b) => {
-    const configs: Configuration[] = [];
-    for (const cfg of b.configs) {
-      const isDefault = cfg === b.configs[0];
+  // Which kustomize Components touch which directories (matched on the objects they build).
+  const targets = plan.toggles.map((t) => ({ t, targets: toggleTargets(release.dir, t).targets }));
+  const applicable = (objs: KObject[]): Toggle[] => targets.filter(({ targets }) => targets === 'all' || objs.some((o) => targets.some((t) => matches(o, t)))).map(({ t }) => t);
+  const defaultsOn = plan.toggles.filter((t) => t.defaultOn);
+  const unwrap = (r: KObject[] | KfcError): KObject[] => {
+    if (r instanceof KfcError) throw r;
+    return r;
+  };
+  const compsFor = async (dir: string, active: Toggle[], objs?: KObject[]): Promise<string[]> => {
+    const own = applicable(objs ?? unwrap(await solo(dir)));
+    return active.filter((t) => own.includes(t)).map((t) => t.path);
+  };
+  /** The cross-line changes the example made to a directory's objects. */
+  const contextOf = async (dir: string): Promise<{ solo: Map<string, KObject>; ctx: Map<string, KObject> }> => {
+    const inCtx = ctx.get(dir)!;
+    const alone = unwrap(await solo(dir, await compsFor(dir, defaultsOn, inCtx)));
+    return { solo: new Map(alone.map((o) => [o.key, o])), ctx: new Map(inCtx.map((o) => [o.key, o])) };
+  };
+  const withContext = (objs: KObject[], c: { solo: Map<string, KObject>; ctx: Map<string, KObject> }): KObject[] =>
+    objs.map((o) => {
+      const inCtx = c.ctx.get(o.key);
+      return inCtx && inCtx.raw !== o.raw && c.solo.get(o.key)?.raw === o.raw ? inCtx : o;
+    });
+
+  const ownerOf = new Map<string, string>();
+  for (const c of enabled) for (const e of c.entries) for (const o of ctx.get(e.path) ?? []) ownerOf.set(o.key, c.name);
+
+  const analyzeOne = async (c: ComponentPlan): Promise<AnalyzedComponent | undefined> => {
+    const why = (e: unknown) => briefKustomizeError((e as Error).message);
+    if (!c.enabled) {
       try {
         const objs: KObject[] = [];
-        for (const u of cfg.units) {
-          const cachedPlain = u.components.length === 0 ? plain.get(u.resources[0]) : undefined;
-          if (cachedPlain instanceof Error) throw cachedPlain;
-          objs.push(...(cachedPlain ?? splitObjects(await kustomizeBuild(release, u), `kustomize build ${unitLabel(u)}`)));
+        for (const e of c.entries) {
+          const plain = unwrap(await solo(e.path));
+          const comps = await compsFor(e.path, defaultsOn, plain);
+          objs.push(...(comps.length ? unwrap(await solo(e.path, comps)) : plain));
         }
-        configs.push({ variant: cfg.variant, toggle: cfg.toggle, objects: objs });
+        return { plan: c, toggles: [], configs: [{ objects: objs }] };
       } catch (e) {
-        if (isDefault && b.plan.enabled) throw e;
-        if (isDefault) {
-          warnings.push(`component ${b.plan.name} (commented out upstream) does not build; skipped: ${(e as Error).message.split('\n').slice(0, 3).join(' ')}`);
-          return undefined;
-        }
-        const what = cfg.toggle ? `kustomize Component ${cfg.toggle.path}` : `variant ${cfg.variant} (${b.plan.variants.find((v) => v.name === cfg.variant)?.path})`;
-        warnings.push(`${b.plan.name}: ${what} does not build; skipped: ${(e as Error).message.split('\n').slice(0, 3).join(' ')}`);
-        if (cfg.variant && !cfg.toggle) b.plan.variants = b.plan.variants.filter((v) => v.name !== cfg.variant);
-        if (cfg.toggle) b.toggles = b.toggles.filter((t) => t !== cfg.toggle);
+        warnings.push(`component ${c.name} (commented out upstream) does not build; skipped: ${why(e)}`);
+        return undefined;
       }
     }
-    return { builds: b, configs };
-  });
-  const components = results.filter((r): r is NonNullable<typeof r> => !!r);
+    const toggles = [...new Set(c.entries.flatMap((e) => applicable(ctx.get(e.path) ?? [])))];
+    const defaultVariant = c.variants.find((v) => v.isDefault)?.name;
+    const configs: Configuration[] = [{ variant: defaultVariant, objects: c.entries.flatMap((e) => ctx.get(e.path) ?? []) }];
+    for (const v of c.variants.filter((x) => !x.isDefault)) {
+      try {
+        const others = c.entries.filter((e) => e !== v.slot).flatMap((e) => ctx.get(e.path)!);
+        const own = withContext(unwrap(await solo(v.path, await compsFor(v.path, defaultsOn))), await contextOf(v.slot.path));
+        configs.push({ variant: v.name, objects: overlay(others, own) });
+        for (const o of own) {
+          const owner = ownerOf.get(o.key);
+          if (owner && owner !== c.name) warnings.push(`${c.name}: variant ${v.name} (${v.path}) also renders ${o.key}, which chart ${owner} renders; installing both conflicts`);
+        }
+      } catch (e) {
+        warnings.push(`${c.name}: variant ${v.name} (${v.path}) does not build; skipped: ${why(e)}`);
+        c.variants = c.variants.filter((x) => x !== v);
+      }
+    }
+    const kept: Toggle[] = [];
+    for (const t of toggles) {
+      const active = t.defaultOn ? defaultsOn.filter((x) => x !== t) : [...defaultsOn, t];
+      try {
+        const objs: KObject[] = [];
+        for (const e of c.entries) {
+          const inCtx = ctx.get(e.path)!;
+          if (!applicable(inCtx).includes(t)) {
+            objs.push(...inCtx);
+            continue;
+          }
+          objs.push(...withContext(unwrap(await solo(e.path, await compsFor(e.path, active, inCtx))), await contextOf(e.path)));
+        }
+        configs.push({ variant: defaultVariant, toggle: t, objects: objs });
+        kept.push(t);
+      } catch (e) {
+        warnings.push(`${c.name}: kustomize Component ${t.path} does not build with it; no value for it: ${why(e)}`);
+      }
+    }
+    return { plan: c, toggles: kept, configs };
+  };
+  const components = (await pool(plan.components, concurrency, analyzeOne)).filter((x): x is AnalyzedComponent => !!x);
   return { release, example, plan, components, warnings };
 }
 
@@ -210,10 +280,10 @@ export async function build(opts: BuildOptions = {}): Promise<BuildResult> {
   mkdirSync(tmp, { recursive: true });
   try {
     const charts: ChartSummary[] = [];
-    for (const { builds, configs } of a.components) {
-      const variants = builds.plan.variants.map((v) => v.name);
-      const folded = fold(variants, configs);
-      charts.push(emitChart({ plan: builds.plan, release: a.release, version, variants, toggles: builds.toggles, folded }, path.join(tmp, builds.plan.name)));
+    for (const c of a.components) {
+      const variants = c.plan.variants.map((v) => v.name);
+      const folded = fold(variants, c.configs);
+      charts.push(emitChart({ plan: c.plan, release: a.release, version, variants, toggles: c.toggles, folded }, path.join(tmp, c.plan.name)));
     }
     writeFileAtomic(path.join(tmp, STAMP), JSON.stringify({ fingerprint, tag: a.release.tag, commit: a.release.commit, charts, warnings: a.warnings }, null, 1));
     // swap in: the old output disappears only once the new one is complete

@@ -28,7 +28,12 @@ export interface Example {
   components: ExampleEntry[];
   /** commented-out kustomize Components */
   commentedComponents: ExampleEntry[];
+  /** other kustomization fields of the example, reproduced when the example is rebuilt */
+  extra: Record<string, unknown>;
 }
+
+/** Example fields that carry no file paths and can be copied verbatim into a rebuilt example. */
+const PATH_FREE = new Set(['namespace', 'namePrefix', 'nameSuffix', 'labels', 'commonLabels', 'commonAnnotations', 'images', 'replicas', 'buildMetadata']);
 
 const ENTRY = /^(#\s*)?-\s+(\S+)\s*(?:#\s*(.*))?$/;
 
@@ -48,7 +53,7 @@ export function discover(releaseDir: string): Example {
   } catch (e) {
     throw new KfcError(`cannot read ${file}: ${(e as Error).message}`, 'point the build at a Kubeflow manifests release');
   }
-  const ex: Example = { file, entries: [], standalone: [], components: [], commentedComponents: [] };
+  const ex: Example = { file, entries: [], standalone: [], components: [], commentedComponents: [], extra: {} };
   let section = '';
   let heading: string | undefined;
   let lastEnabled: ExampleEntry | undefined;
@@ -89,6 +94,11 @@ export function discover(releaseDir: string): Example {
   });
   // Cross-check the line reading against a real YAML parse.
   const parsed = YAML.parse(text) ?? {};
+  for (const [k, v] of Object.entries<unknown>(parsed)) {
+    if (['apiVersion', 'kind', 'resources', 'components', 'sortOptions'].includes(k)) continue;
+    if (!PATH_FREE.has(k)) throw new KfcError(`${file}: the example uses "${k}", which the generator cannot reproduce yet`, 'extend discover.ts to carry that field into rebuilt examples');
+    ex.extra[k] = v;
+  }
   const want = ((parsed.resources ?? []) as string[]).map((r) => path.posix.normalize(path.posix.join('example', r)));
   const got = ex.entries.map((e) => e.path);
   if (want.join('\n') !== got.join('\n'))

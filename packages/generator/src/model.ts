@@ -86,3 +86,23 @@ export function splitObjects(text: string, source: string): KObject[] {
   }
   return out;
 }
+
+export const MARKER_NAME = 'kubeflow-charts-build-marker-';
+
+/**
+ * Splits the objects of a marker build (see BuildUnit.markers) into one group
+ * per resource: group i holds what resource i produced. Objects after the
+ * last marker (added by the kustomization itself) form the final group.
+ */
+export function splitByMarkers(objs: KObject[], resources: number, source: string): KObject[][] {
+  const groups: KObject[][] = [[]];
+  for (const o of objs) {
+    if (o.kind === 'ConfigMap' && o.name.startsWith(MARKER_NAME)) {
+      const i = Number(o.name.slice(MARKER_NAME.length));
+      if (i !== groups.length - 1) throw new KfcError(`${source}: build markers out of order (marker ${i} after group ${groups.length - 1})`, 'the kustomize build did not keep accumulation order; report this as a generator bug');
+      groups.push([]);
+    } else groups[groups.length - 1].push(o);
+  }
+  if (groups.length !== resources + 1) throw new KfcError(`${source}: found ${groups.length - 1} build markers for ${resources} resources`, 'report this as a generator bug');
+  return groups;
+}

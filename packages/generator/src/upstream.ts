@@ -159,15 +159,26 @@ async function download(lock: Lock, dest: string): Promise<void> {
   }
 }
 
-/** One `kustomize build`: upstream directories plus kustomize Components applied on top. */
+/**
+ * One `kustomize build`: upstream directories plus kustomize Components
+ * applied on top. With `markers`, a marker object follows each resource and
+ * the output keeps accumulation order, so objects can be traced back to the
+ * resource they came from (see splitByMarkers).
+ */
 export interface BuildUnit {
   /** directories relative to the release root */
   resources: string[];
   components: string[];
+  markers?: boolean;
+  /** further kustomization fields copied from the example (path-free ones only) */
+  extra?: Record<string, unknown>;
 }
 
+export const MARKER_LABEL = 'kubeflow-charts.io/build-marker';
+
 export function unitLabel(u: BuildUnit): string {
-  return u.components.length ? `${u.resources.join(' + ')} (with components ${u.components.join(', ')})` : u.resources.join(' + ');
+  const what = u.markers ? `example (${u.resources.length} resources)` : u.resources.join(' + ');
+  return u.components.length ? `${what} with components ${u.components.join(', ')}` : what;
 }
 
 function cleanStderr(stderr: string): string {
@@ -175,6 +186,10 @@ function cleanStderr(stderr: string): string {
     .split('\n')
     .filter((l) => l.trim() && !l.startsWith('# Warning:') && !/^I\d{4} /.test(l))
     .join('\n');
+}
+
+function markerDoc(i: number): string {
+  return `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: kubeflow-charts-build-marker-${i}\n  labels:\n    ${MARKER_LABEL}: "${i}"\n`;
 }
 
 /** Builds a unit with kustomize, caching the output by tool version, release fingerprint and unit. */
@@ -189,21 +204,31 @@ export async function kustomizeBuild(release: Release, unit: BuildUnit): Promise
   }
   let target: string;
   let wrapper: string | undefined;
-  if (unit.resources.length === 1 && unit.components.length === 0) {
+  if (unit.resources.length === 1 && unit.components.length === 0 && !unit.markers && !unit.extra) {
     target = path.join(release.dir, unit.resources[0]);
   } else {
     wrapper = path.join(cacheDir(), 'wrappers', `${key}-${process.pid}`);
     mkdirSync(wrapper, { recursive: true });
     const rel = (p: string) => path.relative(wrapper!, path.join(release.dir, p));
-    const lines = ['apiVersion: kustomize.config.k8s.io/v1beta1', 'kind: Kustomization', 'resources:', ...unit.resources.map((r) => `- ${rel(r)}`)];
-    if (unit.components.length) lines.push('components:', ...unit.components.map((c) => `- ${rel(c)}`));
-    writeFileSync(path.join(wrapper, 'kustomization.yaml'), lines.join('\n') + '\n');
+    const kz: Record<string, unknown> = { apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', ...(unit.extra ?? {}) };
+    const resources: string[] = [];
+    unit.resources.forEach((r, i) => {
+      resources.push(rel(r));
+      if (unit.markers) {
+        writeFileSync(path.join(wrapper!, `marker-${i}.yaml`), markerDoc(i));
+        resources.push(`marker-${i}.yaml`);
+      }
+    });
+    kz.resources = resources;
+    if (unit.components.length) kz.components = unit.components.map(rel);
+    if (unit.markers) kz.sortOptions = { order: 'fifo' };
+    writeFileSync(path.join(wrapper, 'kustomization.yaml'), JSON.stringify(kz, null, 1) + '\n');
     target = wrapper;
   }
   try {
     const res = await execa(k.path, [...k.args, target], { reject: false, maxBuffer: 512 * 1024 * 1024 });
     if (res.exitCode !== 0) {
-      const msg = cleanStderr(res.stderr) || res.shortMessage;
+      const msg = cleanStderr(String(res.stderr ?? '')) || res.shortMessage;
       throw new KfcError(`kustomize build of ${unitLabel(unit)} in ${release.tag} failed:\n${msg}`, `fix the release tree at ${release.dir}, or drop that path from the component configuration`);
     }
     writeFileAtomic(cacheFile, res.stdout);
@@ -212,3 +237,12 @@ export async function kustomizeBuild(release: Release, unit: BuildUnit): Promise
     if (wrapper) rmSync(wrapper, { recursive: true, force: true });
   }
 }
+
+/** The innermost reason of a kustomize error (its messages nest "accumulating ...: " prefixes). */
+export function briefKustomizeError(message: string): string {
+  const lines = message.split('\n').filter((l) => l.trim());
+  const line = lines.find((l) => /err=|Error:|error:/.test(l)) ?? lines[lines.length - 1] ?? message;
+  const parts = line.replace(/"$/, '').split(/': |: /);
+  return parts.slice(-2).join(': ').trim();
+}
+

@@ -45,10 +45,11 @@ export function defaultConcurrency(): number {
 
 /** `foo-bar_baz.qux` -> `fooBarBazQux` */
 export function camelCase(s: string): string {
-  const parts = s.split(/[^A-Za-z0-9]+/).filter(Boolean);
-  return parts
-    .map((p, i) => (i === 0 ? p.charAt(0).toLowerCase() + p.slice(1) : p.charAt(0).toUpperCase() + p.slice(1)))
-    .join('');
+  const parts = s
+    .split(/[^A-Za-z0-9]+/)
+    .filter(Boolean)
+    .map((p) => (/^[A-Z0-9]+$/.test(p) ? p.toLowerCase() : p));
+  return parts.map((p, i) => (i === 0 ? p.charAt(0).toLowerCase() + p.slice(1) : p.charAt(0).toUpperCase() + p.slice(1))).join('');
 }
 
 export function stableStringify(v: unknown): string {

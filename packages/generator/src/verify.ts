@@ -1,13 +1,13 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
-import { analyze, type Analysis, type Logger } from './build.js';
+import { analyze, buildExample, overlay, type Analysis, type ExampleVariation, type Logger } from './build.js';
 import { KfcError } from './errors.js';
 import { helmTemplate } from './helm.js';
 import { parseYaml, splitObjects, type KObject } from './model.js';
 import { repoRoot } from './paths.js';
 import { findHelm, type Tool } from './toolchain.js';
-import { kustomizeBuild, type ResolveOptions } from './upstream.js';
+import { briefKustomizeError, kustomizeBuild, type ResolveOptions } from './upstream.js';
 import { defaultConcurrency, pool } from './util.js';
 
 /**
@@ -99,6 +99,8 @@ export interface VerifyRow extends CompareResult {
   chart: string;
   variant: string;
   valuesFile: string;
+  /** how the reference was obtained when not from the example */
+  note?: string;
 }
 
 export interface VerifyReport {
@@ -119,34 +121,69 @@ export interface VerifyOptions extends ResolveOptions {
   concurrency?: number;
 }
 
+interface Job {
+  chart: string;
+  variant: string;
+  valuesFile: string;
+  reference: () => Promise<{ objects: KObject[]; note?: string }>;
+}
+
 /**
  * Renders every chart with each of its ci values files and compares the
- * result with `kustomize build` of the matching upstream configuration.
+ * result with the upstream reference: the chart's lines of `kustomize build
+ * example`, with the variant's alternative line swapped in, the kustomize
+ * Component toggled, or the commented-out line uncommented.
  */
 export async function verify(opts: VerifyOptions = {}): Promise<VerifyReport> {
   const chartsDir = path.resolve(opts.charts ?? path.join(repoRoot(), 'charts'));
   const a = opts.analysis ?? (await analyze({ ...opts, logger: opts.logger }));
   const helm = opts.helm ?? (await findHelm());
-  const jobs: Array<{ chart: string; variant: string; valuesFile: string; expected: KObject[] }> = [];
-  for (const { builds, configs } of a.components) {
-    const name = builds.plan.name;
+  const examples = new Map<string, Promise<Map<string, KObject[]>>>();
+  const exampleWith = (v: ExampleVariation) => {
+    const k = JSON.stringify(v);
+    if (!examples.has(k)) examples.set(k, buildExample(a.release, a.example, v));
+    return examples.get(k)!;
+  };
+  const jobs: Job[] = [];
+  for (const c of a.components) {
+    const name = c.plan.name;
     if (opts.only?.length && !opts.only.includes(name)) continue;
     const dir = path.join(chartsDir, name);
     if (!existsSync(path.join(dir, 'Chart.yaml'))) throw new KfcError(`chart ${name} is missing from ${chartsDir}`, 'run `npm run build` (kfc build) for this release first');
     const ciDir = path.join(dir, 'ci');
     for (const f of readdirSync(ciDir).filter((x) => x.endsWith('-values.yaml')).sort()) {
-      const vals = parseYaml(readFileSync(path.join(ciDir, f), 'utf8')) ?? {};
-      const variant: string | undefined = vals.variant ?? configs[0].variant;
-      const toggled = Object.entries<boolean>(vals.kustomizeComponents ?? {}).filter(([k, v]) => builds.toggles.find((t) => t.name === k)?.defaultOn !== v);
-      const cfg = configs.find((c) => c.variant === variant && (toggled.length ? c.toggle?.name === toggled[0][0] : !c.toggle));
-      if (!cfg) throw new KfcError(`${path.join(ciDir, f)}: no upstream configuration for variant ${variant}${toggled.length ? ` with ${toggled[0][0]}` : ''}`, 'rebuild the charts for this release');
-      jobs.push({ chart: name, variant: toggled.length ? `${variant ?? 'default'}+${toggled.map(([k, v]) => `${k}=${v}`).join(',')}` : (variant ?? 'default'), valuesFile: path.join(ciDir, f), expected: cfg.objects });
+      const file = path.join(ciDir, f);
+      const vals = parseYaml(readFileSync(file, 'utf8')) ?? {};
+      const variant = c.plan.variants.find((v) => v.name === (vals.variant ?? c.configs[0].variant));
+      if (vals.variant && !variant) throw new KfcError(`${file}: variant "${vals.variant}" is not one of ${c.plan.variants.map((v) => v.name).join(', ')}`, 'rebuild the charts for this release');
+      const toggled = c.toggles.filter((t) => vals.kustomizeComponents?.[t.name] !== undefined && vals.kustomizeComponents[t.name] !== t.defaultOn);
+      const components = a.plan.toggles.filter((t) => (toggled.includes(t) ? !t.defaultOn : t.defaultOn)).map((t) => t.path);
+      const paths = c.plan.entries.map((e) => (variant && variant.slot === e ? variant.path : e.path));
+      const label = [variant?.name ?? 'default', ...toggled.map((t) => `${t.name}=${!t.defaultOn}`)].join('+');
+      const reference = async (): Promise<{ objects: KObject[]; note?: string }> => {
+        const v: ExampleVariation = { components };
+        if (variant && !variant.isDefault) v.swap = { [variant.slot.path]: variant.path };
+        if (!c.plan.enabled) v.add = c.plan.entries.map((e) => e.path);
+        try {
+          const byLine = await exampleWith(v);
+          return { objects: paths.flatMap((p) => byLine.get(p) ?? []) };
+        } catch (e) {
+          // Upstream's alternative does not fit into the example (e.g. it re-declares a sibling's
+          // Namespace): compare with the lines built on their own instead, the alternative winning.
+          const first = briefKustomizeError((e as Error).message);
+          const byLine = await exampleWith({ components: a.example.components.map((x) => x.path) });
+          const own = splitObjects(await kustomizeBuild(a.release, { resources: [variant?.path ?? paths[0]], components: [] }), variant?.path ?? paths[0]);
+          const others = c.plan.entries.filter((x) => x !== variant?.slot).flatMap((x) => byLine.get(x.path) ?? []);
+          return { objects: c.plan.enabled ? overlay(others, own) : paths.flatMap(() => own), note: `the example with this line does not build (${first.slice(0, 160)}); compared with the lines built separately` };
+        }
+      };
+      jobs.push({ chart: name, variant: label, valuesFile: file, reference });
     }
   }
-  const rows = await pool(jobs, opts.concurrency ?? defaultConcurrency(), async (j) => {
-    const out = await helmTemplate(path.join(chartsDir, j.chart), { helm, includeCrds: true, valuesFiles: [j.valuesFile], release: j.chart });
+  const rows: VerifyRow[] = await pool(jobs, opts.concurrency ?? defaultConcurrency(), async (j) => {
+    const [out, expected] = await Promise.all([helmTemplate(path.join(chartsDir, j.chart), { helm, includeCrds: true, valuesFiles: [j.valuesFile], release: j.chart }), j.reference()]);
     const rendered = splitObjects(out, `helm template ${j.chart} -f ${path.basename(j.valuesFile)}`);
-    return { chart: j.chart, variant: j.variant, valuesFile: path.relative(chartsDir, j.valuesFile), ...compareObjects(rendered, j.expected) };
+    return { chart: j.chart, variant: j.variant, valuesFile: path.relative(chartsDir, j.valuesFile), note: expected.note, ...compareObjects(rendered, expected.objects) };
   });
   if (opts.example !== false && !opts.only?.length) rows.push(await verifyExample(a, chartsDir, helm));
   const ok = rows.every((r) => !r.missing.length && !r.extra.length && !r.differing.length);
@@ -156,7 +193,7 @@ export async function verify(opts: VerifyOptions = {}): Promise<VerifyReport> {
 /** The enabled charts' defaults together must equal the example build, each object in exactly one chart. */
 export async function verifyExample(a: Analysis, chartsDir: string, helm: Tool): Promise<VerifyRow> {
   const example = splitObjects(await kustomizeBuild(a.release, { resources: ['example'], components: [] }), 'kustomize build example');
-  const enabled = a.components.filter((c) => c.builds.plan.enabled).map((c) => c.builds.plan.name);
+  const enabled = a.components.filter((c) => c.plan.enabled).map((c) => c.plan.name);
   const outs = await pool(enabled, defaultConcurrency(), (c) => helmTemplate(path.join(chartsDir, c), { helm, includeCrds: true, release: c }));
   const seen = new Map<string, string>();
   const rendered: KObject[] = [];
@@ -182,6 +219,7 @@ export function printReport(r: VerifyReport, out: NodeJS.WritableStream): void {
   const line = (cells: string[]) => cells.map((c, i) => (i >= 2 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ');
   out.write(`verify ${r.tag} with ${r.helm}\n${line(header)}\n${rows.map(line).join('\n')}\n`);
   for (const x of r.rows) {
+    if (x.note) out.write(`NOTE     ${x.chart} [${x.variant}] ${x.note}\n`);
     for (const k of x.missing) out.write(`MISSING  ${x.chart} [${x.variant}] ${k}\n`);
     for (const k of x.extra) out.write(`EXTRA    ${x.chart} [${x.variant}] ${k}\n`);
     for (const d of x.differing) out.write(`DIFFERS  ${x.chart} [${x.variant}] ${d.key}\n${d.paths.map((p) => `           ${p}\n`).join('')}`);
