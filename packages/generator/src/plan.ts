@@ -45,10 +45,12 @@ export interface Plan {
 
 const GENERIC = new Set(['common', 'applications', 'apps', 'experimental', 'contrib', 'upstream', 'base', 'overlays', 'overlay', 'installs', 'env', 'kubeflow', 'default', 'manifests']);
 
-/** A chart name for an entry no configuration claims: its first meaningful path segment(s). */
-export function derivedName(p: string): string {
+/** Chart names for an entry no configuration claims: its meaningful path segments, shortest first. */
+export function derivedNames(p: string): string[] {
+  const clean = (s: string) => s.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '');
   const segs = p.split('/').filter((s) => !GENERIC.has(s));
-  return (segs.slice(0, 2).join('-') || p.replace(/\//g, '-')).toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '');
+  const out = segs.map((_s, i) => clean(segs.slice(0, i + 1).join('-')));
+  return [...out, clean(p.replace(/\//g, '-'))].filter(Boolean);
 }
 
 function variantName(config: ComponentConfig | undefined, dir: string): string | undefined {
@@ -75,7 +77,10 @@ export function planComponents(example: Example, configs: ComponentConfig[], rel
     const config = claim(e);
     let name = config?.name;
     if (!name) {
-      name = derivedName(e.path);
+      // unclaimed entries sharing a name join one chart, unless a configuration or an opposite-enabled chart has it
+      const taken = (n: string) => configs.some((c) => c.name === n) || (byName.has(n) && (!!byName.get(n)!.config || byName.get(n)!.enabled !== enabled));
+      const names = derivedNames(e.path);
+      name = names.find((n) => !taken(n)) ?? names[names.length - 1];
       warnings.push(`${example.file}:${e.line}: no component configuration claims ${e.path}; generating chart "${name}" (add components/${name}.yaml to name it)`);
     }
     let plan = byName.get(name);

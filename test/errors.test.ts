@@ -1,0 +1,97 @@
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { build, silentLogger } from '../packages/generator/src/build.js';
+import { KfcError } from '../packages/generator/src/errors.js';
+import { makeRelease } from './fixtures.js';
+import { lockFor } from './releases.js';
+
+/** An output directory holding a previous good build (a sentinel chart). */
+function previousOutput(): string {
+  const out = path.join(mkdtempSync(path.join(os.tmpdir(), 'kfc-err-')), 'charts');
+  mkdirSync(path.join(out, 'sentinel'), { recursive: true });
+  writeFileSync(path.join(out, 'sentinel', 'Chart.yaml'), 'name: sentinel\n');
+  return out;
+}
+
+function untouched(out: string): void {
+  expect(readdirSync(out)).toEqual(['sentinel']);
+  expect(readdirSync(path.dirname(out)).filter((f) => f !== 'charts')).toEqual([]);
+}
+
+async function failure(p: Promise<unknown>): Promise<KfcError> {
+  const e = await p.then(
+    () => undefined,
+    (x) => x,
+  );
+  expect(e).toBeInstanceOf(KfcError);
+  return e as KfcError;
+}
+
+describe('bad input ends with one clear message and leaves no partial chart', () => {
+  it('a missing manifests directory', async () => {
+    const out = previousOutput();
+    const e = await failure(build({ lockFile: lockFor('v1.11.0'), upstreamDir: '/nonexistent/manifests', out, logger: silentLogger }));
+    expect(e.message).toMatch(/upstream directory \/nonexistent\/manifests \(--upstream\) does not exist/);
+    expect(e.hint).toMatch(/kubeflow\/manifests checkout/);
+    untouched(out);
+  });
+
+  it('a directory that is not a manifests release', async () => {
+    const out = previousOutput();
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'kfc-notrelease-'));
+    const e = await failure(build({ lockFile: lockFor('v1.11.0'), upstreamDir: dir, out, logger: silentLogger }));
+    expect(e.message).toContain(`${dir} (--upstream) is not a Kubeflow manifests release: example/kustomization.yaml is missing`);
+    untouched(out);
+  });
+
+  it('a broken default component stops the build with the kustomize error, naming the path', async () => {
+    const out = previousOutput();
+    const dir = makeRelease({
+      lines: ['- ../common/kubeflow-namespace/base', '- ../applications/broken/base'],
+      copy: ['common/kubeflow-namespace'],
+      files: { 'applications/broken/base/kustomization.yaml': 'resources:\n- missing.yaml\n' },
+    });
+    const e = await failure(build({ lockFile: lockFor('v1.11.0'), upstreamDir: dir, out, logger: silentLogger }));
+    expect(e.message).toMatch(/kustomize build of example .* failed/);
+    expect(e.message).toMatch(/applications\/broken\/base/);
+    expect(e.message).toMatch(/missing\.yaml/);
+    untouched(out);
+  });
+
+  it('a broken alternative is reported and skipped, never fatal', async () => {
+    const dir = makeRelease({
+      lines: ['- ../common/kubeflow-namespace/base', '- ../common/oauth2-proxy/overlays/m2m-dex-only', '# - ../common/oauth2-proxy/overlays/broken'],
+      copy: ['common/kubeflow-namespace', 'common/oauth2-proxy'],
+      files: { 'common/oauth2-proxy/overlays/broken/kustomization.yaml': 'resources:\n- ../../nowhere\n' },
+    });
+    const out = path.join(mkdtempSync(path.join(os.tmpdir(), 'kfc-alt-')), 'charts');
+    const res = await build({ lockFile: lockFor('v1.11.0'), upstreamDir: dir, out, logger: silentLogger });
+    expect(res.warnings.join('\n')).toMatch(/oauth2-proxy: variant broken \(common\/oauth2-proxy\/overlays\/broken\) does not build; skipped: .*nowhere/);
+    expect(res.charts.find((c) => c.name === 'oauth2-proxy')?.variants).toEqual(['dex-only']);
+  });
+
+  it('a release pin that is not a tag', async () => {
+    const lock = path.join(mkdtempSync(path.join(os.tmpdir(), 'kfc-lock-')), 'upstream.lock.json');
+    writeFileSync(lock, JSON.stringify({ repository: 'kubeflow/manifests', tag: 'main', commit: 'x' }));
+    const e = await failure(build({ lockFile: lock, logger: silentLogger }));
+    expect(e.message).toBe(`${lock}: tag "main" is not a release tag like v1.11.0`);
+    rmSync(path.dirname(lock), { recursive: true });
+  });
+
+  it('a component configuration with an unknown key names the file', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'kfc-comp-'));
+    writeFileSync(path.join(dir, 'katib.yaml'), 'description: x\npaths: ["*/katib/**"]\nvariant: {}\n');
+    process.env.KFC_COMPONENTS_DIR = dir;
+    try {
+      const out = previousOutput();
+      const e = await failure(build({ lockFile: lockFor('v1.11.0'), out, logger: silentLogger, force: true }));
+      expect(e.message).toBe(`${path.join(dir, 'katib.yaml')}: unknown key "variant" (known: description, paths, variants, keywords, tier)`);
+      untouched(out);
+      expect(existsSync(out)).toBe(true);
+    } finally {
+      delete process.env.KFC_COMPONENTS_DIR;
+    }
+  });
+});

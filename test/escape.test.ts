@@ -1,0 +1,32 @@
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { analyze, silentLogger } from '../packages/generator/src/build.js';
+import { helmTemplate } from '../packages/generator/src/helm.js';
+import { parseYaml, splitObjects } from '../packages/generator/src/model.js';
+import { escapeBraces } from '../packages/generator/src/render.js';
+import { chartsFor, lockFor } from './releases.js';
+
+describe('template delimiters in upstream strings', () => {
+  it('escapeBraces leaves no action but its own', () => {
+    expect(escapeBraces('a {{ .Values.x }} b }}} {{- x -}}')).toBe('a {{ "{{" }} .Values.x {{ "}}" }} b {{ "}}" }}} {{ "{{" }}- x -{{ "}}" }}');
+  });
+
+  it('real upstream ConfigMaps holding {{ .Values.* }} render byte for byte', async () => {
+    const tag = 'v1.11.0';
+    const a = await analyze({ lockFile: lockFor(tag), logger: silentLogger });
+    const checked: string[] = [];
+    for (const c of a.components) {
+      const withBraces = c.configs[0].objects.filter((o) => o.kind === 'ConfigMap' && /\{\{\s*\.Values\./.test(o.raw));
+      if (!withBraces.length) continue;
+      const rendered = new Map(splitObjects(await helmTemplate(path.join(chartsFor(tag), c.plan.name), { release: c.plan.name }), c.plan.name).map((o) => [o.key, o]));
+      for (const o of withBraces) {
+        const want = parseYaml(o.raw).data;
+        const got = parseYaml(rendered.get(o.key)!.raw).data;
+        for (const k of Object.keys(want)) expect(got[k], `${o.key} data.${k}`).toBe(want[k]);
+        checked.push(o.key);
+      }
+    }
+    // istio's sidecar injector templates are full of {{ .Values.global... }}
+    expect(checked).toContain('v1/ConfigMap/istio-system/istio-sidecar-injector');
+  });
+});

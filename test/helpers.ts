@@ -1,0 +1,31 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseYaml } from '../packages/generator/src/model.js';
+
+export function chartNames(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true })
+    .filter((d) => d.isDirectory() && !d.name.startsWith('.'))
+    .map((d) => d.name)
+    .sort();
+}
+
+export function ciFiles(chartDir: string): string[] {
+  return readdirSync(path.join(chartDir, 'ci'))
+    .filter((f) => f.endsWith('-values.yaml'))
+    .sort()
+    .map((f) => path.join(chartDir, 'ci', f));
+}
+
+export function readYaml(file: string): any {
+  return parseYaml(readFileSync(file, 'utf8'));
+}
+
+/** The first workload values key of a chart (a key holding `containers`), with one container key. */
+export function firstWorkload(values: any): { workload: string; container: string; hasReplicas: boolean } | undefined {
+  for (const [k, v] of Object.entries<any>(values)) {
+    if (v && typeof v === 'object' && v.containers) {
+      return { workload: k, container: Object.keys(v.containers)[0], hasReplicas: 'replicas' in v };
+    }
+  }
+  return undefined;
+}
