@@ -20,7 +20,14 @@ export function lockFor(tag: string): string {
   return file;
 }
 
-/** Where the suite's charts for `tag` live (the pinned release builds into charts/). */
+export const PINNED = readLock(path.join(repoRoot(), 'upstream.lock.json')).tag;
+
+/** Where the suite's charts for `tag` live: the pinned release in charts/ (as `npm run build` makes it), others in the cache. */
 export function chartsFor(tag: string): string {
-  return path.join(cacheDir(), 'test-charts', tag);
+  return tag === PINNED ? path.join(repoRoot(), 'charts') : path.join(cacheDir(), 'test-charts', tag);
+}
+
+/** The lock to build `tag` with: the committed one for the pinned release. */
+export function buildLockFor(tag: string): string | undefined {
+  return tag === PINNED ? undefined : lockFor(tag);
 }

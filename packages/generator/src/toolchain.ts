@@ -24,7 +24,10 @@ type Layer = keyof typeof LAYERS;
 const require = createRequire(import.meta.url);
 const memo = new Map<string, Promise<Tool>>();
 
-function once(key: string, f: () => Promise<Tool>): Promise<Tool> {
+/** Memoizes a lookup per configuration (env vars and PATH it depends on). */
+function once(name: string, f: () => Promise<Tool>): Promise<Tool> {
+  const e = process.env;
+  const key = JSON.stringify([name, e.PATH, e.HELM_BIN, e.HELM3_BIN, e.HELM4_BIN, e.KUBECTL_BIN, e.KUSTOMIZE_BIN, e.KFC_CACHE_DIR]);
   let p = memo.get(key);
   if (!p) {
     p = f();

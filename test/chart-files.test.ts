@@ -1,0 +1,130 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import YAML from 'yaml';
+import { describe, expect, it } from 'vitest';
+import { chartVersion } from '../packages/generator/src/emit.js';
+import { schemaRows } from '../packages/generator/src/schema.js';
+import { chartNames, ciFiles, readYaml } from './helpers.js';
+import { chartsFor, MIRROR, RELEASES } from './releases.js';
+
+const CT = path.resolve(MIRROR, '..', '..', 'reference', 'chart-testing');
+
+/** Checks a document against ct's yamale Chart.yaml schema (read at run time, not copied). */
+function checkChartSchema(chart: Record<string, unknown>): string[] {
+  const [main, ...includes] = readFileSync(path.join(CT, 'chart_schema.yaml'), 'utf8').split(/^---$/m);
+  const parse = (text: string) =>
+    Object.fromEntries(
+      text
+        .split('\n')
+        .map((l) => /^(\S+):\s*(.+)$/.exec(l))
+        .filter((m): m is RegExpExecArray => !!m)
+        .map((m) => [m[1], m[2]]),
+    );
+  const defs = Object.fromEntries(includes.map((t) => [t.trim().split(':')[0], parse(t.split('\n').slice(2).map((l) => l.trim()).join('\n'))]));
+  const check = (obj: Record<string, unknown>, rules: Record<string, string>, where: string): string[] => {
+    const errs: string[] = [];
+    for (const [k, rule] of Object.entries(rules)) {
+      const v = obj[k];
+      if (v === undefined) {
+        if (!rule.includes('required=False')) errs.push(`${where}${k}: required`);
+        continue;
+      }
+      const t = rule.replace(/\(.*$/, '');
+      const ok =
+        t === 'str' ? typeof v === 'string' : t === 'bool' ? typeof v === 'boolean' : t === 'any' ? ['string', 'number'].includes(typeof v) : t === 'list' ? Array.isArray(v) : t === 'map' ? typeof v === 'object' && !Array.isArray(v) && Object.values(v as object).every((x) => typeof x === 'string') : true;
+      if (!ok) errs.push(`${where}${k}: expected ${rule}`);
+      const inc = /include\('(\w+)'\)/.exec(rule)?.[1];
+      if (inc && Array.isArray(v)) v.forEach((item, i) => errs.push(...check(item, defs[inc], `${where}${k}[${i}].`)));
+    }
+    for (const k of Object.keys(obj)) if (!(k in rules)) errs.push(`${where}${k}: not allowed by ct's schema`);
+    return errs;
+  };
+  return check(chart, parse(main), '');
+}
+
+function yamlKeysWithoutComment(text: string): string[] {
+  const doc = YAML.parseDocument(text);
+  const missing: string[] = [];
+  const walk = (node: unknown, p: string) => {
+    // a flow collection is one value on its key's line (upstream data such as nodeSelector)
+    if (YAML.isCollection(node) && node.flow) return;
+    if (YAML.isMap(node)) {
+      for (const pair of node.items) {
+        const k = String((pair.key as YAML.Scalar).value);
+        if (!(pair.key as YAML.Scalar).commentBefore && !(node.items[0] === pair && node.commentBefore)) missing.push(`${p}${k}`);
+        walk(pair.value, `${p}${k}.`);
+      }
+    } else if (YAML.isSeq(node)) node.items.forEach((x, i) => walk(x, `${p}[${i}].`));
+  };
+  walk(doc.contents, '');
+  return missing;
+}
+
+describe.each(Object.keys(RELEASES))('chart files, %s', (tag) => {
+  const dir = chartsFor(tag);
+  const charts = chartNames(dir);
+
+  it('Chart.yaml follows ct schema, versions follow the documented scheme', () => {
+    for (const c of charts) {
+      const chart = readYaml(path.join(dir, c, 'Chart.yaml'));
+      expect(checkChartSchema(chart), c).toEqual([]);
+      expect(chart.name).toBe(c);
+      expect(chart.appVersion).toBe(tag);
+      expect(chart.version).toBe(chartVersion(tag, 0));
+    }
+    expect(chartVersion('v1.10.2', 0)).toBe('1.10.200');
+    expect(chartVersion('v1.11.0', 3)).toBe('1.11.3');
+  });
+
+  it('values.yaml has a comment above every key', () => {
+    for (const c of charts) expect(yamlKeysWithoutComment(readFileSync(path.join(dir, c, 'values.yaml'), 'utf8')), c).toEqual([]);
+  });
+
+  it('one ci values file per variant and per kustomize Component switch', () => {
+    const summary = JSON.parse(readFileSync(path.join(dir, '.kfc-build.json'), 'utf8'));
+    for (const s of summary.charts) {
+      const files = ciFiles(path.join(dir, s.name)).map((f) => path.basename(f));
+      for (const f of files) expect(f).toMatch(/^\d\d-[a-z0-9-]+-values\.yaml$/);
+      expect(files).toHaveLength(Math.max(1, s.variants.length) + s.toggles.length);
+      for (const v of s.variants) expect(files.some((f: string) => f.endsWith(`-${v}-values.yaml`))).toBe(true);
+    }
+  });
+
+  it('CRDs sit in crds/, one per file, each under 5 MiB; templates hold only variant-guarded ones', () => {
+    let crds = 0;
+    for (const c of charts) {
+      const crdDir = path.join(dir, c, 'crds');
+      for (const f of existsSync(crdDir) ? readdirSync(crdDir, { withFileTypes: true }).filter((x) => x.isFile()) : []) {
+        crds++;
+        const file = path.join(crdDir, f.name);
+        expect(statSync(file).size).toBeLessThan(5 * 1024 * 1024);
+        expect(readFileSync(file, 'utf8').match(/^kind: CustomResourceDefinition$/gm)).toHaveLength(1);
+      }
+      for (const f of readdirSync(path.join(dir, c, 'templates')).filter((x) => x.startsWith('customresourcedefinition-'))) {
+        // a CRD only some variants have cannot live in crds/ (which is not templated)
+        expect(readFileSync(path.join(dir, c, 'templates', f), 'utf8'), `${c}/templates/${f}`).toMatch(/^\{\{- if (eq|has) \.Values\.variant /);
+      }
+    }
+    expect(crds).toBeGreaterThan(60);
+  });
+
+  it('README documents every value of the schema', () => {
+    for (const c of charts) {
+      const readme = readFileSync(path.join(dir, c, 'README.md'), 'utf8');
+      const schema = JSON.parse(readFileSync(path.join(dir, c, 'values.schema.json'), 'utf8'));
+      for (const r of schemaRows(schema)) expect(readme, `${c}: ${r.path}`).toContain(`| \`${r.path}\` |`);
+    }
+  });
+
+  const yamllint = spawnSync('yamllint', ['--version']).status === 0;
+  it.runIf(yamllint)("Chart.yaml, values.yaml and ci files pass ct's yamllint rules", () => {
+    const files = charts.flatMap((c) => [path.join(dir, c, 'Chart.yaml'), path.join(dir, c, 'values.yaml'), ...ciFiles(path.join(dir, c))]);
+    const out = spawnSync('yamllint', ['-f', 'parsable', '-c', path.join(CT, 'lintconf.yaml'), ...files], { encoding: 'utf8' });
+    expect(out.stdout).toBe('');
+    expect(out.status).toBe(0);
+  });
+  it.skipIf(yamllint)('yamllint is not installed: .ci/run installs it (apt-get install yamllint)', () => {
+    execFileSync('true');
+  });
+});

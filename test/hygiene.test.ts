@@ -1,0 +1,60 @@
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { build, silentLogger } from '../packages/generator/src/build.js';
+import { repoRoot } from '../packages/generator/src/paths.js';
+import { lockFor } from './releases.js';
+
+const git = (...args: string[]) => execFileSync('git', args, { cwd: repoRoot(), encoding: 'utf8' });
+
+function treeHash(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (d: string) => {
+    for (const f of readdirSync(d)) {
+      const p = path.join(d, f);
+      if (statSync(p).isDirectory()) walk(p);
+      else if (f !== '.kfc-build.json') out[path.relative(dir, p)] = createHash('sha256').update(readFileSync(p)).digest('hex');
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+describe('repository hygiene', () => {
+  it('no tracked file holds upstream manifest content', () => {
+    const files = git('ls-files', '-z').split('\0').filter(Boolean);
+    expect(files.length).toBeGreaterThan(20);
+    const offenders = files.filter((f) => {
+      if (f.endsWith('package-lock.json')) return false;
+      const text = readFileSync(path.join(repoRoot(), f), 'utf8');
+      return statSync(path.join(repoRoot(), f)).size > 300 * 1024 || /openAPIV3Schema|^apiVersion: apps\/v1$|^kind: (Deployment|CustomResourceDefinition)$/m.test(text);
+    });
+    expect(offenders).toEqual([]);
+  });
+
+  it('generated output is git-ignored', () => {
+    for (const p of ['charts/katib/Chart.yaml', 'packages/values-types/src/generated/index.d.ts', '.cache/kfc/x', 'repo/index.yaml']) {
+      expect(git('check-ignore', p).trim()).toBe(p);
+    }
+  });
+
+  it('the build is reproducible: two builds give identical charts', async () => {
+    const a = path.join(mkdtempSync(path.join(os.tmpdir(), 'kfc-repro-a-')), 'charts');
+    const b = path.join(mkdtempSync(path.join(os.tmpdir(), 'kfc-repro-b-')), 'charts');
+    await build({ lockFile: lockFor('v1.11.0'), out: a, logger: silentLogger, force: true });
+    await build({ lockFile: lockFor('v1.11.0'), out: b, logger: silentLogger, force: true });
+    const ha = treeHash(a);
+    expect(Object.keys(ha).length).toBeGreaterThan(500);
+    expect(treeHash(b)).toEqual(ha);
+  });
+
+  it('an unchanged rebuild is skipped, a changed input rebuilds', async () => {
+    const out = path.join(mkdtempSync(path.join(os.tmpdir(), 'kfc-stamp-')), 'charts');
+    expect((await build({ lockFile: lockFor('v1.11.0'), out, logger: silentLogger })).upToDate).toBe(false);
+    expect((await build({ lockFile: lockFor('v1.11.0'), out, logger: silentLogger })).upToDate).toBe(true);
+    expect((await build({ lockFile: lockFor('v1.10.2'), out, logger: silentLogger })).upToDate).toBe(false);
+  });
+});
