@@ -52,8 +52,15 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+function stats(): void {
+  if (process.env.KFC_STATS) process.stderr.write(`kfc-stats ${JSON.stringify({ maxRssKiB: process.resourceUsage().maxRSS })}\n`);
+}
+
 main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
+  (code) => {
+    stats();
+    process.exit(code);
+  },
   (e) => {
     if (isKfcError(e)) process.stderr.write(`kfc: ${e.format()}\n`);
     else process.stderr.write(`kfc: unexpected error: ${(e as Error)?.stack ?? e}\n`);
