@@ -24,13 +24,16 @@ function treeHash(dir: string): Record<string, string> {
 }
 
 describe('repository hygiene', () => {
+  // Markers of upstream manifests, spelled so that this file does not match itself.
+  const UPSTREAM = new RegExp(['openAPI' + 'V3Schema', 'x-kubernetes-' + 'preserve-unknown-fields', '^apiVersion: apps' + '/v1$', '^kind: (Deployment|CustomResource' + 'Definition)$'].join('|'), 'm');
+
   it('no tracked file holds upstream manifest content', () => {
     const files = git('ls-files', '-z').split('\0').filter(Boolean);
     expect(files.length).toBeGreaterThan(20);
     const offenders = files.filter((f) => {
       if (f.endsWith('package-lock.json')) return false;
       const text = readFileSync(path.join(repoRoot(), f), 'utf8');
-      return statSync(path.join(repoRoot(), f)).size > 300 * 1024 || /openAPIV3Schema|^apiVersion: apps\/v1$|^kind: (Deployment|CustomResourceDefinition)$/m.test(text);
+      return statSync(path.join(repoRoot(), f)).size > 300 * 1024 || UPSTREAM.test(text);
     });
     expect(offenders).toEqual([]);
   });
