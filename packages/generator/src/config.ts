@@ -3,6 +3,7 @@ import path from 'node:path';
 import YAML from 'yaml';
 import { KfcError } from './errors.js';
 import { repoRoot } from './paths.js';
+import { isTier, TIERS } from './ordering.js';
 
 /**
  * The whole contract of one component chart: which upstream directories it
@@ -73,6 +74,7 @@ export function loadComponentConfigs(dir = componentsDir()): ComponentConfig[] {
     const variants = data.variants ?? {};
     if (typeof variants !== 'object' || Array.isArray(variants) || Object.entries(variants).some(([k, v]) => typeof v !== 'string' || !/^[a-z0-9][-a-z0-9]*$/.test(k)))
       throw bad('"variants" must map lowercase variant names to overlay directory names');
+    if (data.tier !== undefined && !isTier(String(data.tier))) throw bad(`"tier" must be one of ${TIERS.map((t) => t.name).join(', ')}`);
     return { name, file, description: data.description.trim(), paths: data.paths, variants, keywords: data.keywords ?? [], tier: data.tier } satisfies ComponentConfig;
   });
 }

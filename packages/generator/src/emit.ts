@@ -8,6 +8,8 @@ import type { ComponentPlan, Toggle } from './plan.js';
 import { DRAFT_07, loadSchemaDefinitions, schemaAt, schemaRows } from './schema.js';
 import { assignWorkloadKeys, ChartValues, generatorLabels, templatizeObject, type TemplatizeOptions } from './templatize.js';
 import type { Release } from './upstream.js';
+import type { Placement } from './ordering.js';
+import { HOOK_WEIGHTS } from './ordering.js';
 
 /** Each chart file must stay well under Helm's 5 MiB per-file limit. */
 export const MAX_FILE_BYTES = 5 * 1024 * 1024;
@@ -27,6 +29,8 @@ export function chartVersion(tag: string, revision: number): string {
 
 export interface ChartModel {
   plan: ComponentPlan;
+  /** install tier, hooks and keep policy per object key (ordering.ts) */
+  placements?: Map<string, Placement>;
   release: Release;
   version: string;
   /** variant names, default first (empty: no variants) */
@@ -61,6 +65,51 @@ function fileName(o: KObject, taken: Set<string>): string {
 }
 
 const q = (s: string) => JSON.stringify(s);
+
+/**
+ * Annotations that place an object in the install order (docs/ordering.md):
+ * its Argo CD sync wave, gate hooks for admission webhooks, keep policies for
+ * user data and the Argo CD options CRDs need.
+ */
+export function placementAnnotations(p: Placement | undefined): Record<string, string> {
+  if (!p) return {};
+  const a: Record<string, string> = { 'argocd.argoproj.io/sync-wave': String(p.wave) };
+  if (p.gatedWebhook) {
+    // Helm registers it after the gate saw its server ready; Argo CD applies it in its wave.
+    a['helm.sh/hook'] = 'post-install,post-upgrade';
+    a['helm.sh/hook-weight'] = String(HOOK_WEIGHTS.webhooks);
+    a['argocd.argoproj.io/hook'] = 'Sync';
+  }
+  if (p.tier === 'crds') a['argocd.argoproj.io/sync-options'] = 'ServerSideApply=true,Prune=false';
+  if (p.keep) a['helm.sh/resource-policy'] = 'keep';
+  return a;
+}
+
+/**
+ * Adds annotations to kustomize's text of an object without re-printing it
+ * (CRDs are megabytes): under metadata.annotations, keeping upstream's own.
+ */
+export function annotateRaw(raw: string, add: Record<string, string>, source: string): string {
+  const entries = Object.entries(add);
+  if (!entries.length) return raw;
+  const lines = raw.split('\n');
+  const meta = lines.indexOf('metadata:');
+  if (meta < 0) throw new KfcError(`${source}: no top-level "metadata:" line to annotate`, 'report this as a generator bug');
+  let end = meta + 1;
+  while (end < lines.length && (lines[end].startsWith(' ') || lines[end] === '')) end++;
+  const ann = lines.slice(meta + 1, end).indexOf('  annotations:');
+  const fmt = ([k, v]: [string, string]) => `    ${k}: ${JSON.stringify(v)}`;
+  if (ann < 0) {
+    lines.splice(meta + 1, 0, '  annotations:', ...entries.map(fmt));
+  } else {
+    const at = meta + 1 + ann;
+    let stop = at + 1;
+    while (stop < end && lines[stop].startsWith('    ')) stop++;
+    const existing = new Set(lines.slice(at + 1, stop).filter((l) => /^ {4}\S/.test(l)).map((l) => l.trim().split(':')[0].replace(/^["']|["']$/g, '')));
+    lines.splice(at + 1, 0, ...entries.filter(([k]) => !existing.has(k)).map(fmt));
+  }
+  return lines.join('\n');
+}
 
 function toggleExpr(t: Toggle): string {
   const v = `.Values.kustomizeComponents.${t.name}`;
@@ -190,7 +239,7 @@ export function emitChart(m: ChartModel, dir: string): ChartSummary {
   const render = (o: KObject) => {
     let t = texts.get(o);
     if (t === undefined) {
-      t = templatizeObject(o, topts, `${name}: ${o.key}`);
+      t = templatizeObject(o, { ...topts, annotations: placementAnnotations(m.placements?.get(o.key)) }, `${name}: ${o.key}`);
       texts.set(o, t);
     }
     return t;
@@ -200,7 +249,7 @@ export function emitChart(m: ChartModel, dir: string): ChartSummary {
   for (const f of m.folded) {
     if (f.isStatic && f.sample.kind === 'CustomResourceDefinition') {
       const file = fileName(f.sample, taken);
-      write(path.join(dir, 'crds', `${file}.yaml`), f.sample.raw);
+      write(path.join(dir, 'crds', `${file}.yaml`), annotateRaw(f.sample.raw, placementAnnotations(m.placements?.get(f.sample.key)), `${name}: ${f.sample.key}`));
       crds.push(f.sample.name);
       continue;
     }

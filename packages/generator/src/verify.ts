@@ -23,6 +23,7 @@ export const ADDED_METADATA = {
     'helm.sh/hook-weight',
     'helm.sh/hook-delete-policy',
     'argocd.argoproj.io/sync-wave',
+    'argocd.argoproj.io/hook',
     'argocd.argoproj.io/sync-options',
     'argocd.argoproj.io/compare-options',
   ],
