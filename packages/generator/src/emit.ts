@@ -31,6 +31,8 @@ export interface ChartModel {
   plan: ComponentPlan;
   /** install tier, hooks and keep policy per object key (ordering.ts) */
   placements?: Map<string, Placement>;
+  /** objects a variant re-declares that another chart owns: left out inside the umbrella */
+  sharedKeys?: Set<string>;
   release: Release;
   version: string;
   /** variant names, default first (empty: no variants) */
@@ -71,7 +73,7 @@ const q = (s: string) => JSON.stringify(s);
  * its Argo CD sync wave, gate hooks for admission webhooks, keep policies for
  * user data and the Argo CD options CRDs need.
  */
-export function placementAnnotations(p: Placement | undefined): Record<string, string> {
+export function placementAnnotations(p: Placement | undefined, version: string): Record<string, string> {
   if (!p) return {};
   const a: Record<string, string> = { 'argocd.argoproj.io/sync-wave': String(p.wave) };
   if (p.gatedWebhook) {
@@ -80,7 +82,11 @@ export function placementAnnotations(p: Placement | undefined): Record<string, s
     a['helm.sh/hook-weight'] = String(HOOK_WEIGHTS.webhooks);
     a['argocd.argoproj.io/hook'] = 'Sync';
   }
-  if (p.tier === 'crds') a['argocd.argoproj.io/sync-options'] = 'ServerSideApply=true,Prune=false';
+  if (p.tier === 'crds') {
+    a['argocd.argoproj.io/sync-options'] = 'ServerSideApply=true,Prune=false';
+    // read by the umbrella's pre-upgrade check: Helm never upgrades CRDs
+    a['kubeflow-charts.io/version'] = version;
+  }
   if (p.keep) a['helm.sh/resource-policy'] = 'keep';
   return a;
 }
@@ -239,7 +245,7 @@ export function emitChart(m: ChartModel, dir: string): ChartSummary {
   const render = (o: KObject) => {
     let t = texts.get(o);
     if (t === undefined) {
-      t = templatizeObject(o, { ...topts, annotations: placementAnnotations(m.placements?.get(o.key)) }, `${name}: ${o.key}`);
+      t = templatizeObject(o, { ...topts, annotations: placementAnnotations(m.placements?.get(o.key), m.version) }, `${name}: ${o.key}`);
       texts.set(o, t);
     }
     return t;
@@ -249,7 +255,7 @@ export function emitChart(m: ChartModel, dir: string): ChartSummary {
   for (const f of m.folded) {
     if (f.isStatic && f.sample.kind === 'CustomResourceDefinition') {
       const file = fileName(f.sample, taken);
-      write(path.join(dir, 'crds', `${file}.yaml`), annotateRaw(f.sample.raw, placementAnnotations(m.placements?.get(f.sample.key)), `${name}: ${f.sample.key}`));
+      write(path.join(dir, 'crds', `${file}.yaml`), annotateRaw(f.sample.raw, placementAnnotations(m.placements?.get(f.sample.key), m.version), `${name}: ${f.sample.key}`));
       crds.push(f.sample.name);
       continue;
     }
@@ -259,7 +265,10 @@ export function emitChart(m: ChartModel, dir: string): ChartSummary {
     else {
       const branches: Array<[string, string]> = [];
       for (const t of f.toggled) branches.push([toggleExpr(t.toggle), t.obj ? render(t.obj) : '']);
-      for (const c of f.cases) branches.push([c.variants.length === Math.max(1, m.variants.length) ? 'true' : caseExpr(c.variants), render(c.obj)]);
+      for (const c of f.cases) {
+        const body = m.sharedKeys?.has(f.key) && !c.variants.includes(defaultVariant) ? `{{- if not .Values.global.kubeflowUmbrella }}\n${render(c.obj)}{{- end }}\n` : render(c.obj);
+        branches.push([c.variants.length === Math.max(1, m.variants.length) ? 'true' : caseExpr(c.variants), body]);
+      }
       text = branches.map(([cond, body], i) => `{{- ${i ? 'else if' : 'if'} ${cond} }}\n${body}`).join('') + '{{- end }}\n';
     }
     write(path.join(dir, 'templates', `${file}.yaml`), text);

@@ -6,6 +6,7 @@ import { KfcError } from './errors.js';
 import { helmTemplate } from './helm.js';
 import { parseYaml, splitObjects, type KObject } from './model.js';
 import { repoRoot } from './paths.js';
+import { LIFECYCLE_LABEL, UMBRELLA } from './umbrella.js';
 import { findHelm, type Tool } from './toolchain.js';
 import { briefKustomizeError, kustomizeBuild, type ResolveOptions } from './upstream.js';
 import { defaultConcurrency, pool } from './util.js';
@@ -26,6 +27,7 @@ export const ADDED_METADATA = {
     'argocd.argoproj.io/hook',
     'argocd.argoproj.io/sync-options',
     'argocd.argoproj.io/compare-options',
+    'kubeflow-charts.io/version',
   ],
 };
 
@@ -149,6 +151,7 @@ export async function verify(opts: VerifyOptions = {}): Promise<VerifyReport> {
   for (const c of a.components) {
     const name = c.plan.name;
     if (opts.only?.length && !opts.only.includes(name)) continue;
+    if (name === UMBRELLA) continue;
     const dir = path.join(chartsDir, name);
     if (!existsSync(path.join(dir, 'Chart.yaml'))) throw new KfcError(`chart ${name} is missing from ${chartsDir}`, 'run `npm run build` (kfc build) for this release first');
     const ciDir = path.join(dir, 'ci');
@@ -186,9 +189,86 @@ export async function verify(opts: VerifyOptions = {}): Promise<VerifyReport> {
     const rendered = splitObjects(out, `helm template ${j.chart} -f ${path.basename(j.valuesFile)}`);
     return { chart: j.chart, variant: j.variant, valuesFile: path.relative(chartsDir, j.valuesFile), note: expected.note, ...compareObjects(rendered, expected.objects) };
   });
-  if (opts.example !== false && !opts.only?.length) rows.push(await verifyExample(a, chartsDir, helm));
+  if (opts.example !== false && !opts.only?.length) {
+    rows.push(await verifyExample(a, chartsDir, helm));
+    if (existsSync(path.join(chartsDir, UMBRELLA, 'Chart.yaml'))) rows.push(...(await verifyUmbrella(a, chartsDir, helm, exampleWith)));
+  }
   const ok = rows.every((r) => !r.missing.length && !r.extra.length && !r.differing.length);
   return { tag: a.release.tag, helm: helm.version, rows, ok };
+}
+
+/** Objects of a render keyed by identity; a second copy of one object is reported, not merged. */
+function uniqueObjects(objs: KObject[]): { objects: KObject[]; duplicates: string[] } {
+  const seen = new Set<string>();
+  const duplicates: string[] = [];
+  const objects = objs.filter((o) => {
+    if (seen.has(o.key)) {
+      duplicates.push(`${o.key} (rendered twice)`);
+      return false;
+    }
+    seen.add(o.key);
+    return true;
+  });
+  return { objects, duplicates };
+}
+
+/**
+ * The umbrella with each of its ci values files against the example with the
+ * same change: a variant's alternative line swapped in, a kustomize Component
+ * toggled, commented-out lines added. The umbrella's own lifecycle objects
+ * (gate jobs, their RBAC, tests) are Helm hooks, not upstream objects, and are
+ * left out of the comparison.
+ */
+export async function verifyUmbrella(a: Analysis, chartsDir: string, helm: Tool, exampleWith: (v: ExampleVariation) => Promise<Map<string, KObject[]>>): Promise<VerifyRow[]> {
+  const dir = path.join(chartsDir, UMBRELLA);
+  const files = readdirSync(path.join(dir, 'ci')).filter((f) => f.endsWith('-values.yaml')).sort();
+  return pool(files, defaultConcurrency(), async (f) => {
+    const file = path.join(dir, 'ci', f);
+    const vals = parseYaml(readFileSync(file, 'utf8')) ?? {};
+    const swap: Record<string, string> = {};
+    const add: string[] = [];
+    let components = a.plan.toggles.filter((t) => t.defaultOn);
+    for (const c of a.components) {
+      const v = vals[c.plan.name] ?? {};
+      const on = v.enabled ?? c.plan.enabled;
+      if (on && !c.plan.enabled) add.push(...c.plan.entries.map((e) => e.path));
+      const variant = c.plan.variants.find((x) => x.name === v.variant);
+      if (variant && !variant.isDefault) swap[variant.slot.path] = variant.path;
+      for (const t of c.toggles) {
+        const want = v.kustomizeComponents?.[t.name];
+        if (want === undefined || want === t.defaultOn) continue;
+        components = want ? [...components, t] : components.filter((x) => x !== t);
+      }
+    }
+    const variation: ExampleVariation = { components: components.map((t) => t.path), ...(Object.keys(swap).length ? { swap } : {}), ...(add.length ? { add } : {}) };
+    let expected: KObject[];
+    let note: string | undefined;
+    try {
+      expected = [...(await exampleWith(variation)).values()].flat();
+    } catch (e) {
+      // Upstream cannot build this combination: compose it from the charts' own references,
+      // the owning chart keeping an object another chart's variant re-declares.
+      note = `the example with this change does not build (${briefKustomizeError((e as Error).message)}); compared with its lines built separately`;
+      const owned = new Map<string, KObject>();
+      const shared: KObject[] = [];
+      for (const c of a.components) {
+        const v = vals[c.plan.name] ?? {};
+        if (!(v.enabled ?? c.plan.enabled)) continue;
+        const variant = v.variant ?? c.configs[0].variant;
+        const toggled = c.toggles.find((t) => v.kustomizeComponents?.[t.name] !== undefined && v.kustomizeComponents[t.name] !== t.defaultOn);
+        const cfg = c.configs.find((x) => x.variant === variant && (toggled ? x.toggle === toggled : !x.toggle)) ?? c.configs[0];
+        for (const o of cfg.objects) (c.sharedKeys.has(o.key) ? shared : []).push(o);
+        for (const o of cfg.objects) if (!c.sharedKeys.has(o.key)) owned.set(o.key, o);
+      }
+      for (const o of shared) if (!owned.has(o.key)) owned.set(o.key, o);
+      expected = [...owned.values()];
+    }
+    const out = await helmTemplate(dir, { helm, includeCrds: true, valuesFiles: [file], release: UMBRELLA });
+    const all = splitObjects(out, `helm template ${UMBRELLA} -f ${f}`).filter((o) => !o.raw.includes(`${LIFECYCLE_LABEL}:`));
+    const { objects, duplicates } = uniqueObjects(all);
+    const res = compareObjects(objects, expected);
+    return { chart: UMBRELLA, variant: f.replace(/^\d+-|-values\.yaml$/g, ''), valuesFile: path.relative(chartsDir, file), note, ...res, extra: [...res.extra, ...duplicates] };
+  });
 }
 
 /** The enabled charts' defaults together must equal the example build, each object in exactly one chart. */
