@@ -38,7 +38,7 @@ describe('upstream release download', () => {
 
     const out = path.join(mkdtempSync(path.join(os.tmpdir(), 'kfc-dl-out-')), 'charts');
     const res = await build({ lock: lock(), noMirrors: true, out, logger: silentLogger });
-    expect(res.charts.map((c) => c.name).sort()).toEqual(['kubeflow-namespace', 'kubeflow-roles']);
+    expect(res.charts.map((c) => c.name).sort()).toEqual(['kubeflow', 'kubeflow-namespace', 'kubeflow-roles']);
     expect(readdirSync(path.join(out, 'kubeflow-roles', 'templates')).filter((f) => f.startsWith('clusterrole-')).length).toBeGreaterThan(3);
   });
 

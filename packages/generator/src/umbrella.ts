@@ -4,13 +4,12 @@ import YAML from 'yaml';
 import type { AnalyzedComponent } from './build.js';
 import { type ChartSummary, valuesYaml } from './emit.js';
 import { KfcError } from './errors.js';
-import { helmRun } from './helm.js';
+import { packChart } from './tar.js';
 import { parseYaml } from './model.js';
 import { HOOK_WEIGHTS, podTemplate, type OrderingModel } from './ordering.js';
-import { DRAFT_07, loadSchemaDefinitions } from './schema.js';
+import { DRAFT_07, loadSchemaDefinitions, schemaRows } from './schema.js';
 import { formatImage, parseImage, type ImageValue } from './templatize.js';
 import type { Release } from './upstream.js';
-import { pool } from './util.js';
 
 export const UMBRELLA = 'kubeflow';
 /** Label on the umbrella's own lifecycle objects (gate jobs, their RBAC, tests). */
@@ -408,8 +407,10 @@ export interface UmbrellaOptions {
   ordering: OrderingModel;
   /** where the component charts were written (siblings of the umbrella) */
   chartsDir: string;
-  concurrency: number;
 }
+
+/** What every chart's .helmignore leaves out of its package. */
+export const HELMIGNORED = ['ci', '.DS_Store'];
 
 /** Writes charts/kubeflow: dependencies on every component chart, the gate hooks, NOTES and tests. */
 export async function emitUmbrella(o: UmbrellaOptions): Promise<ChartSummary> {
@@ -542,10 +543,7 @@ export async function emitUmbrella(o: UmbrellaOptions): Promise<ChartSummary> {
   // vendor the component charts as packages, as `helm dependency build` would
   const depDir = path.join(dir, 'charts');
   mkdirSync(depDir, { recursive: true });
-  await pool(comps, o.concurrency, async (c) => {
-    const res = await helmRun(['package', path.join(o.chartsDir, c.name), '--destination', depDir]);
-    if (res.exitCode !== 0) throw new KfcError(`helm package ${c.name} failed: ${res.stderr}`, 'report this as a generator bug');
-  });
+  for (const c of comps) writeFileSync(path.join(depDir, `${c.name}-${c.version}.tgz`), packChart(path.join(o.chartsDir, c.name), c.name, HELMIGNORED));
   const packaged = readdirSync(depDir).length;
   if (packaged !== comps.length) throw new KfcError(`expected ${comps.length} packaged dependencies in ${depDir}, found ${packaged}`);
   return {
@@ -595,7 +593,7 @@ function umbrellaReadme(o: UmbrellaOptions, comps: ChartSummary[], schema: any, 
     '',
     '| Key | Type | Description |',
     '| --- | --- | --- |',
-    ...Object.entries<any>(schema.properties).flatMap(([k, s]) => [`| \`${k}\` | ${s.type} | ${(s.description ?? '').replace(/\|/g, '\\|')} |`, ...Object.entries<any>(s.properties ?? {}).map(([k2, s2]) => `| \`${k}.${k2}\` | ${s2.type ?? 'object'} | ${(s2.description ?? '').replace(/\|/g, '\\|')} |`)]),
+    ...schemaRows(schema).map((r) => `| \`${r.path}\` | ${r.type} | ${r.description.replace(/\|/g, '\\|')} |`),
     '',
     '## Upgrading',
     '',

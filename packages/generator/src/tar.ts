@@ -1,0 +1,57 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { KfcError } from './errors.js';
+
+/**
+ * A reproducible .tgz of a chart directory, as `helm package` lays it out
+ * (`<name>/...`), with fixed timestamps and modes so that equal charts give
+ * byte-identical packages. `ignore` lists top-level entries left out.
+ */
+export function packChart(dir: string, name: string, ignore: string[] = []): Buffer {
+  const files: string[] = [];
+  const walk = (d: string) => {
+    for (const f of readdirSync(d).sort()) {
+      const p = path.join(d, f);
+      const rel = path.relative(dir, p).split(path.sep).join('/');
+      if (ignore.some((i) => rel === i || rel.startsWith(`${i}/`))) continue;
+      if (statSync(p).isDirectory()) walk(p);
+      else files.push(rel);
+    }
+  };
+  walk(dir);
+  const blocks: Buffer[] = [];
+  for (const rel of files) {
+    const data = readFileSync(path.join(dir, rel));
+    blocks.push(header(`${name}/${rel}`, data.length), data, Buffer.alloc((512 - (data.length % 512)) % 512));
+  }
+  blocks.push(Buffer.alloc(1024));
+  return gzipSync(Buffer.concat(blocks), { level: 9 });
+}
+
+function header(name: string, size: number): Buffer {
+  const h = Buffer.alloc(512);
+  let prefix = '';
+  let base = name;
+  if (Buffer.byteLength(name) > 100) {
+    const cut = name.lastIndexOf('/', 155);
+    if (cut < 0 || Buffer.byteLength(name.slice(cut + 1)) > 100) throw new KfcError(`cannot package ${name}: path too long for a tar header`, 'shorten the file name');
+    prefix = name.slice(0, cut);
+    base = name.slice(cut + 1);
+  }
+  h.write(base, 0, 100, 'utf8');
+  h.write('0000644\0', 100, 'ascii');
+  h.write('0000000\0', 108, 'ascii');
+  h.write('0000000\0', 116, 'ascii');
+  h.write(`${size.toString(8).padStart(11, '0')}\0`, 124, 'ascii');
+  h.write('00000000000\0', 136, 'ascii'); // mtime 0: reproducible
+  h.write('        ', 148, 'ascii');
+  h.write('0', 156, 'ascii');
+  h.write('ustar\0', 257, 'ascii');
+  h.write('00', 263, 'ascii');
+  h.write(prefix, 345, 155, 'utf8');
+  let sum = 0;
+  for (const b of h) sum += b;
+  h.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 'ascii');
+  return h;
+}
