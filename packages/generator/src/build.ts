@@ -225,7 +225,10 @@ export async function analyze(opts: ResolveOptions & { logger?: Logger; concurre
 
 /** The install order of every object of every configuration (ordering.ts). */
 export function orderingOf(a: Analysis): OrderingModel {
-  return computeOrdering(a.components.map((c) => ({ name: c.plan.name, tier: c.plan.config?.tier, objects: c.configs.flatMap((x) => x.objects) })));
+  // defaults first: where variants differ, the default content describes the object (namespace labels, ...)
+  const first = a.components.map((c) => ({ name: c.plan.name, tier: c.plan.config?.tier, objects: c.configs[0]?.objects ?? [] }));
+  const rest = a.components.map((c) => ({ name: c.plan.name, tier: c.plan.config?.tier, objects: c.configs.slice(1).flatMap((x) => x.objects) }));
+  return computeOrdering([...first, ...rest]);
 }
 
 export interface BuildOptions extends ResolveOptions {

@@ -8,6 +8,7 @@ const USAGE = `kfc: Helm charts for Kubeflow, generated from the upstream manife
 Usage:
   kfc build  [--lock FILE] [--upstream DIR] [--out DIR] [--force]
   kfc verify [--lock FILE] [--upstream DIR] [--charts DIR] [--chart NAME]
+  kfc plan   [--chart DIR] [-f VALUES]... [--rendered FILE] [--engine helm3|helm4|argocd] [-v] [--summary]
 
 Options:
   --lock FILE      release pin (default: upstream.lock.json; env KFC_LOCK)
@@ -26,6 +27,11 @@ async function main(argv: string[]): Promise<number> {
       out: { type: 'string' },
       charts: { type: 'string' },
       chart: { type: 'string', multiple: true },
+      values: { type: 'string', short: 'f', multiple: true },
+      rendered: { type: 'string' },
+      engine: { type: 'string', multiple: true },
+      verbose: { type: 'boolean', short: 'v' },
+      summary: { type: 'boolean' },
       force: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -45,6 +51,10 @@ async function main(argv: string[]): Promise<number> {
       const report = await verify({ ...common, charts: values.charts ?? values.out, only: values.chart });
       printReport(report, process.stdout);
       return report.ok ? 0 : 1;
+    }
+    case 'plan': {
+      const { runPlan } = await import('./plan-command.js');
+      return runPlan({ chart: values.chart?.[0], values: values.values ?? [], rendered: values.rendered, engines: values.engine, verbose: values.verbose, summary: values.summary }, process.stdout);
     }
     default:
       process.stderr.write(`kfc: unknown command "${cmd}"\n\n${USAGE}`);

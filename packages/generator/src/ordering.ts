@@ -92,7 +92,7 @@ export function podTemplate(d: any, kind: string): any {
 }
 
 /** Whether one webhook of a configuration admits a (non-pod) object or the pods of a workload. */
-function webhookMatches(w: any, resource: { group: string; plural: string; namespace?: string; labels: Record<string, string> }, nsLabels: (ns: string) => Record<string, string>): boolean {
+export function webhookMatches(w: any, resource: { group: string; plural: string; namespace?: string; labels: Record<string, string> }, nsLabels: (ns: string) => Record<string, string>): boolean {
   const ruleHit = (w.rules ?? []).some(
     (r: any) =>
       (r.operations ?? []).some((op: string) => op === 'CREATE' || op === '*') &&
@@ -174,7 +174,9 @@ export function computeOrdering(components: Array<{ name: string; tier?: string;
           for (const b of backends) need(y.o.key, b.o.key);
         }
         const tmpl = WORKLOAD_KINDS[y.o.kind] ? podTemplate(y.d, y.o.kind) : undefined;
-        if (tmpl && webhookMatches(w, { group: '', plural: 'pods', namespace: y.o.namespace ?? '', labels: tmpl.metadata?.labels ?? {} }, nsLabels)) {
+        // istiod also honours the older opt-out annotation
+        const optedOut = isInjector && tmpl?.metadata?.annotations?.['sidecar.istio.io/inject'] === 'false';
+        if (tmpl && !optedOut && webhookMatches(w, { group: '', plural: 'pods', namespace: y.o.namespace ?? '', labels: tmpl.metadata?.labels ?? {} }, nsLabels)) {
           info.mutatesPods ||= x.o.kind === 'MutatingWebhookConfiguration';
           for (const b of backends) need(y.o.key, b.o.key);
           if (isInjector) {

@@ -100,6 +100,7 @@ spec:
     metadata:
       labels:
         ${LIFECYCLE_LABEL}: ${name}
+        sidecar.istio.io/inject: "false"
       annotations:
         sidecar.istio.io/inject: "false"
     spec:

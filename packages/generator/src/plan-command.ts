@@ -1,0 +1,56 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { KfcError } from './errors.js';
+import { helmTemplate } from './helm.js';
+import { repoRoot } from './paths.js';
+import { check, ENGINES, formatSequence, planObjects, planSummary, sequence, type Engine, type Violation } from './sequence.js';
+import { UMBRELLA } from './umbrella.js';
+
+export interface PlanOptions {
+  chart?: string;
+  values: string[];
+  rendered?: string;
+  engines?: string[];
+  verbose?: boolean;
+  summary?: boolean;
+}
+
+export interface PlanResult {
+  text: string;
+  violations: Violation[];
+}
+
+/** Renders a chart (default charts/kubeflow) or reads a rendered manifest and plans its install. */
+export async function plan(o: PlanOptions): Promise<PlanResult> {
+  if (o.summary) return { text: `${planSummary()}\n`, violations: [] };
+  const engines = (o.engines?.length ? o.engines : ENGINES) as Engine[];
+  for (const e of engines) if (!ENGINES.includes(e)) throw new KfcError(`unknown engine "${e}"`, `use one of ${ENGINES.join(', ')}`);
+  let text: string;
+  if (o.rendered) {
+    try {
+      text = readFileSync(o.rendered, 'utf8');
+    } catch (e) {
+      throw new KfcError(`cannot read ${o.rendered}: ${(e as Error).message}`, 'pass the output of `helm template --include-crds`');
+    }
+  } else {
+    text = await helmTemplate(path.resolve(o.chart ?? path.join(repoRoot(), 'charts', UMBRELLA)), { includeCrds: true, valuesFiles: o.values, release: UMBRELLA });
+  }
+  const objs = planObjects(text);
+  const out: string[] = [planSummary(), ''];
+  const violations: Violation[] = [];
+  for (const e of engines) {
+    const stages = sequence(e, objs);
+    out.push(formatSequence(e, stages, !!o.verbose), '');
+    const vs = check(e, stages);
+    violations.push(...vs);
+    out.push(vs.length ? `${vs.length} violation(s):\n${vs.map((v) => `  ${v.rule}: ${v.message}`).join('\n')}` : 'dependency rules: ok', '');
+  }
+  out.push(violations.length ? `FAILED: ${violations.length} ordering violation(s)` : `OK: ${objs.length} objects, every dependency rule holds on ${engines.join(', ')}`);
+  return { text: `${out.join('\n')}\n`, violations };
+}
+
+export async function runPlan(o: PlanOptions, stdout: NodeJS.WritableStream): Promise<number> {
+  const r = await plan(o);
+  stdout.write(r.text);
+  return r.violations.length ? 1 : 0;
+}

@@ -1,0 +1,300 @@
+import YAML from 'yaml';
+import { parseYaml, splitObjects, type KObject } from './model.js';
+import { HOOK_WEIGHTS, selectorMatches, TIERS, webhookMatches, podTemplate } from './ordering.js';
+import { WORKLOAD_KINDS } from './templatize.js';
+
+/**
+ * The install sequence of a rendered release as Helm 3, Helm 4 and Argo CD
+ * execute it, and the dependency rules checked on it (the `plan` command).
+ */
+export type Engine = 'helm3' | 'helm4' | 'argocd';
+export const ENGINES: Engine[] = ['helm3', 'helm4', 'argocd'];
+
+/** Helm 4's kind order (pkg/release/util/kind_sorter.go); Helm 3 lacks the webhook kinds. */
+const HELM4_ORDER = [
+  'PriorityClass', 'Namespace', 'NetworkPolicy', 'ResourceQuota', 'LimitRange', 'PodSecurityPolicy', 'PodDisruptionBudget', 'ServiceAccount', 'Secret', 'SecretList',
+  'ConfigMap', 'StorageClass', 'PersistentVolume', 'PersistentVolumeClaim', 'CustomResourceDefinition', 'ClusterRole', 'ClusterRoleList', 'ClusterRoleBinding',
+  'ClusterRoleBindingList', 'Role', 'RoleList', 'RoleBinding', 'RoleBindingList', 'Service', 'DaemonSet', 'Pod', 'ReplicationController', 'ReplicaSet', 'Deployment',
+  'HorizontalPodAutoscaler', 'StatefulSet', 'Job', 'CronJob', 'IngressClass', 'Ingress', 'APIService', 'MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration',
+];
+const HELM3_ORDER = HELM4_ORDER.filter((k) => !k.endsWith('WebhookConfiguration'));
+/** Argo CD (gitops-engine) orders a wave's resources by kind like this, custom resources last. */
+const ARGO_ORDER = HELM3_ORDER.filter((k) => k !== 'PriorityClass');
+
+export interface PlanObject {
+  key: string;
+  kind: string;
+  apiVersion: string;
+  namespace?: string;
+  name: string;
+  source: string;
+  fromCrdsDir: boolean;
+  annotations: Record<string, string>;
+  labels: Record<string, string>;
+  doc?: any;
+}
+
+export interface Stage {
+  phase: string;
+  /** Helm hook weight or Argo CD wave */
+  order?: number;
+  objects: PlanObject[];
+  /** what the engine waits for before the next stage */
+  waits: string;
+  /** gate job semantics read from its script */
+  gate?: { deployments: string[]; crds: string[]; restarts: string[] };
+}
+
+export interface Violation {
+  engine: Engine;
+  rule: string;
+  message: string;
+}
+
+function kindRank(order: string[], kind: string): [number, string] {
+  const i = order.indexOf(kind);
+  return i >= 0 ? [i, ''] : [order.length, kind];
+}
+
+function byKind(order: string[]) {
+  return (a: PlanObject, b: PlanObject) => {
+    const [ia, ka] = kindRank(order, a.kind);
+    const [ib, kb] = kindRank(order, b.kind);
+    return ia - ib || ka.localeCompare(kb);
+  };
+}
+
+/** Reads just metadata (and the CRD's names) from a rendered document. */
+export function planObjects(rendered: string): PlanObject[] {
+  return splitObjects(rendered, 'rendered manifest').map((o: KObject) => {
+    const source = /^# Source: (.+)$/m.exec(o.raw)?.[1] ?? '';
+    const big = o.kind === 'CustomResourceDefinition';
+    const doc = big ? undefined : parseYaml(o.raw);
+    const meta = big ? metadataOnly(o.raw) : (doc?.metadata ?? {});
+    const p: PlanObject = { key: o.key, kind: o.kind, apiVersion: o.apiVersion, namespace: o.namespace, name: o.name, source, fromCrdsDir: /\/crds\//.test(source), annotations: meta.annotations ?? {}, labels: meta.labels ?? {}, doc };
+    if (big) p.doc = { spec: { group: /^ {2}group: (.+)$/m.exec(o.raw)?.[1]?.trim(), names: { kind: /^ {4}kind: (.+)$/m.exec(o.raw)?.[1]?.trim(), plural: /^ {4}plural: (.+)$/m.exec(o.raw)?.[1]?.trim() } } };
+    return p;
+  });
+}
+
+function metadataOnly(raw: string): any {
+  const lines = raw.split('\n');
+  const start = lines.indexOf('metadata:');
+  if (start < 0) return {};
+  let end = start + 1;
+  while (end < lines.length && (lines[end].startsWith(' ') || lines[end] === '')) end++;
+  return YAML.parse(lines.slice(start, end).join('\n'), { version: '1.1' })?.metadata ?? {};
+}
+
+const hookOf = (o: PlanObject) => (o.annotations['helm.sh/hook'] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+const weightOf = (o: PlanObject) => Number(o.annotations['helm.sh/hook-weight'] ?? 0);
+const waveOf = (o: PlanObject) => Number(o.annotations['argocd.argoproj.io/sync-wave'] ?? 0);
+
+function readGate(o: PlanObject): Stage['gate'] | undefined {
+  if (o.kind !== 'Job') return undefined;
+  const script = JSON.stringify(o.doc?.spec?.template?.spec?.containers ?? []);
+  const deployments = [...script.matchAll(/kubectl -n (\S+) rollout status deployment\/([\w.-]+)/g)].map((m) => `${m[1]}/${m[2]}`);
+  const crds = [...script.matchAll(/crd\/([\w.-]+)/g)].map((m) => m[1]);
+  const restarts = [...script.matchAll(/restart (\S+) (deployment|statefulset|daemonset) ([\w.-]+) /g)].map((m) => `${m[1]}/${m[3]}`);
+  return deployments.length || crds.length || restarts.length ? { deployments, crds, restarts } : undefined;
+}
+
+function hookStages(objs: PlanObject[], event: string, order: string[]): Stage[] {
+  const hooks = objs.filter((o) => hookOf(o).includes(event));
+  const weights = [...new Set(hooks.map(weightOf))].sort((a, b) => a - b);
+  return weights.map((w) => {
+    const objects = hooks.filter((o) => weightOf(o) === w).sort(byKind(order));
+    const jobs = objects.filter((o) => o.kind === 'Job' || o.kind === 'Pod');
+    const gates = jobs.map(readGate).filter((g): g is NonNullable<Stage['gate']> => !!g);
+    const gate = gates.length ? { deployments: gates.flatMap((g) => g.deployments), crds: gates.flatMap((g) => g.crds), restarts: gates.flatMap((g) => g.restarts) } : undefined;
+    return { phase: event, order: w, objects, waits: jobs.length ? `${jobs.map((j) => `Job ${j.name}`).join(', ')} complete` : 'nothing (created, not waited for)', gate };
+  });
+}
+
+/** The install sequence of one engine. */
+export function sequence(engine: Engine, objs: PlanObject[]): Stage[] {
+  const isTest = (o: PlanObject) => hookOf(o).some((h) => h.startsWith('test'));
+  if (engine === 'argocd') {
+    const argoHook = (o: PlanObject): string | undefined => {
+      const a = o.annotations['argocd.argoproj.io/hook'];
+      if (a) return a.split(',')[0].trim();
+      const h = hookOf(o);
+      if (!h.length) return undefined;
+      if (h.some((x) => x === 'pre-install' || x === 'pre-upgrade')) return 'PreSync';
+      if (h.some((x) => x === 'post-install' || x === 'post-upgrade')) return 'PostSync';
+      if (h.includes('pre-delete')) return 'PreDelete';
+      if (h.includes('post-delete')) return 'PostDelete';
+      return 'Skip'; // tests and other Helm hooks: Argo CD ignores them
+    };
+    const stages: Stage[] = [];
+    for (const phase of ['PreSync', 'Sync', 'PostSync']) {
+      const inPhase = objs.filter((o) => (argoHook(o) ?? 'Sync') === phase && !isTest(o));
+      const waves = [...new Set(inPhase.map(waveOf))].sort((a, b) => a - b);
+      for (const w of waves) stages.push({ phase, order: w, objects: inPhase.filter((o) => waveOf(o) === w).sort(byKind(ARGO_ORDER)), waits: 'all resources of the wave healthy' });
+    }
+    return stages;
+  }
+  const order = engine === 'helm3' ? HELM3_ORDER : HELM4_ORDER;
+  const crds = objs.filter((o) => o.fromCrdsDir);
+  const main = objs.filter((o) => !o.fromCrdsDir && !hookOf(o).length).sort(byKind(order));
+  return [
+    { phase: 'crds', objects: crds, waits: 'CRDs Established' },
+    ...hookStages(objs, 'pre-install', order),
+    { phase: 'install', objects: main, waits: engine === 'helm3' ? 'nothing (all created at once in kind order; --wait: all ready)' : 'nothing (applied at once in kind order; --wait: all ready)' },
+    ...hookStages(objs, 'post-install', order),
+  ];
+}
+
+interface Position {
+  stage: number;
+  rank: number;
+}
+
+function positions(stages: Stage[], order: string[]): Map<string, Position> {
+  const pos = new Map<string, Position>();
+  stages.forEach((s, i) => s.objects.forEach((o) => pos.set(o.key, { stage: i, rank: kindRank(order, o.kind)[0] * 1000 + (kindRank(order, o.kind)[1] ? o.kind.charCodeAt(0) : 0) })));
+  return pos;
+}
+
+const before = (a: Position, b: Position) => a.stage < b.stage || (a.stage === b.stage && a.rank < b.rank);
+const label = (o: PlanObject) => `${o.kind} ${o.namespace ? `${o.namespace}/` : ''}${o.name}`;
+
+/**
+ * Checks the rules on one engine's sequence:
+ * - every custom resource after its CRD is established;
+ * - everything a webhook (failurePolicy Fail) admits is created before the webhook
+ *   is registered, or after the webhook's server is ready (a gate or an earlier wave);
+ * - every pod the sidecar injector mutates starts after istiod is ready and the
+ *   injector registered, or is restarted by a gate after that.
+ */
+export function check(engine: Engine, stages: Stage[]): Violation[] {
+  const out: Violation[] = [];
+  const order = engine === 'helm3' ? HELM3_ORDER : engine === 'helm4' ? HELM4_ORDER : ARGO_ORDER;
+  const pos = positions(stages, order);
+  const all = stages.flatMap((s) => s.objects);
+  const v = (rule: string, message: string) => out.push({ engine, rule, message });
+  const gateBetween = (from: Position, to: Position, what: (g: NonNullable<Stage['gate']>) => boolean) =>
+    stages.some((s, i) => i >= from.stage && i < to.stage && s.gate && what(s.gate));
+  const waveBefore = (a: PlanObject, b: PlanObject) => {
+    const pa = pos.get(a.key)!;
+    const pb = pos.get(b.key)!;
+    return pa.stage < pb.stage;
+  };
+
+  // 1. custom resources after their CRD
+  const crds = new Map(all.filter((o) => o.kind === 'CustomResourceDefinition').map((c) => [`${c.doc?.spec?.group}/${c.doc?.spec?.names?.kind}`, c]));
+  for (const o of all) {
+    const group = o.apiVersion.includes('/') ? o.apiVersion.split('/')[0] : '';
+    const crd = crds.get(`${group}/${o.kind}`);
+    if (!crd) continue;
+    const pc = pos.get(crd.key)!;
+    const po = pos.get(o.key)!;
+    const ok = engine === 'argocd' ? waveBefore(crd, o) : pc.stage === 0 || (pc.stage < po.stage && gateBetween(pc, po, (g) => g.crds.includes(crd.name)));
+    if (!ok) v('crd-before-resource', `${label(o)} is created before its CRD ${crd.name} is established`);
+  }
+
+  // 2. and 3. webhooks
+  const nsLabels = new Map(all.filter((o) => o.kind === 'Namespace').map((n) => [n.name, n.labels]));
+  const services = new Map(all.filter((o) => o.kind === 'Service').map((s) => [`${s.namespace}/${s.name}`, s]));
+  const workloads = all.filter((o) => WORKLOAD_KINDS[o.kind]);
+  const serverOf = (svc: any): PlanObject[] => {
+    const s = svc && services.get(`${svc.namespace}/${svc.name}`);
+    const sel = s?.doc?.spec?.selector;
+    if (!sel) return [];
+    return workloads.filter((w) => w.namespace === s!.namespace && selectorMatches({ matchLabels: sel }, podTemplate(w.doc, w.kind)?.metadata?.labels ?? {}));
+  };
+  const plural = new Map([...crds.values()].map((c) => [`${c.doc?.spec?.group}/${c.doc?.spec?.names?.kind}`, c.doc?.spec?.names?.plural]));
+  for (const w of all.filter((o) => o.kind.endsWith('WebhookConfiguration'))) {
+    const pw = pos.get(w.key)!;
+    for (const hook of w.doc?.webhooks ?? []) {
+      const servers = serverOf(hook.clientConfig?.service);
+      const injector = w.kind === 'MutatingWebhookConfiguration' && String(hook.name).includes('sidecar-injector');
+      for (const x of all) {
+        if (x === w || x.kind === 'CustomResourceDefinition' || x.kind === 'Namespace' || x.annotations['helm.sh/hook']?.startsWith('test')) continue;
+        const px = pos.get(x.key)!;
+        const group = x.apiVersion.includes('/') ? x.apiVersion.split('/')[0] : '';
+        const res = plural.get(`${group}/${x.kind}`) ?? `${x.kind.toLowerCase()}s`;
+        if (hook.failurePolicy !== 'Ignore' && webhookMatches(hook, { group, plural: res, namespace: x.namespace, labels: x.labels }, (ns) => nsLabels.get(ns) ?? {})) {
+          // created before the webhook is registered (not admitted at all), or after its server is ready
+          const createdFirst = engine === 'argocd' ? px.stage < pw.stage : before(px, pw);
+          const serverReady =
+            servers.length > 0 &&
+            servers.every((s) => (engine === 'argocd' ? waveBefore(s, x) : gateBetween(pos.get(s.key)!, px, (g) => g.deployments.includes(`${s.namespace}/${s.name}`))));
+          const ok = createdFirst || serverReady;
+          if (!ok) v('webhook-before-admitted', `${label(x)} is admitted by ${label(w)} (${hook.name}) but may be created before ${servers.map(label).join(', ') || 'its server'} is ready`);
+        }
+        if (!injector || !WORKLOAD_KINDS[x.kind]) continue;
+        const tmpl = podTemplate(x.doc, x.kind);
+        if (tmpl?.metadata?.annotations?.['sidecar.istio.io/inject'] === 'false') continue;
+        if (!tmpl || !webhookMatches(hook, { group: '', plural: 'pods', namespace: x.namespace ?? '', labels: tmpl.metadata?.labels ?? {} }, (ns) => nsLabels.get(ns) ?? {})) continue;
+        const ok =
+          engine === 'argocd'
+            ? waveBefore(w, x) && servers.every((s) => waveBefore(s, x))
+            : servers.every((s) => {
+                const ps = pos.get(s.key)!;
+                const gatedAfter = stages.some((st, i) => i > px.stage && st.gate?.deployments.includes(`${s.namespace}/${s.name}`)) && stages.some((st, i) => i >= px.stage && st.gate?.restarts.includes(`${x.namespace}/${x.name}`) && stages.slice(0, i).some((g) => g.gate?.deployments.includes(`${s.namespace}/${s.name}`)));
+                return gateBetween(ps, px, (g) => g.deployments.includes(`${s.namespace}/${s.name}`)) || gatedAfter;
+              });
+        if (!ok) v('sidecar-after-istiod', `${label(x)} runs in a sidecar-injected namespace but may start before ${servers.map(label).join(', ')} serves ${w.name}, and nothing restarts it`);
+      }
+    }
+  }
+  return dedupe(out);
+}
+
+function dedupe(vs: Violation[]): Violation[] {
+  const seen = new Set<string>();
+  return vs.filter((x) => (seen.has(`${x.engine}${x.message}`) ? false : (seen.add(`${x.engine}${x.message}`), true)));
+}
+
+export const ENGINE_TITLES: Record<Engine, string> = {
+  helm3: 'Helm 3 (helm install / upgrade --install, 3.17)',
+  helm4: 'Helm 4 (helm install / upgrade --install, 4.1, server-side apply; --wait off or on)',
+  argocd: 'Argo CD (helm template --include-crds, then sync phases and waves)',
+};
+
+/**
+ * The release-independent part of the plan: the tier table and what each
+ * engine does, step by step. docs/ordering.md carries this text verbatim.
+ */
+export function planSummary(): string {
+  const lines = ['Tier table (Argo CD sync wave = tier number):', '', '| wave | tier | what |', '| --- | --- | --- |'];
+  TIERS.forEach((t, i) => lines.push(`| ${i} | ${t.name} | ${t.what} |`));
+  lines.push(
+    '',
+    `Helm 3 and Helm 4:`,
+    '',
+    '1. crds: every enabled chart\'s crds/ is created first; Helm waits until each CRD is Established.',
+    '2. install: every other object except hooks, at once, in kind order (Helm 4 puts webhook configurations',
+    '   before custom resources, Helm 3 sorts them with the custom resources, alphabetically). The admission',
+    '   webhooks that admit objects of the release are hooks, so nothing created here waits for a webhook.',
+    '   With --wait Helm then waits for every workload to be ready.',
+    `3. post-install/post-upgrade hook weight ${HOOK_WEIGHTS.gateRbac}: the gate's ServiceAccount and RBAC.`,
+    `4. hook weight ${HOOK_WEIGHTS.wait}: Job gate-wait: CRDs Established, every webhook server (cert-manager, istiod,`,
+    '   controllers) rolled out. Helm waits for the Job.',
+    `5. hook weight ${HOOK_WEIGHTS.webhooks}: the admission webhook configurations that admit the release's own objects.`,
+    `6. hook weight ${HOOK_WEIGHTS.restart}: Job gate-sidecars: restarts workloads whose pods started without the Istio sidecar.`,
+    '7. pre-upgrade (upgrades only): Job crd-check fails the upgrade while installed CRDs are not this version\'s.',
+    '8. pre-delete (uninstall): Job remove-webhooks deletes every webhook configuration before the services behind them.',
+    '',
+    'Argo CD:',
+    '',
+    '1. PreSync: nothing (the gate jobs carry argocd.argoproj.io/hook: Skip).',
+    '2. Sync, wave by wave in tier order; Argo CD waits until a wave is healthy before the next. Admission webhook',
+    '   configurations are Sync hooks in their server\'s wave; CRDs use ServerSideApply=true,Prune=false.',
+    '3. PostSync: nothing. PreDelete: the remove-webhooks Job.',
+  );
+  return lines.join('\n');
+}
+
+export function formatSequence(engine: Engine, stages: Stage[], verbose: boolean): string {
+  const lines = [`== ${ENGINE_TITLES[engine]} ==`, 'step  phase         wave/weight  objects  kinds (in order)                                     then waits for'];
+  stages.forEach((s, i) => {
+    const kinds: string[] = [];
+    for (const o of s.objects) if (kinds[kinds.length - 1] !== o.kind) kinds.push(o.kind);
+    const k = kinds.join(', ');
+    lines.push(`${String(i + 1).padStart(4)}  ${s.phase.padEnd(12)}  ${(s.order === undefined ? '-' : String(s.order)).padStart(11)}  ${String(s.objects.length).padStart(7)}  ${(k.length > 52 ? `${k.slice(0, 49)}...` : k).padEnd(52)} ${s.waits}`);
+    if (verbose) for (const o of s.objects) lines.push(`                                             ${label(o)}`);
+  });
+  return lines.join('\n');
+}
