@@ -8,6 +8,7 @@ const USAGE = `kfc: Helm charts for Kubeflow, generated from the upstream manife
 Usage:
   kfc build  [--lock FILE] [--upstream DIR] [--out DIR] [--force]
   kfc verify [--lock FILE] [--upstream DIR] [--charts DIR] [--chart NAME]
+  kfc repo   [--charts DIR] [--out DIR] [--url URL]   package charts + index.yaml (default repo/)
   kfc plan   [--chart DIR] [-f VALUES]... [--rendered FILE] [--engine helm3|helm4|argocd] [-v] [--summary]
 
 Options:
@@ -32,6 +33,7 @@ async function main(argv: string[]): Promise<number> {
       engine: { type: 'string', multiple: true },
       verbose: { type: 'boolean', short: 'v' },
       summary: { type: 'boolean' },
+      url: { type: 'string' },
       force: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -51,6 +53,12 @@ async function main(argv: string[]): Promise<number> {
       const report = await verify({ ...common, charts: values.charts ?? values.out, only: values.chart });
       printReport(report, process.stdout);
       return report.ok ? 0 : 1;
+    }
+    case 'repo': {
+      const { buildRepo } = await import('./repo.js');
+      const r = buildRepo({ charts: values.charts, out: values.out, url: values.url });
+      process.stderr.write(`wrote ${r.charts.length} chart packages and index.yaml to ${r.dir}\n`);
+      return 0;
     }
     case 'plan': {
       const { runPlan } = await import('./plan-command.js');
