@@ -52,3 +52,22 @@ export async function serve(files: Record<string, string>): Promise<{ url: strin
   const port = (server.address() as AddressInfo).port;
   return { url: `http://127.0.0.1:${port}`, hits, close: () => new Promise((r) => server.close(() => r())) };
 }
+
+/** Serves a directory's files on 127.0.0.1 (a chart repository). */
+export async function serveDir(root: string): Promise<{ root: string; url: string; hits: string[]; close: () => Promise<void> }> {
+  const { readFileSync, existsSync } = await import('node:fs');
+  const hits: string[] = [];
+  const server = http.createServer((req, res) => {
+    const url = decodeURIComponent((req.url ?? '/').split('?')[0]);
+    hits.push(url);
+    const file = path.join(root, path.normalize(url).replace(/^(\.\.[/\\])+/, ''));
+    if (!file.startsWith(root) || !existsSync(file)) {
+      res.writeHead(404).end('not found');
+      return;
+    }
+    res.writeHead(200).end(readFileSync(file));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as AddressInfo).port;
+  return { root, url: `http://127.0.0.1:${port}`, hits, close: () => new Promise((r) => server.close(() => r())) };
+}
