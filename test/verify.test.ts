@@ -14,6 +14,11 @@ describe.each(Object.keys(RELEASES))('parity with kustomize, %s', (tag) => {
     const union = report.rows.find((r) => r.variant === 'example');
     expect(union?.objects).toBe(RELEASES[tag].exampleObjects);
 
+    // helm template kubeflow charts/kubeflow --include-crds equals the example, for defaults and every variant
+    const umbrella = report.rows.filter((r) => r.chart === 'kubeflow');
+    expect(umbrella.find((r) => r.variant === 'default')?.objects).toBe(RELEASES[tag].exampleObjects);
+    expect(umbrella.length).toBeGreaterThan(3);
+
     // Every ci values file was rendered: at least one row per chart, all variants covered.
     const charts = new Set(report.rows.map((r) => r.chart));
     expect(charts.size).toBeGreaterThan(25);

@@ -608,8 +608,3 @@ function umbrellaReadme(o: UmbrellaOptions, comps: ChartSummary[], schema: any, 
     '',
   ].join('\n');
 }
-
-/** Gate data also feeds the plan command: pick the component owning a workload. */
-export function componentOf(gates: GateData[], ns: string, name: string): string | undefined {
-  return gates.find((g) => g.injected.some((w) => w.namespace === ns && w.name === name))?.component;
-}
