@@ -1,6 +1,6 @@
 import YAML from 'yaml';
 import { parseYaml, splitObjects, type KObject } from './model.js';
-import { HOOK_WEIGHTS, selectorMatches, TIERS, webhookMatches, podTemplate } from './ordering.js';
+import { crdHead, HOOK_WEIGHTS, podTemplate, selectorMatches, TIERS, webhookMatches } from './ordering.js';
 import { WORKLOAD_KINDS } from './templatize.js';
 
 /**
@@ -69,11 +69,9 @@ export function planObjects(rendered: string): PlanObject[] {
   return splitObjects(rendered, 'rendered manifest').map((o: KObject) => {
     const source = /^# Source: (.+)$/m.exec(o.raw)?.[1] ?? '';
     const big = o.kind === 'CustomResourceDefinition';
-    const doc = big ? undefined : parseYaml(o.raw);
+    const doc = big ? crdHead(o.raw) : parseYaml(o.raw);
     const meta = big ? metadataOnly(o.raw) : (doc?.metadata ?? {});
-    const p: PlanObject = { key: o.key, kind: o.kind, apiVersion: o.apiVersion, namespace: o.namespace, name: o.name, source, fromCrdsDir: /\/crds\//.test(source), annotations: meta.annotations ?? {}, labels: meta.labels ?? {}, doc };
-    if (big) p.doc = { spec: { group: /^ {2}group: (.+)$/m.exec(o.raw)?.[1]?.trim(), names: { kind: /^ {4}kind: (.+)$/m.exec(o.raw)?.[1]?.trim(), plural: /^ {4}plural: (.+)$/m.exec(o.raw)?.[1]?.trim() } } };
-    return p;
+    return { key: o.key, kind: o.kind, apiVersion: o.apiVersion, namespace: o.namespace, name: o.name, source, fromCrdsDir: /\/crds\//.test(source), annotations: meta.annotations ?? {}, labels: meta.labels ?? {}, doc };
   });
 }
 

@@ -217,24 +217,42 @@ function crdCheckScript(gates: GateData[]): string {
   return lines.join('\n');
 }
 
-function rbac(): string {
-  const events = 'post-install,post-upgrade,pre-upgrade,pre-delete';
-  // cluster-scoped objects carry no namespace
-  const meta = (kind: string) => {
-    const m = hookMeta('gate', events, HOOK_WEIGHTS.gateRbac, 'PreDelete');
-    return kind === 'ServiceAccount' ? m : m.replace(/\n {2}namespace: .*/, '');
-  };
-  return `{{- if .Values.hooks.enabled }}
-# RBAC of the gate jobs: what they wait for, restart and clean up, nothing else.
-apiVersion: v1
+/** A ServiceAccount bound to a ClusterRole holding `rules`; `meta(namespaced)` gives each object's metadata. */
+function accountWithRole(suffix: string, meta: (namespaced: boolean) => string, rules: string): string {
+  return `apiVersion: v1
 kind: ServiceAccount
-${meta('ServiceAccount')}
+${meta(true)}
 ---
 apiVersion: rbac.authorization.k8s.io/v1
 kind: ClusterRole
-${meta('ClusterRole')}
+${meta(false)}
 rules:
-- apiGroups: [apiextensions.k8s.io]
+${rules}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+${meta(false)}
+roleRef:
+  apiGroup: rbac.authorization.k8s.io
+  kind: ClusterRole
+  name: {{ .Release.Name }}-${suffix}
+subjects:
+- kind: ServiceAccount
+  name: {{ .Release.Name }}-${suffix}
+  namespace: {{ .Release.Namespace }}
+`;
+}
+
+const withoutNamespace = (m: string, namespaced: boolean) => (namespaced ? m : m.replace(/\n {2}namespace: .*/, ''));
+
+function rbac(): string {
+  const meta = (namespaced: boolean) => withoutNamespace(hookMeta('gate', 'post-install,post-upgrade,pre-upgrade,pre-delete', HOOK_WEIGHTS.gateRbac, 'PreDelete'), namespaced);
+  return `{{- if .Values.hooks.enabled }}
+# RBAC of the gate jobs: what they wait for, restart and clean up, nothing else.
+${accountWithRole(
+  'gate',
+  meta,
+  `- apiGroups: [apiextensions.k8s.io]
   resources: [customresourcedefinitions]
   verbs: [get, list, watch]
 - apiGroups: [apps]
@@ -245,20 +263,8 @@ rules:
   verbs: [get, list, watch]
 - apiGroups: [admissionregistration.k8s.io]
   resources: [mutatingwebhookconfigurations, validatingwebhookconfigurations]
-  verbs: [get, list, delete]
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRoleBinding
-${meta('ClusterRoleBinding')}
-roleRef:
-  apiGroup: rbac.authorization.k8s.io
-  kind: ClusterRole
-  name: {{ .Release.Name }}-gate
-subjects:
-- kind: ServiceAccount
-  name: {{ .Release.Name }}-gate
-  namespace: {{ .Release.Namespace }}
-{{- end }}
+  verbs: [get, list, delete]`,
+)}{{- end }}
 `;
 }
 
@@ -304,53 +310,28 @@ ${script
 `;
 }
 
+const TEST_META = (namespaced: boolean) =>
+  withoutNamespace(
+    `metadata:
+  name: {{ .Release.Name }}-test
+  namespace: {{ .Release.Namespace }}
+  labels:
+    ${LIFECYCLE_LABEL}: test
+  annotations:
+    helm.sh/hook: test
+    helm.sh/hook-weight: "-5"
+    helm.sh/hook-delete-policy: before-hook-creation`,
+    namespaced,
+  );
+
 const TEST_RBAC = `{{- if .Values.tests.enabled }}
-apiVersion: v1
-kind: ServiceAccount
-metadata:
-  name: {{ .Release.Name }}-test
-  namespace: {{ .Release.Namespace }}
-  labels:
-    ${LIFECYCLE_LABEL}: test
-  annotations:
-    helm.sh/hook: test
-    helm.sh/hook-weight: "-5"
-    helm.sh/hook-delete-policy: before-hook-creation
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRole
-metadata:
-  name: {{ .Release.Name }}-test
-  labels:
-    ${LIFECYCLE_LABEL}: test
-  annotations:
-    helm.sh/hook: test
-    helm.sh/hook-weight: "-5"
-    helm.sh/hook-delete-policy: before-hook-creation
-rules:
-- apiGroups: [apps]
+${accountWithRole(
+  'test',
+  TEST_META,
+  `- apiGroups: [apps]
   resources: [deployments]
-  verbs: [get, list, watch]
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRoleBinding
-metadata:
-  name: {{ .Release.Name }}-test
-  labels:
-    ${LIFECYCLE_LABEL}: test
-  annotations:
-    helm.sh/hook: test
-    helm.sh/hook-weight: "-5"
-    helm.sh/hook-delete-policy: before-hook-creation
-roleRef:
-  apiGroup: rbac.authorization.k8s.io
-  kind: ClusterRole
-  name: {{ .Release.Name }}-test
-subjects:
-- kind: ServiceAccount
-  name: {{ .Release.Name }}-test
-  namespace: {{ .Release.Namespace }}
-{{- end }}
+  verbs: [get, list, watch]`,
+)}{{- end }}
 `;
 
 const HELPERS = `{{/*
