@@ -4,14 +4,14 @@ import { loadComponentConfigs } from './config.js';
 import { discover, type Example } from './discover.js';
 import { chartVersion, emitChart, type ChartSummary } from './emit.js';
 import { fold, type Configuration } from './fold.js';
-import { splitByMarkers, splitObjects, type KObject } from './model.js';
 import { KfcError } from './errors.js';
+import { splitByMarkers, splitObjects, type KObject } from './model.js';
 import { repoRoot } from './paths.js';
 import { planComponents, toggleTargets, type ComponentPlan, type Plan, type Toggle } from './plan.js';
 import { findKustomize } from './toolchain.js';
 import { emitTypes } from './types.js';
-import { emitUmbrella } from './umbrella.js';
 import { computeOrdering, type OrderingModel } from './ordering.js';
+import { emitUmbrella } from './umbrella.js';
 import { briefKustomizeError, kustomizeBuild, resolveRelease, unitLabel, type BuildUnit, type Release, type ResolveOptions } from './upstream.js';
 import { defaultConcurrency, pool, sha256, stableStringify, writeFileAtomic } from './util.js';
 
@@ -100,9 +100,9 @@ export async function buildExample(release: Release, example: Example, v: Exampl
  * with the example's cross-line changes carried over to objects they do not
  * change themselves.
  */
-export async function analyze(opts: ResolveOptions & { logger?: Logger; concurrency?: number } = {}): Promise<Analysis> {
+export async function analyze(opts: ResolveOptions & { logger?: Logger; concurrency?: number; release?: Release } = {}): Promise<Analysis> {
   const log = opts.logger ?? consoleLogger;
-  const release = await resolveRelease(opts);
+  const release = opts.release ?? (await resolveRelease(opts));
   log.info(`upstream ${release.tag} (${release.source}: ${release.dir})`);
   const example = discover(release.dir);
   const plan = planComponents(example, loadComponentConfigs(), release.dir);
@@ -299,7 +299,7 @@ export async function build(opts: BuildOptions = {}): Promise<BuildResult> {
       /* rebuild */
     }
   }
-  const a = await analyze({ ...opts, upstreamDir: release.source === 'explicit' ? release.dir : opts.upstreamDir, logger: log });
+  const a = await analyze({ ...opts, release, logger: log });
   for (const w of a.warnings) log.warn(w);
   const version = chartVersion(a.release.tag, a.release.chartRevision);
   const tmp = `${out}.tmp-${process.pid}`;
