@@ -11,6 +11,8 @@ import type { Release } from './upstream.js';
 import type { Placement } from './ordering.js';
 import { HOOK_WEIGHTS } from './ordering.js';
 
+export const KUBEFLOW_ICON = 'https://raw.githubusercontent.com/kubeflow/kubeflow/master/components/centraldashboard/public/assets/logo.svg';
+
 /** Each chart file must stay well under Helm's 5 MiB per-file limit. */
 export const MAX_FILE_BYTES = 5 * 1024 * 1024;
 
@@ -216,7 +218,18 @@ function readme(m: ChartModel, s: ChartSummary, values: any): string {
   }
   lines.push('## Values', '', '| Key | Type | Default | Description |', '| --- | --- | --- | --- |');
   for (const r of schemaRows(s.schema)) lines.push(`| \`${r.path}\` | ${r.type} | \`${mdEscape(defaultAt(values, r.path))}\` | ${mdEscape(r.description)} |`);
-  lines.push('');
+  lines.push(
+    '',
+    '## Upgrading',
+    '',
+    `Chart versions follow Kubeflow releases: vMAJOR.MINOR.PATCH gives MAJOR.MINOR.(PATCH*100+revision), so ${s.version} is Kubeflow ${release.tag}.`,
+    ...(s.crds.length
+      ? ['', 'Helm never upgrades `crds/`. Apply the new version\'s CRDs before `helm upgrade`:', '', '```sh', `helm show crds kubeflow-charts/${s.name} --version <new version> | kubectl apply --server-side --force-conflicts -f -`, '```']
+      : []),
+    '',
+    'Values keys derive from upstream workload and container names; when upstream renames one, the old key is rejected by the schema instead of being ignored.',
+    '',
+  );
   return lines.join('\n');
 }
 
@@ -334,6 +347,7 @@ export function emitChart(m: ChartModel, dir: string): ChartSummary {
     version: m.version,
     appVersion: m.release.tag,
     home: 'https://www.kubeflow.org',
+    icon: KUBEFLOW_ICON,
     sources: summary.upstreamPaths.map((p) => `https://github.com/${m.release.repository}/tree/${m.release.tag}/${p}`),
     keywords: ['kubeflow', ...m.plan.keywords],
     annotations: {

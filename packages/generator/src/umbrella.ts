@@ -2,7 +2,7 @@ import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
 import type { AnalyzedComponent } from './build.js';
-import { type ChartSummary, valuesYaml } from './emit.js';
+import { type ChartSummary, KUBEFLOW_ICON, valuesYaml } from './emit.js';
 import { KfcError } from './errors.js';
 import { packChart } from './tar.js';
 import { parseYaml } from './model.js';
@@ -493,7 +493,7 @@ export async function emitUmbrella(o: UmbrellaOptions): Promise<ChartSummary> {
     version: o.version,
     appVersion: o.release.tag,
     home: 'https://www.kubeflow.org',
-    icon: 'https://raw.githubusercontent.com/kubeflow/kubeflow/master/components/centraldashboard/public/assets/logo.svg',
+    icon: KUBEFLOW_ICON,
     sources: [`https://github.com/${o.release.repository}/tree/${o.release.tag}/example`],
     keywords: ['kubeflow', 'mlops', 'machine-learning'],
     dependencies: comps.map((c) => ({ name: c.name, version: c.version, repository: `file://../${c.name}`, condition: `${c.name}.enabled` })),
