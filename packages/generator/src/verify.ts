@@ -186,8 +186,9 @@ export async function verify(opts: VerifyOptions = {}): Promise<VerifyReport> {
   }
   const rows: VerifyRow[] = await pool(jobs, opts.concurrency ?? defaultConcurrency(), async (j) => {
     const [out, expected] = await Promise.all([helmTemplate(path.join(chartsDir, j.chart), { helm, includeCrds: true, valuesFiles: [j.valuesFile], release: j.chart }), j.reference()]);
-    const rendered = splitObjects(out, `helm template ${j.chart} -f ${path.basename(j.valuesFile)}`);
-    return { chart: j.chart, variant: j.variant, valuesFile: path.relative(chartsDir, j.valuesFile), note: expected.note, ...compareObjects(rendered, expected.objects) };
+    const { objects, duplicates } = uniqueObjects(splitObjects(out, `helm template ${j.chart} -f ${path.basename(j.valuesFile)}`));
+    const res = compareObjects(objects, expected.objects);
+    return { chart: j.chart, variant: j.variant, valuesFile: path.relative(chartsDir, j.valuesFile), note: expected.note, ...res, extra: [...res.extra, ...duplicates] };
   });
   if (opts.example !== false && !opts.only?.length) {
     rows.push(await verifyExample(a, chartsDir, helm));
