@@ -131,6 +131,18 @@ describe.each(Object.keys(RELEASES))('umbrella chart kubeflow, %s', (tag) => {
     expect(job.meta.annotations['helm.sh/hook']).toBe('pre-delete');
   });
 
+  it('global.imageRegistry and global.imagePullSecrets reach every workload of every component', async () => {
+    const out = await helmTemplate(chart, { set: ['global.imageRegistry=mirror.example.com', 'global.imagePullSecrets[0].name=regcred'] });
+    const workloads = splitObjects(out, 'umbrella').filter((o) => ['Deployment', 'StatefulSet', 'DaemonSet', 'Job', 'CronJob'].includes(o.kind));
+    expect(workloads.length).toBeGreaterThan(40);
+    for (const w of workloads) {
+      const d = parseYaml(w.raw);
+      const pod = w.kind === 'CronJob' ? d.spec.jobTemplate.spec.template.spec : d.spec.template.spec;
+      for (const c of [...(pod.initContainers ?? []), ...pod.containers]) expect(c.image, `${w.key} ${c.name}`).toMatch(/^mirror\.example\.com\//);
+      expect(pod.imagePullSecrets, w.key).toContainEqual({ name: 'regcred' });
+    }
+  });
+
   it('NOTES say how to reach the dashboard and watch readiness; helm test checks dashboard and auth', async () => {
     const res = await helmRun(['install', 'kubeflow', chart, '--dry-run=client', '--namespace', 'kubeflow-charts']);
     expect(res.stdout).toContain('kubectl port-forward -n istio-system svc/istio-ingressgateway 8080:80');
