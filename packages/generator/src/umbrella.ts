@@ -88,6 +88,44 @@ function hookMeta(name: string, events: string, weight: number, argo: string, de
     argocd.argoproj.io/hook: ${argo}`;
 }
 
+/**
+ * The spec of a pod that runs `script` with sh in the hook image (gate jobs and
+ * test pods), indented by `i`; jobs add the hooks' scheduling, resources and env.
+ */
+function scriptPodSpec(i: number, o: { account: string; container: string; script: string; job: boolean }): string {
+  const p = ' '.repeat(i);
+  const lines = [
+    'restartPolicy: Never',
+    `serviceAccountName: {{ .Release.Name }}-${o.account}`,
+    'securityContext:',
+    '  runAsNonRoot: true',
+    '  runAsUser: 65532',
+    '  seccompProfile:',
+    '    type: RuntimeDefault',
+    '{{- with .Values.global.imagePullSecrets }}',
+    `imagePullSecrets: {{- toYaml . | nindent ${i + 2} }}`,
+    '{{- end }}',
+    ...(o.job
+      ? ['{{- with .Values.hooks.nodeSelector }}', `nodeSelector: {{- toYaml . | nindent ${i + 2} }}`, '{{- end }}', '{{- with .Values.hooks.tolerations }}', `tolerations: {{- toYaml . | nindent ${i + 2} }}`, '{{- end }}']
+      : []),
+    'containers:',
+    `- name: ${o.container}`,
+    '  image: {{ include "kubeflow.hookImage" . | quote }}',
+    '  securityContext:',
+    '    allowPrivilegeEscalation: false',
+    '    capabilities:',
+    '      drop: [ALL]',
+    ...(o.job
+      ? [`  resources: {{- toYaml .Values.hooks.resources | nindent ${i + 4} }}`, '  env:', '  - name: HOME', '    value: /tmp', '  - name: TIMEOUT', '    value: "{{ .Values.hooks.timeoutSeconds }}s"']
+      : []),
+    '  command: [sh, -ec]',
+    '  args:',
+    '  - |',
+  ];
+  const script = o.script.split('\n').map((l) => (l ? `${p}    ${l}` : ''));
+  return [...lines.map((l) => `${p}${l}`), ...script].join('\n');
+}
+
 function jobTemplate(name: string, events: string, weight: number, argo: string, script: string): string {
   return `{{- if .Values.hooks.enabled }}
 apiVersion: batch/v1
@@ -104,42 +142,7 @@ spec:
       annotations:
         sidecar.istio.io/inject: "false"
     spec:
-      serviceAccountName: {{ .Release.Name }}-gate
-      restartPolicy: Never
-      securityContext:
-        runAsNonRoot: true
-        runAsUser: 65532
-        seccompProfile:
-          type: RuntimeDefault
-      {{- with .Values.global.imagePullSecrets }}
-      imagePullSecrets: {{- toYaml . | nindent 8 }}
-      {{- end }}
-      {{- with .Values.hooks.nodeSelector }}
-      nodeSelector: {{- toYaml . | nindent 8 }}
-      {{- end }}
-      {{- with .Values.hooks.tolerations }}
-      tolerations: {{- toYaml . | nindent 8 }}
-      {{- end }}
-      containers:
-      - name: ${name}
-        image: {{ include "kubeflow.hookImage" . | quote }}
-        securityContext:
-          allowPrivilegeEscalation: false
-          capabilities:
-            drop: [ALL]
-        resources: {{- toYaml .Values.hooks.resources | nindent 10 }}
-        env:
-        - name: HOME
-          value: /tmp
-        - name: TIMEOUT
-          value: "{{ .Values.hooks.timeoutSeconds }}s"
-        command: [sh, -ec]
-        args:
-        - |
-${script
-  .split('\n')
-  .map((l) => (l ? `          ${l}` : ''))
-  .join('\n')}
+${scriptPodSpec(6, { account: 'gate', container: name, script, job: true })}
 {{- end }}
 `;
 }
@@ -282,30 +285,7 @@ metadata:
     helm.sh/hook-delete-policy: before-hook-creation
     sidecar.istio.io/inject: "false"
 spec:
-  restartPolicy: Never
-  serviceAccountName: {{ .Release.Name }}-test
-  securityContext:
-    runAsNonRoot: true
-    runAsUser: 65532
-    seccompProfile:
-      type: RuntimeDefault
-  {{- with .Values.global.imagePullSecrets }}
-  imagePullSecrets: {{- toYaml . | nindent 4 }}
-  {{- end }}
-  containers:
-  - name: test
-    image: {{ include "kubeflow.hookImage" . | quote }}
-    securityContext:
-      allowPrivilegeEscalation: false
-      capabilities:
-        drop: [ALL]
-    command: [sh, -ec]
-    args:
-    - |
-${script
-  .split('\n')
-  .map((l) => `      ${l}`)
-  .join('\n')}
+${scriptPodSpec(2, { account: 'test', container: 'test', script, job: false })}
 {{- end }}
 `;
 }
