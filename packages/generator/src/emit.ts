@@ -3,13 +3,12 @@ import path from 'node:path';
 import YAML from 'yaml';
 import { KfcError } from './errors.js';
 import type { FoldedObject } from './fold.js';
-import type { KObject } from './model.js';
+import { metadataBlock, type KObject } from './model.js';
 import type { ComponentPlan, Toggle } from './plan.js';
 import { DRAFT_07, loadSchemaDefinitions, schemaAt, schemaRows } from './schema.js';
 import { assignWorkloadKeys, ChartValues, generatorLabels, templatizeObject, type TemplatizeOptions } from './templatize.js';
 import type { Release } from './upstream.js';
-import type { Placement } from './ordering.js';
-import { HOOK_WEIGHTS } from './ordering.js';
+import { HOOK_WEIGHTS, type Placement } from './ordering.js';
 
 export const KUBEFLOW_ICON = 'https://raw.githubusercontent.com/kubeflow/kubeflow/master/components/centraldashboard/public/assets/logo.svg';
 
@@ -101,10 +100,9 @@ export function annotateRaw(raw: string, add: Record<string, string>, source: st
   const entries = Object.entries(add);
   if (!entries.length) return raw;
   const lines = raw.split('\n');
-  const meta = lines.indexOf('metadata:');
-  if (meta < 0) throw new KfcError(`${source}: no top-level "metadata:" line to annotate`, 'report this as a generator bug');
-  let end = meta + 1;
-  while (end < lines.length && (lines[end].startsWith(' ') || lines[end] === '')) end++;
+  const block = metadataBlock(lines);
+  if (!block) throw new KfcError(`${source}: no top-level "metadata:" line to annotate`, 'report this as a generator bug');
+  const { start: meta, end } = block;
   const ann = lines.slice(meta + 1, end).indexOf('  annotations:');
   const fmt = ([k, v]: [string, string]) => `    ${k}: ${JSON.stringify(v)}`;
   if (ann < 0) {

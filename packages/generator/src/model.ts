@@ -17,6 +17,15 @@ export function objectKey(o: { apiVersion: string; kind: string; namespace?: str
   return `${o.apiVersion}/${o.kind}/${o.namespace ?? ''}/${o.name}`;
 }
 
+/** The lines [start, end) of a document's top-level `metadata:` block in kustomize's block style. */
+export function metadataBlock(lines: string[]): { start: number; end: number } | undefined {
+  const start = lines.indexOf('metadata:');
+  if (start < 0) return undefined;
+  let end = start + 1;
+  while (end < lines.length && (lines[end].startsWith(' ') || lines[end] === '')) end++;
+  return { start, end };
+}
+
 const PARSE_OPTIONS = { version: '1.1', uniqueKeys: false } as const;
 
 /** Parses YAML the way Kubernetes clients read it (YAML 1.1 scalars). */

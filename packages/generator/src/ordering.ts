@@ -1,5 +1,5 @@
 import { parseYaml, type KObject } from './model.js';
-import { WORKLOAD_KINDS } from './templatize.js';
+import { podTemplate, WORKLOAD_KINDS } from './templatize.js';
 
 /**
  * Install tiers, in order. Argo CD gets one sync wave per tier and waits for
@@ -86,10 +86,6 @@ function group(apiVersion: string): string {
 }
 
 const IRREGULAR: Record<string, string> = { Ingress: 'ingresses', NetworkPolicy: 'networkpolicies', PodSecurityPolicy: 'podsecuritypolicies', PriorityClass: 'priorityclasses', StorageClass: 'storageclasses', IngressClass: 'ingressclasses', Endpoints: 'endpoints' };
-
-export function podTemplate(d: any, kind: string): any {
-  return (WORKLOAD_KINDS[kind] ?? []).reduce((x: any, k) => (x == null ? undefined : x[k]), d);
-}
 
 /** Whether one webhook of a configuration admits a (non-pod) object or the pods of a workload. */
 export function webhookMatches(w: any, resource: { group: string; plural: string; namespace?: string; labels: Record<string, string> }, nsLabels: (ns: string) => Record<string, string>): boolean {

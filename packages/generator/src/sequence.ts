@@ -1,7 +1,7 @@
 import YAML from 'yaml';
-import { parseYaml, splitObjects, type KObject } from './model.js';
-import { crdHead, HOOK_WEIGHTS, podTemplate, selectorMatches, TIERS, webhookMatches } from './ordering.js';
-import { WORKLOAD_KINDS } from './templatize.js';
+import { metadataBlock, parseYaml, splitObjects, type KObject } from './model.js';
+import { crdHead, HOOK_WEIGHTS, selectorMatches, TIERS, webhookMatches } from './ordering.js';
+import { podTemplate, WORKLOAD_KINDS } from './templatize.js';
 
 /**
  * The install sequence of a rendered release as Helm 3, Helm 4 and Argo CD
@@ -77,11 +77,9 @@ export function planObjects(rendered: string): PlanObject[] {
 
 function metadataOnly(raw: string): any {
   const lines = raw.split('\n');
-  const start = lines.indexOf('metadata:');
-  if (start < 0) return {};
-  let end = start + 1;
-  while (end < lines.length && (lines[end].startsWith(' ') || lines[end] === '')) end++;
-  return YAML.parse(lines.slice(start, end).join('\n'), { version: '1.1' })?.metadata ?? {};
+  const block = metadataBlock(lines);
+  if (!block) return {};
+  return YAML.parse(lines.slice(block.start, block.end).join('\n'), { version: '1.1' })?.metadata ?? {};
 }
 
 const hookOf = (o: PlanObject) => (o.annotations['helm.sh/hook'] ?? '').split(',').map((s) => s.trim()).filter(Boolean);

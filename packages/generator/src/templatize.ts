@@ -140,8 +140,9 @@ export class ChartValues {
   }
 }
 
-function get(doc: any, path: string[]): any {
-  return path.reduce((o, k) => (o == null ? undefined : o[k]), doc);
+/** The pod template of a workload object (undefined for other kinds). */
+export function podTemplate(doc: any, kind: string): any {
+  return (WORKLOAD_KINDS[kind] ?? []).reduce((x: any, k) => (x == null ? undefined : x[k]), doc);
 }
 
 const has = (o: object, k: string) => Object.prototype.hasOwnProperty.call(o, k);
@@ -205,8 +206,7 @@ function bindPodMeta(t: TemplateDoc, meta: any, field: 'labels' | 'annotations',
 
 /** Rewrites one workload so images, resources, replicas and scheduling come from values. */
 function templatizeWorkload(t: TemplateDoc, doc: any, o: KObject, wkey: string, cv: ChartValues): void {
-  const tmplPath = WORKLOAD_KINDS[o.kind];
-  const tmpl = get(doc, tmplPath);
+  const tmpl = podTemplate(doc, o.kind);
   const pod = tmpl?.spec;
   if (!pod || typeof pod !== 'object') return;
   const base = `$.Values.${wkey}`;

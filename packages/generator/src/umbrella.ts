@@ -6,9 +6,9 @@ import { type ChartSummary, KUBEFLOW_ICON, valuesYaml } from './emit.js';
 import { KfcError } from './errors.js';
 import { packChart } from './tar.js';
 import { parseYaml } from './model.js';
-import { HOOK_WEIGHTS, podTemplate, type OrderingModel } from './ordering.js';
+import { HOOK_WEIGHTS, type OrderingModel } from './ordering.js';
 import { DRAFT_07, loadSchemaDefinitions, schemaRows } from './schema.js';
-import { formatImage, parseImage, type ImageValue } from './templatize.js';
+import { formatImage, parseImage, podTemplate, type ImageValue } from './templatize.js';
 import type { Release } from './upstream.js';
 
 export const UMBRELLA = 'kubeflow';
