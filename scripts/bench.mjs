@@ -12,9 +12,9 @@ import { $ } from 'zx';
 
 $.verbose = false;
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const { findKustomize } = await import(path.join(root, 'packages/generator/dist/toolchain.js'));
-const { resolveRelease } = await import(path.join(root, 'packages/generator/dist/upstream.js'));
-const { cacheDir } = await import(path.join(root, 'packages/generator/dist/paths.js'));
+const { findKustomize } = await import(path.join(root, 'packages/generator/dist/core/toolchain.js'));
+const { resolveRelease } = await import(path.join(root, 'packages/generator/dist/upstream/release.js'));
+const { cacheDir } = await import(path.join(root, 'packages/generator/dist/core/paths.js'));
 const runs = Number(process.env.BENCH_RUNS ?? 3);
 const cli = path.join(root, 'packages/generator/dist/cli.js');
 const gnuTime = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;

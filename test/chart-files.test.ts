@@ -3,8 +3,8 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { chartVersion } from '../packages/generator/src/emit.js';
-import { schemaRows } from '../packages/generator/src/schema.js';
+import { chartVersion } from '../packages/generator/src/emit/chart.js';
+import { schemaRows } from '../packages/generator/src/core/schema.js';
 import { chartNames, ciFiles, readYaml } from './helpers.js';
 import { chartsFor, MIRROR, RELEASES } from './releases.js';
 

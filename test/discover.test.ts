@@ -1,8 +1,8 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadComponentConfigs } from '../packages/generator/src/config.js';
-import { discover } from '../packages/generator/src/discover.js';
-import { planComponents } from '../packages/generator/src/plan.js';
+import { loadComponentConfigs } from '../packages/generator/src/discover/components.js';
+import { discover } from '../packages/generator/src/discover/example.js';
+import { planComponents } from '../packages/generator/src/discover/plan.js';
 import { MIRROR } from './releases.js';
 
 const plan = (tag: string, drop: string[] = []) => {

@@ -2,8 +2,9 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync 
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { build, silentLogger } from '../packages/generator/src/build.js';
-import { KfcError } from '../packages/generator/src/errors.js';
+import { build } from '../packages/generator/src/commands/build.js';
+import { silentLogger } from '../packages/generator/src/core/log.js';
+import { KfcError } from '../packages/generator/src/core/errors.js';
 import { makeRelease } from './fixtures.js';
 import { lockFor } from './releases.js';
 

@@ -1,9 +1,10 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { analyze, silentLogger } from '../packages/generator/src/build.js';
-import { helmTemplate } from '../packages/generator/src/helm.js';
-import { parseYaml, splitObjects } from '../packages/generator/src/model.js';
-import { escapeBraces } from '../packages/generator/src/render.js';
+import { analyze } from '../packages/generator/src/fold/analyze.js';
+import { silentLogger } from '../packages/generator/src/core/log.js';
+import { helmTemplate } from '../packages/generator/src/core/helm.js';
+import { parseYaml, splitObjects } from '../packages/generator/src/core/model.js';
+import { escapeBraces } from '../packages/generator/src/templatize/template-doc.js';
 import { chartsFor, lockFor } from './releases.js';
 
 describe('template delimiters in upstream strings', () => {

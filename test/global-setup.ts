@@ -1,4 +1,5 @@
-import { build, silentLogger } from '../packages/generator/src/build.js';
+import { build } from '../packages/generator/src/commands/build.js';
+import { silentLogger } from '../packages/generator/src/core/log.js';
 import { buildLockFor, chartsFor, RELEASES } from './releases.js';
 
 /**

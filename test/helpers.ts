@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseYaml } from '../packages/generator/src/model.js';
+import { parseYaml } from '../packages/generator/src/core/model.js';
 
 export function chartNames(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true })

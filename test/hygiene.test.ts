@@ -4,8 +4,9 @@ import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { build, silentLogger } from '../packages/generator/src/build.js';
-import { repoRoot } from '../packages/generator/src/paths.js';
+import { build } from '../packages/generator/src/commands/build.js';
+import { silentLogger } from '../packages/generator/src/core/log.js';
+import { repoRoot } from '../packages/generator/src/core/paths.js';
 import { lockFor } from './releases.js';
 
 const git = (...args: string[]) => execFileSync('git', args, { cwd: repoRoot(), encoding: 'utf8' });

@@ -1,8 +1,8 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { helmRun } from '../packages/generator/src/helm.js';
-import { findHelm } from '../packages/generator/src/toolchain.js';
-import { pool } from '../packages/generator/src/util.js';
+import { helmRun } from '../packages/generator/src/core/helm.js';
+import { findHelm } from '../packages/generator/src/core/toolchain.js';
+import { pool } from '../packages/generator/src/core/util.js';
 import { chartNames, ciFiles } from './helpers.js';
 import { chartsFor, RELEASES } from './releases.js';
 

@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { cacheDir, repoRoot } from '../packages/generator/src/paths.js';
-import { readLock, type Lock } from '../packages/generator/src/upstream.js';
+import { cacheDir, repoRoot } from '../packages/generator/src/core/paths.js';
+import { readLock, type Lock } from '../packages/generator/src/upstream/release.js';
 
 /** The releases mirrored in ../shared/upstream that the suite proves parity for. */
 export const RELEASES: Record<string, { commit: string; exampleObjects: number }> = {

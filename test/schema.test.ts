@@ -2,9 +2,9 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { helmRun } from '../packages/generator/src/helm.js';
-import { findHelm } from '../packages/generator/src/toolchain.js';
-import { pool } from '../packages/generator/src/util.js';
+import { helmRun } from '../packages/generator/src/core/helm.js';
+import { findHelm } from '../packages/generator/src/core/toolchain.js';
+import { pool } from '../packages/generator/src/core/util.js';
 import { chartNames, firstWorkload, readYaml } from './helpers.js';
 import { chartsFor } from './releases.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { findHelm, findKustomize, pinnedBinary } from '../packages/generator/src/toolchain.js';
+import { findHelm, findKustomize, pinnedBinary } from '../packages/generator/src/core/toolchain.js';
 
 describe('toolchain', () => {
   it('pinned helm 4.1.4 and 3.17.2 come out of the npm layers', async () => {

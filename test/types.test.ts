@@ -2,7 +2,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cacheDir, repoRoot } from '../packages/generator/src/paths.js';
+import { cacheDir, repoRoot } from '../packages/generator/src/core/paths.js';
 
 const tsc = path.join(repoRoot(), 'node_modules', 'typescript', 'bin', 'tsc');
 

@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { fold } from '../packages/generator/src/fold.js';
-import { objectKey, splitObjects, type KObject } from '../packages/generator/src/model.js';
-import { formatImage, parseImage } from '../packages/generator/src/templatize.js';
-import { analyze, silentLogger } from '../packages/generator/src/build.js';
+import { fold } from '../packages/generator/src/fold/fold.js';
+import { objectKey, splitObjects, type KObject } from '../packages/generator/src/core/model.js';
+import { formatImage, parseImage } from '../packages/generator/src/core/image.js';
+import { analyze } from '../packages/generator/src/fold/analyze.js';
+import { silentLogger } from '../packages/generator/src/core/log.js';
 import { lockFor } from './releases.js';
-import { parseYaml } from '../packages/generator/src/model.js';
+import { parseYaml } from '../packages/generator/src/core/model.js';
 
 const obj = (name: string, body: string): KObject => {
   const raw = `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\n  namespace: ns\ndata:\n  x: "${body}"\n`;

@@ -2,8 +2,9 @@ import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { build, silentLogger } from '../packages/generator/src/build.js';
-import { resolveRelease, type Lock } from '../packages/generator/src/upstream.js';
+import { build } from '../packages/generator/src/commands/build.js';
+import { silentLogger } from '../packages/generator/src/core/log.js';
+import { resolveRelease, type Lock } from '../packages/generator/src/upstream/release.js';
 import { makeRelease, serve, tarball } from './fixtures.js';
 
 describe('upstream release download', () => {

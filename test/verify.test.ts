@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { silentLogger } from '../packages/generator/src/build.js';
-import { verify } from '../packages/generator/src/verify.js';
+import { silentLogger } from '../packages/generator/src/core/log.js';
+import { verify } from '../packages/generator/src/verify/verify.js';
 import { chartsFor, lockFor, RELEASES } from './releases.js';
 
 describe.each(Object.keys(RELEASES))('parity with kustomize, %s', (tag) => {

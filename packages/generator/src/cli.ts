@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
-import { build, consoleLogger } from './build.js';
-import { isKfcError } from './errors.js';
+import { build } from './commands/build.js';
+import { consoleLogger } from './core/log.js';
+import { isKfcError } from './core/errors.js';
 
 const USAGE = `kfc: Helm charts for Kubeflow, generated from the upstream manifests release
 
@@ -49,19 +50,19 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'verify': {
-      const { verify, printReport } = await import('./verify.js');
+      const { verify, printReport } = await import('./verify/verify.js');
       const report = await verify({ ...common, charts: values.charts ?? values.out, only: values.chart });
       printReport(report, process.stdout);
       return report.ok ? 0 : 1;
     }
     case 'repo': {
-      const { buildRepo } = await import('./repo.js');
+      const { buildRepo } = await import('./commands/repo.js');
       const r = buildRepo({ charts: values.charts, out: values.out, url: values.url });
       process.stderr.write(`wrote ${r.charts.length} chart packages and index.yaml to ${r.dir}\n`);
       return 0;
     }
     case 'plan': {
-      const { runPlan } = await import('./plan-command.js');
+      const { runPlan } = await import('./commands/plan.js');
       return runPlan({ chart: values.chart?.[0], values: values.values ?? [], rendered: values.rendered, engines: values.engine, verbose: values.verbose, summary: values.summary }, process.stdout);
     }
     default:

@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { KfcError } from './errors.js';
-import { helmTemplate } from './helm.js';
-import { repoRoot } from './paths.js';
-import { check, ENGINES, formatSequence, planObjects, planSummary, sequence, type Engine, type Violation } from './sequence.js';
-import { UMBRELLA } from './umbrella.js';
+import { KfcError } from '../core/errors.js';
+import { helmTemplate } from '../core/helm.js';
+import { repoRoot } from '../core/paths.js';
+import { check, ENGINES, formatSequence, planObjects, planSummary, sequence, type Engine, type Violation } from '../order/sequence.js';
+import { UMBRELLA } from '../emit/umbrella.js';
 
 export interface PlanOptions {
   chart?: string;

@@ -115,3 +115,17 @@ export function splitByMarkers(objs: KObject[], resources: number, source: strin
   if (groups.length !== resources + 1) throw new KfcError(`${source}: found ${groups.length - 1} build markers for ${resources} resources`, 'report this as a generator bug');
   return groups;
 }
+
+/** Where the pod template sits in each workload kind. */
+export const WORKLOAD_KINDS: Record<string, string[]> = {
+  Deployment: ['spec', 'template'],
+  StatefulSet: ['spec', 'template'],
+  DaemonSet: ['spec', 'template'],
+  Job: ['spec', 'template'],
+  CronJob: ['spec', 'jobTemplate', 'spec', 'template'],
+};
+
+/** The pod template of a workload object (undefined for other kinds). */
+export function podTemplate(doc: any, kind: string): any {
+  return (WORKLOAD_KINDS[kind] ?? []).reduce((x: any, k) => (x == null ? undefined : x[k]), doc);
+}

@@ -1,9 +1,9 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
-import { KfcError } from './errors.js';
-import { repoRoot } from './paths.js';
-import { isTier, TIERS } from './ordering.js';
+import { KfcError } from '../core/errors.js';
+import { repoRoot } from '../core/paths.js';
+import { isTier, TIERS } from '../order/tiers.js';
 
 /**
  * The whole contract of one component chart: which upstream directories it

@@ -1,61 +1,19 @@
 import { isDeepStrictEqual } from 'node:util';
-import { KfcError } from './errors.js';
-import type { KObject } from './model.js';
-import { parseYaml } from './model.js';
-import { assertNoMarkers, blockValue, extraEntries, inlineValue, optionalBlock, optionalNumber, optionalScalar, sp, TemplateDoc } from './render.js';
-import { loadSchemaDefinitions } from './schema.js';
-import { camelCase } from './util.js';
+import type { Content } from '../core/chart-model.js';
+import { KfcError } from '../core/errors.js';
+import type { KObject } from '../core/model.js';
+import { parseYaml } from '../core/model.js';
+import { assertNoMarkers, blockValue, extraEntries, inlineValue, optionalBlock, optionalNumber, optionalScalar, sp, TemplateDoc } from './template-doc.js';
+import { loadSchemaDefinitions } from '../core/schema.js';
+import { camelCase } from '../core/util.js';
+import { formatImage, parseImage } from '../core/image.js';
+import { podTemplate, WORKLOAD_KINDS } from '../core/model.js';
 
-/** Where the pod template sits in each workload kind. */
-export const WORKLOAD_KINDS: Record<string, string[]> = {
-  Deployment: ['spec', 'template'],
-  StatefulSet: ['spec', 'template'],
-  DaemonSet: ['spec', 'template'],
-  Job: ['spec', 'template'],
-  CronJob: ['spec', 'jobTemplate', 'spec', 'template'],
-};
+
 const SCALABLE = new Set(['Deployment', 'StatefulSet']);
 
 /** Top-level values keys the generator owns; workloads never take these names. */
 export const RESERVED_KEYS = new Set(['global', 'enabled', 'variant', 'kustomizeComponents', 'commonLabels', 'nameOverride', 'fullnameOverride']);
-
-export interface ImageValue {
-  registry: string;
-  repository: string;
-  tag: string;
-  digest: string;
-}
-
-/** Splits `registry/repository:tag@digest` so that joining the parts gives the same string back. */
-export function parseImage(ref: string): ImageValue {
-  let rest = ref;
-  let digest = '';
-  const at = rest.indexOf('@');
-  if (at >= 0) {
-    digest = rest.slice(at + 1);
-    rest = rest.slice(0, at);
-  }
-  let registry = '';
-  const slash = rest.indexOf('/');
-  if (slash > 0) {
-    const first = rest.slice(0, slash);
-    if (first.includes('.') || first.includes(':') || first === 'localhost') {
-      registry = first;
-      rest = rest.slice(slash + 1);
-    }
-  }
-  let tag = '';
-  const colon = rest.lastIndexOf(':');
-  if (colon > rest.lastIndexOf('/')) {
-    tag = rest.slice(colon + 1);
-    rest = rest.slice(0, colon);
-  }
-  return { registry, repository: rest, tag, digest };
-}
-
-export function formatImage(i: ImageValue): string {
-  return `${i.registry ? `${i.registry}/` : ''}${i.repository}${i.tag ? `:${i.tag}` : ''}${i.digest ? `@${i.digest}` : ''}`;
-}
 
 export interface WorkloadRef {
   obj: KObject;
@@ -138,11 +96,6 @@ export class ChartValues {
     }
     return w[group][ckey];
   }
-}
-
-/** The pod template of a workload object (undefined for other kinds). */
-export function podTemplate(doc: any, kind: string): any {
-  return (WORKLOAD_KINDS[kind] ?? []).reduce((x: any, k) => (x == null ? undefined : x[k]), doc);
 }
 
 const has = (o: object, k: string) => Object.prototype.hasOwnProperty.call(o, k);
@@ -242,24 +195,24 @@ export function generatorLabels(chart: string, version: string): Record<string, 
 export interface TemplatizeOptions {
   chart: string;
   labels: Record<string, string>;
-  annotations?: Record<string, string>;
   workloadKeys: Map<string, string>;
   values: ChartValues;
 }
 
-/** The template text of one object content. */
-export function templatizeObject(o: KObject, opts: TemplatizeOptions, source: string): string {
+/** Adds entries a metadata map lacks (upstream's own keys win). */
+export function addMetadata(doc: any, field: 'labels' | 'annotations', add: Record<string, string> | undefined): void {
+  const meta = (doc.metadata ??= {});
+  const missing = Object.entries(add ?? {}).filter(([k]) => !(meta[field] && has(meta[field], k)));
+  if (missing.length) meta[field] = { ...(meta[field] ?? {}), ...Object.fromEntries(missing) };
+}
+
+/** Parses one object content and binds its workload fields to values. */
+export function templatizeObject(o: KObject, opts: TemplatizeOptions, source: string): Content {
   assertNoMarkers(o.raw, source);
   const doc = parseYaml(o.raw);
   const t = new TemplateDoc();
-  const meta = (doc.metadata ??= {});
-  const addTo = (field: 'labels' | 'annotations', add: Record<string, string> | undefined) => {
-    const missing = Object.entries(add ?? {}).filter(([k]) => !(meta[field] && has(meta[field], k)));
-    if (missing.length) meta[field] = { ...(meta[field] ?? {}), ...Object.fromEntries(missing) };
-  };
-  addTo('labels', opts.labels);
-  addTo('annotations', opts.annotations);
+  addMetadata(doc, 'labels', opts.labels);
   const wkey = opts.workloadKeys.get(o.key);
   if (wkey) templatizeWorkload(t, doc, o, wkey, opts.values);
-  return t.toText(doc, source);
+  return { obj: o, doc, t };
 }

@@ -2,12 +2,12 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, 
 import os from 'node:os';
 import path from 'node:path';
 import YAML from 'yaml';
-import { KfcError } from './errors.js';
-import { parseYaml } from './model.js';
-import { repoRoot } from './paths.js';
-import { packChart } from './tar.js';
-import { HELMIGNORED, UMBRELLA } from './umbrella.js';
-import { sha256 } from './util.js';
+import { KfcError } from '../core/errors.js';
+import { parseYaml } from '../core/model.js';
+import { repoRoot } from '../core/paths.js';
+import { packChart } from '../core/tar.js';
+import { HELMIGNORED, UMBRELLA } from '../emit/umbrella.js';
+import { sha256 } from '../core/util.js';
 
 export const DEFAULT_REPO_URL = 'https://kubeflow-charts.github.io/kubeflow-charts';
 

@@ -1,5 +1,5 @@
-import type { KObject } from './model.js';
-import type { Toggle } from './plan.js';
+import type { KObject } from '../core/model.js';
+import type { Toggle } from '../discover/plan.js';
 
 /** The objects one kustomize configuration of a component builds. */
 export interface Configuration {

@@ -1,5 +1,4 @@
-import { parseYaml, type KObject } from './model.js';
-import { podTemplate, WORKLOAD_KINDS } from './templatize.js';
+import { parseYaml, podTemplate, WORKLOAD_KINDS, type KObject } from '../core/model.js';
 
 /**
  * Install tiers, in order. Argo CD gets one sync wave per tier and waits for

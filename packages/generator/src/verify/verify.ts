@@ -1,15 +1,16 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
-import { analyze, buildExample, overlay, type Analysis, type ExampleVariation, type Logger } from './build.js';
-import { KfcError } from './errors.js';
-import { helmTemplate } from './helm.js';
-import { parseYaml, splitObjects, type KObject } from './model.js';
-import { repoRoot } from './paths.js';
-import { LIFECYCLE_LABEL, UMBRELLA } from './umbrella.js';
-import { findHelm, type Tool } from './toolchain.js';
-import { briefKustomizeError, kustomizeBuild, type ResolveOptions } from './upstream.js';
-import { defaultConcurrency, pool } from './util.js';
+import { analyze, buildExample, overlay, type Analysis, type ExampleVariation } from '../fold/analyze.js';
+import type { Logger } from '../core/log.js';
+import { KfcError } from '../core/errors.js';
+import { helmTemplate } from '../core/helm.js';
+import { parseYaml, splitObjects, type KObject } from '../core/model.js';
+import { repoRoot } from '../core/paths.js';
+import { LIFECYCLE_LABEL, UMBRELLA } from '../emit/umbrella.js';
+import { findHelm, type Tool } from '../core/toolchain.js';
+import { briefKustomizeError, kustomizeBuild, type ResolveOptions } from '../upstream/release.js';
+import { defaultConcurrency, pool } from '../core/util.js';
 
 /**
  * Metadata the generator adds and verify ignores: these labels/annotations are

@@ -1,5 +1,5 @@
 import YAML from 'yaml';
-import { KfcError } from './errors.js';
+import { KfcError } from '../core/errors.js';
 
 /**
  * Turns a parsed Kubernetes object into Helm template text.

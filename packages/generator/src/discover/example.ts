@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
-import { KfcError } from './errors.js';
+import { KfcError } from '../core/errors.js';
 
 /** One line of example/kustomization.yaml naming an upstream directory. */
 export interface ExampleEntry {

@@ -1,15 +1,16 @@
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
-import type { AnalyzedComponent } from './build.js';
-import { type ChartSummary, KUBEFLOW_ICON, valuesYaml } from './emit.js';
-import { KfcError } from './errors.js';
-import { packChart } from './tar.js';
-import { parseYaml } from './model.js';
-import { HOOK_WEIGHTS, type OrderingModel } from './ordering.js';
-import { DRAFT_07, loadSchemaDefinitions, schemaRows } from './schema.js';
-import { formatImage, parseImage, podTemplate, type ImageValue } from './templatize.js';
-import type { Release } from './upstream.js';
+import type { AnalyzedComponent } from '../fold/analyze.js';
+import { type ChartSummary, KUBEFLOW_ICON, valuesYaml } from './chart.js';
+import { KfcError } from '../core/errors.js';
+import { packChart } from '../core/tar.js';
+import { parseYaml } from '../core/model.js';
+import { HOOK_WEIGHTS, type OrderingModel } from '../order/tiers.js';
+import { DRAFT_07, loadSchemaDefinitions, schemaRows } from '../core/schema.js';
+import { formatImage, parseImage, type ImageValue } from '../core/image.js';
+import { podTemplate } from '../core/model.js';
+import type { Release } from '../upstream/release.js';
 
 export const UMBRELLA = 'kubeflow';
 /** Label on the umbrella's own lifecycle objects (gate jobs, their RBAC, tests). */

@@ -1,7 +1,6 @@
 import YAML from 'yaml';
-import { metadataBlock, parseYaml, splitObjects, type KObject } from './model.js';
-import { crdHead, HOOK_WEIGHTS, selectorMatches, TIERS, webhookMatches } from './ordering.js';
-import { podTemplate, WORKLOAD_KINDS } from './templatize.js';
+import { metadataBlock, parseYaml, podTemplate, splitObjects, WORKLOAD_KINDS, type KObject } from '../core/model.js';
+import { crdHead, HOOK_WEIGHTS, selectorMatches, TIERS, webhookMatches } from './tiers.js';
 
 /**
  * The install sequence of a rendered release as Helm 3, Helm 4 and Argo CD

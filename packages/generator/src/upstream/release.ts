@@ -2,10 +2,10 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, s
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { execa } from 'execa';
-import { KfcError } from './errors.js';
-import { cacheDir, repoRoot } from './paths.js';
-import { findKustomize } from './toolchain.js';
-import { sha256, stableStringify, writeFileAtomic } from './util.js';
+import { KfcError } from '../core/errors.js';
+import { cacheDir, repoRoot } from '../core/paths.js';
+import { findKustomize } from '../core/toolchain.js';
+import { sha256, stableStringify, writeFileAtomic } from '../core/util.js';
 
 /** The committed pin of the upstream release (upstream.lock.json). */
 export interface Lock {

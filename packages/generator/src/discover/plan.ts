@@ -1,10 +1,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
-import { globToRegExp, type ComponentConfig } from './config.js';
-import type { Example, ExampleEntry } from './discover.js';
-import { KfcError } from './errors.js';
-import { camelCase } from './util.js';
+import { globToRegExp, type ComponentConfig } from './components.js';
+import type { Example, ExampleEntry } from './example.js';
+import { KfcError } from '../core/errors.js';
+import { camelCase } from '../core/util.js';
 
 /** One selectable overlay of a component: the default or a commented-out alternative. */
 export interface Variant {

@@ -1,0 +1,115 @@
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { chartVersion, emitChart, type ChartSummary } from '../emit/chart.js';
+import { fold } from '../fold/fold.js';
+import { placeChart } from '../order/place.js';
+import { templatizeChart } from '../templatize/chart.js';
+import { analyze, orderingOf } from '../fold/analyze.js';
+import { consoleLogger, type Logger } from '../core/log.js';
+import { repoRoot } from '../core/paths.js';
+import { findKustomize } from '../core/toolchain.js';
+import { emitTypes } from '../emit/types.js';
+import { emitUmbrella } from '../emit/umbrella.js';
+import { resolveRelease, type Release, type ResolveOptions } from '../upstream/release.js';
+import { sha256, stableStringify, writeFileAtomic } from '../core/util.js';
+
+export interface BuildOptions extends ResolveOptions {
+  out?: string;
+  typesOut?: string;
+  logger?: Logger;
+  /** rebuild even when the inputs are unchanged */
+  force?: boolean;
+}
+
+export interface BuildResult {
+  release: Release;
+  charts: ChartSummary[];
+  warnings: string[];
+  /** true when the inputs were unchanged and nothing was rebuilt */
+  upToDate: boolean;
+  out: string;
+}
+
+const STAMP = '.kfc-build.json';
+
+/** Replaces `dest` by the complete directory `tmp` (the old one goes only once the new one is in place). */
+function swapIn(tmp: string, dest: string): void {
+  const old = `${dest}.old-${process.pid}`;
+  mkdirSync(path.dirname(dest), { recursive: true });
+  if (existsSync(dest)) renameSync(dest, old);
+  renameSync(tmp, dest);
+  rmSync(old, { recursive: true, force: true });
+}
+
+/** Fingerprint of everything a build reads: generator code, configuration, release, tools. */
+async function inputsFingerprint(release: Release): Promise<string> {
+  const root = repoRoot();
+  const k = await findKustomize();
+  const files: string[] = [];
+  const walk = (d: string) => {
+    if (!existsSync(d)) return;
+    for (const f of readdirSync(d).sort()) {
+      const p = path.join(d, f);
+      if (statSync(p).isDirectory()) walk(p);
+      else files.push(p);
+    }
+  };
+  const here = path.dirname(new URL(import.meta.url).pathname);
+  walk(here);
+  walk(path.join(root, 'components'));
+  walk(path.join(root, 'values-schemas'));
+  const h = files.map((f) => `${path.relative(root, f)}:${sha256(readFileSync(f))}`);
+  return sha256(stableStringify({ h, release: { ...release, dir: release.dir }, k: k.version }));
+}
+
+/** Generates every component chart into `out` (default charts/), atomically. */
+export async function build(opts: BuildOptions = {}): Promise<BuildResult> {
+  const log = opts.logger ?? consoleLogger;
+  const out = path.resolve(opts.out ?? path.join(repoRoot(), 'charts'));
+  const release = await resolveRelease(opts);
+  const fingerprint = await inputsFingerprint(release);
+  const stampFile = path.join(out, STAMP);
+  const typesOut = path.resolve(opts.typesOut ?? (opts.out ? path.join(out, '.types') : path.join(repoRoot(), 'packages', 'values-types', 'src', 'generated')));
+  if (!opts.force && existsSync(stampFile)) {
+    try {
+      const stamp = JSON.parse(readFileSync(stampFile, 'utf8'));
+      if (stamp.fingerprint === fingerprint && existsSync(path.join(typesOut, 'index.d.ts')) && stamp.charts.every((c: ChartSummary) => existsSync(path.join(out, c.name, 'Chart.yaml')))) {
+        log.info(`charts in ${out} are up to date (${release.tag})`);
+        return { release, charts: stamp.charts, warnings: stamp.warnings, upToDate: true, out };
+      }
+    } catch {
+      /* rebuild */
+    }
+  }
+  const a = await analyze({ ...opts, release, logger: log });
+  for (const w of a.warnings) log.warn(w);
+  const version = chartVersion(a.release.tag, a.release.chartRevision);
+  const tmp = `${out}.tmp-${process.pid}`;
+  // types inside the output directory are written into its temporary twin and swapped in with it
+  const typesInOut = !path.relative(out, typesOut).startsWith('..');
+  const typesTmp = typesInOut ? path.join(tmp, path.relative(out, typesOut)) : `${typesOut}.tmp-${process.pid}`;
+  for (const d of [tmp, typesTmp]) rmSync(d, { recursive: true, force: true });
+  mkdirSync(tmp, { recursive: true });
+  try {
+    const charts: ChartSummary[] = [];
+    const ordering = orderingOf(a);
+    for (const c of a.components) {
+      const variants = c.plan.variants.map((v) => v.name);
+      const folded = fold(variants, c.configs);
+      const model = templatizeChart({ plan: c.plan, release: a.release, version, variants, toggles: c.toggles, folded, sharedKeys: c.sharedKeys });
+      placeChart(model, ordering.placements);
+      charts.push(emitChart(model, path.join(tmp, c.plan.name)));
+    }
+    charts.push(await emitUmbrella({ release: a.release, version, charts, components: a.components, ordering, chartsDir: tmp }));
+    await emitTypes(charts, typesTmp, `Generated by kubeflow-charts from ${a.release.repository}@${a.release.tag}; do not edit.`);
+    writeFileAtomic(path.join(tmp, STAMP), JSON.stringify({ fingerprint, tag: a.release.tag, commit: a.release.commit, charts, warnings: a.warnings }, null, 1));
+    // swap in: the old output disappears only once the new one is complete
+    if (!typesInOut) swapIn(typesTmp, typesOut);
+    swapIn(tmp, out);
+    log.info(`wrote ${charts.length} charts (${charts.reduce((n, c) => n + c.objects, 0)} objects) to ${out}`);
+    return { release: a.release, charts, warnings: a.warnings, upToDate: false, out };
+  } catch (e) {
+    for (const d of [tmp, typesTmp]) rmSync(d, { recursive: true, force: true });
+    throw e;
+  }
+}
