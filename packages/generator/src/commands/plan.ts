@@ -4,7 +4,7 @@ import { KfcError } from '../core/errors.js';
 import { helmTemplate } from '../core/helm.js';
 import { repoRoot } from '../core/paths.js';
 import { check, ENGINES, formatSequence, planObjects, planSummary, sequence, type Engine, type Violation } from '../order/sequence.js';
-import { UMBRELLA } from '../emit/umbrella.js';
+import { UMBRELLA } from '../core/chart-model.js';
 
 export interface PlanOptions {
   chart?: string;

@@ -6,7 +6,8 @@ import { KfcError } from '../core/errors.js';
 import { parseYaml } from '../core/model.js';
 import { repoRoot } from '../core/paths.js';
 import { packChart } from '../core/tar.js';
-import { HELMIGNORED, UMBRELLA } from '../emit/umbrella.js';
+import { UMBRELLA } from '../core/chart-model.js';
+import { HELMIGNORED } from '../emit/umbrella.js';
 import { sha256 } from '../core/util.js';
 
 export const DEFAULT_REPO_URL = 'https://kubeflow-charts.github.io/kubeflow-charts';

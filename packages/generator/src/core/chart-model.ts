@@ -3,6 +3,11 @@ import type { TemplateDoc } from '../templatize/template-doc.js';
 import type { Release } from '../upstream/release.js';
 import type { KObject } from './model.js';
 
+/** The umbrella chart's name. */
+export const UMBRELLA = 'kubeflow';
+/** Label on the umbrella's own lifecycle objects (gate jobs, their RBAC, tests). */
+export const LIFECYCLE_LABEL = 'kubeflow-charts.io/lifecycle';
+
 /**
  * The in-memory chart that every stage after fold hands on: templatize builds
  * it, features change it under values, order places its objects, and only

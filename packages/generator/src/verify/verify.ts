@@ -7,7 +7,7 @@ import { KfcError } from '../core/errors.js';
 import { helmTemplate } from '../core/helm.js';
 import { parseYaml, splitObjects, type KObject } from '../core/model.js';
 import { repoRoot } from '../core/paths.js';
-import { LIFECYCLE_LABEL, UMBRELLA } from '../emit/umbrella.js';
+import { LIFECYCLE_LABEL, UMBRELLA } from '../core/chart-model.js';
 import { findHelm, type Tool } from '../core/toolchain.js';
 import { briefKustomizeError, kustomizeBuild, type ResolveOptions } from '../upstream/release.js';
 import { defaultConcurrency, pool } from '../core/util.js';
