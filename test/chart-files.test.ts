@@ -3,7 +3,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { chartVersion } from '../packages/generator/src/emit/chart.js';
+import { chartVersion, compareVersions } from '../packages/generator/src/upstream/version.js';
 import { schemaRows } from '../packages/generator/src/core/schema.js';
 import { chartNames, ciFiles, readYaml } from './helpers.js';
 import { chartsFor, MIRROR, RELEASES } from './releases.js';
@@ -75,6 +75,16 @@ describe.each(Object.keys(RELEASES))('chart files, %s', (tag) => {
     }
     expect(chartVersion('v1.10.2', 0)).toBe('1.10.200');
     expect(chartVersion('v1.11.0', 3)).toBe('1.11.3');
+  });
+
+  it('chart versions order like the releases across the switch to calendar tags', () => {
+    const tags = ['v1.10.2', 'v1.11.0', 'v1.11.1', '26.03-rc.1', '26.03', '26.03.1-rc.2', '26.03.1', '26.07'];
+    const versions = tags.map((t) => chartVersion(t, 0));
+    expect(versions).toEqual(['1.10.200', '1.11.0', '1.11.100', '26.3.0-rc.1', '26.3.0', '26.3.100-rc.2', '26.3.100', '26.7.0']);
+    expect([...versions].sort(compareVersions)).toEqual(versions);
+    expect(chartVersion('26.03', 2)).toBe('26.3.2');
+    expect(() => chartVersion('26.13', 0)).toThrow(/not a release tag/);
+    expect(() => chartVersion('main', 0)).toThrow(/not a release tag/);
   });
 
   it('values.yaml has a comment above every key', () => {

@@ -77,7 +77,7 @@ describe('bad input ends with one clear message and leaves no partial chart', ()
     const lock = path.join(mkdtempSync(path.join(os.tmpdir(), 'kfc-lock-')), 'upstream.lock.json');
     writeFileSync(lock, JSON.stringify({ repository: 'kubeflow/manifests', tag: 'main', commit: 'x' }));
     const e = await failure(build({ lockFile: lock, logger: silentLogger }));
-    expect(e.message).toBe(`${lock}: tag "main" is not a release tag like v1.11.0`);
+    expect(e.message).toBe(`${lock}: tag "main" is not a release tag (vMAJOR.MINOR.PATCH (v1.11.0) or YY.MM[.PATCH][-PRERELEASE] (26.03, 26.03.1, 26.03.1-rc.2))`);
     rmSync(path.dirname(lock), { recursive: true });
   });
 
@@ -88,7 +88,7 @@ describe('bad input ends with one clear message and leaves no partial chart', ()
     try {
       const out = previousOutput();
       const e = await failure(build({ lockFile: lockFor('v1.11.0'), out, logger: silentLogger, force: true }));
-      expect(e.message).toBe(`${path.join(dir, 'katib.yaml')}: unknown key "variant" (known: description, paths, variants, keywords, tier)`);
+      expect(e.message).toBe(`${path.join(dir, 'katib.yaml')}: unknown key "variant" (known: description, paths, variants, keywords, tier, install, options, checks, features)`);
       untouched(out);
       expect(existsSync(out)).toBe(true);
     } finally {

@@ -14,7 +14,7 @@ import { planSummary } from '../packages/generator/src/order/sequence.js';
 import { findHelm } from '../packages/generator/src/core/toolchain.js';
 import { repoRoot } from '../packages/generator/src/core/paths.js';
 import { ciFiles } from './helpers.js';
-import { chartsFor, RELEASES } from './releases.js';
+import { chartsFor, RELEASES, UPGRADES, versionOf } from './releases.js';
 
 const umbrellaOf = (tag: string) => path.join(chartsFor(tag), 'kubeflow');
 
@@ -200,37 +200,39 @@ describe('ordering checks', () => {
   });
 });
 
-describe('CRD upgrades (v1.10.2 -> v1.11.0), as far as they can be tested offline', () => {
+describe.each(UPGRADES)('CRD upgrades (%s -> %s), as far as they can be tested offline', (from, to) => {
   it('helm show crds carries every CRD of the new charts; the pre-upgrade check refuses stale CRDs until they are applied', async () => {
     const helm = await findHelm();
     const show = (tag: string) => {
       const r = spawnSync(helm.path, ['show', 'crds', umbrellaOf(tag)], { encoding: 'utf8', maxBuffer: 1 << 30 });
       return splitObjects(r.stdout, 'helm show crds');
     };
-    const before = new Map(show('v1.10.2').map((o) => [o.name, o.raw]));
-    const after = show('v1.11.0');
-    const fromCharts = readdirSync(chartsFor('v1.11.0')).flatMap((c) => {
+    const before = new Map(show(from).map((o) => [o.name, o.raw]));
+    const after = show(to);
+    const fromCharts = readdirSync(chartsFor(to)).flatMap((c) => {
       try {
-        return readdirSync(path.join(chartsFor('v1.11.0'), c, 'crds')).length ? [c] : [];
+        return readdirSync(path.join(chartsFor(to), c, 'crds')).length ? [c] : [];
       } catch {
         return [];
       }
     });
     expect(fromCharts.length).toBeGreaterThan(5);
-    for (const o of after) expect(o.raw).toContain('kubeflow-charts.io/version: "1.11.0"');
+    const [vFrom, vTo] = [versionOf(from), versionOf(to)];
+    for (const o of after) expect(o.raw).toContain(`kubeflow-charts.io/version: "${vTo}"`);
     const added = after.filter((o) => !before.has(o.name)).map((o) => o.name);
-    const changed = after.filter((o) => before.has(o.name) && before.get(o.name)!.replace(/1\.10\.200/g, '1.11.0') !== o.raw).map((o) => o.name);
-    console.log(`CRDs v1.10.2 -> v1.11.0: ${after.length} in the new charts, ${added.length} added, ${changed.length} changed`);
+    const changed = after.filter((o) => before.has(o.name) && before.get(o.name)!.replaceAll(`"${vFrom}"`, `"${vTo}"`) !== o.raw).map((o) => o.name);
+    console.log(`CRDs ${from} -> ${to}: ${after.length} in the new charts, ${added.length} added, ${changed.length} changed`);
     expect(added.length + changed.length).toBeGreaterThan(0);
 
     // The pre-upgrade check, run against a fake cluster holding the old CRDs, then the new ones.
-    const script = jobScript(await helmTemplate(umbrellaOf('v1.11.0'), {}), 'crd-check');
+    const script = jobScript(await helmTemplate(umbrellaOf(to), {}), 'crd-check');
     const installed = (version: string) => `case "$*" in *"get crd"*) echo "${version}" ;; esac`;
-    const stale = runWithFakeKubectl(script, installed('1.10.200'));
+    const stale = runWithFakeKubectl(script, installed(vFrom));
     expect(stale.status).not.toBe(0);
-    expect(stale.out).toMatch(/CRDs are not those of this chart version: \S+\(1\.10\.200\)/);
-    expect(stale.out).toContain('helm show crds <this chart> --version 1.11.0 | kubectl apply --server-side --force-conflicts -f -');
-    const current = runWithFakeKubectl(script, installed('1.11.0'));
+    expect(stale.out).toContain(`(${vFrom})`);
+    expect(stale.out).toMatch(/CRDs are not those of this chart version: \S+\(/);
+    expect(stale.out).toContain(`helm show crds <this chart> --version ${vTo} | kubectl apply --server-side --force-conflicts -f -`);
+    const current = runWithFakeKubectl(script, installed(vTo));
     expect(current.out).toContain('CRDs are current');
     expect(current.status).toBe(0);
     // it checks every CRD of the enabled charts
@@ -244,7 +246,7 @@ describe('chart repository', () => {
     const { serveDir } = await import('./fixtures.js');
     const server = await serveDir(mkdtempSync(path.join(os.tmpdir(), 'kfc-repo-')));
     try {
-      const repo = buildRepo({ charts: chartsFor('v1.11.0'), out: server.root, url: server.url, created: '2026-01-01T00:00:00Z' });
+      const repo = buildRepo({ charts: chartsFor(to), out: server.root, url: server.url, created: '2026-01-01T00:00:00Z' });
       const index = parseYaml(readFileSync(path.join(repo.dir, 'index.yaml'), 'utf8'));
       expect(Object.keys(index.entries)).toContain('kubeflow');
       expect(index.entries.kubeflow[0].dependencies.every((d: any) => d.repository === server.url)).toBe(true);
@@ -267,7 +269,7 @@ describe('chart repository', () => {
       expect(splitObjects(rendered, 'repo render').length).toBeGreaterThan(500);
       expect(server.hits.some((h) => h.endsWith('.tgz'))).toBe(true);
       // packages are reproducible
-      const again = buildRepo({ charts: chartsFor('v1.11.0'), out: path.join(home, 'again'), url: server.url, created: '2026-01-01T00:00:00Z' });
+      const again = buildRepo({ charts: chartsFor(to), out: path.join(home, 'again'), url: server.url, created: '2026-01-01T00:00:00Z' });
       expect(readFileSync(path.join(again.dir, 'index.yaml'), 'utf8')).toBe(readFileSync(path.join(repo.dir, 'index.yaml'), 'utf8'));
       expect(gunzipSync(readFileSync(path.join(repo.dir, 'katib-1.11.0.tgz'))).length).toBeGreaterThan(0);
     } finally {

@@ -7,14 +7,16 @@ import { isKfcError } from './core/errors.js';
 const USAGE = `kfc: Helm charts for Kubeflow, generated from the upstream manifests release
 
 Usage:
-  kfc build  [--lock FILE] [--upstream DIR] [--out DIR] [--force]
-  kfc verify [--lock FILE] [--upstream DIR] [--charts DIR] [--chart NAME]
+  kfc build  [--lock FILE] [--upstream DIR [--tag TAG]] [--out DIR] [--force]
+  kfc verify [--lock FILE] [--upstream DIR [--tag TAG]] [--charts DIR] [--chart NAME]
   kfc repo   [--charts DIR] [--out DIR] [--url URL]   package charts + index.yaml (default repo/)
   kfc plan   [--chart DIR] [-f VALUES]... [--rendered FILE] [--engine helm3|helm4|argocd] [-v] [--summary]
 
 Options:
   --lock FILE      release pin (default: upstream.lock.json; env KFC_LOCK)
   --upstream DIR   use this kubeflow/manifests tree (env KFC_UPSTREAM_DIR)
+  --tag TAG        the upstream tag of that tree (env KFC_UPSTREAM_TAG); without it the
+                   tree is an untagged snapshot (chart version 0.0.0-snapshot.<id>)
   --out DIR        where charts are written (default: charts/)
   --force          rebuild even if nothing changed
 `;
@@ -26,6 +28,7 @@ async function main(argv: string[]): Promise<number> {
     options: {
       lock: { type: 'string' },
       upstream: { type: 'string' },
+      tag: { type: 'string' },
       out: { type: 'string' },
       charts: { type: 'string' },
       chart: { type: 'string', multiple: true },
@@ -43,7 +46,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return cmd ? 0 : 2;
   }
-  const common = { lockFile: values.lock, upstreamDir: values.upstream, logger: consoleLogger };
+  const common = { lockFile: values.lock, upstreamDir: values.upstream, upstreamTag: values.tag, logger: consoleLogger };
   switch (cmd) {
     case 'build': {
       await build({ ...common, out: values.out, force: values.force });

@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { chartVersion, emitChart, type ChartSummary } from '../emit/chart.js';
+import { emitChart, type ChartSummary } from '../emit/chart.js';
 import { fold } from '../fold/fold.js';
 import { placeChart } from '../order/place.js';
 import { templatizeChart } from '../templatize/chart.js';
@@ -83,7 +83,7 @@ export async function build(opts: BuildOptions = {}): Promise<BuildResult> {
   }
   const a = await analyze({ ...opts, release, logger: log });
   for (const w of a.warnings) log.warn(w);
-  const version = chartVersion(a.release.tag, a.release.chartRevision);
+  const version = a.release.version;
   const tmp = `${out}.tmp-${process.pid}`;
   // types inside the output directory are written into its temporary twin and swapped in with it
   const typesInOut = !path.relative(out, typesOut).startsWith('..');

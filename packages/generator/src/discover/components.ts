@@ -6,9 +6,9 @@ import { repoRoot } from '../core/paths.js';
 import { isTier, TIERS } from '../order/tiers.js';
 
 /**
- * The whole contract of one component chart: which upstream directories it
- * takes from the release's example, what its variants are called, and how it
- * is described. One file per component in components/<name>.yaml, keyed by a
+ * The whole contract of one component chart with upstream: which upstream
+ * directories it claims, what its variants are called, and how it is
+ * described. One file per component in components/<name>.yaml, keyed by a
  * stable name, so upstream may move paths between releases.
  */
 export interface ComponentConfig {
@@ -16,16 +16,36 @@ export interface ComponentConfig {
   name: string;
   file: string;
   description: string;
-  /** globs over release-relative paths (`*` one segment, `**` any) claiming example entries */
+  /** globs over release-relative paths (`*` one segment, `**` any) claiming example lines (enabled or commented out) */
   paths: string[];
-  /** variant value -> overlay directory name (the enabled entry's is the default) */
-  variants: Record<string, string>;
+  /** variant value -> globs over release paths identifying that overlay (the enabled line's variant is the default) */
+  variants: Record<string, string[]>;
   keywords: string[];
   /** install tier (docs/ordering.md); derived from kinds when unset */
   tier?: string;
+  /** directories upstream installs apart from the example (globs, each matching one directory), in install order */
+  install: string[];
+  /** optional directories installed beside `install`, each a boolean value under `options` */
+  options: Record<string, { path: string; default: boolean; description: string }>;
+  /** objects the umbrella's helm tests and NOTES point at (resolved in the release's objects; missing ones fail the build) */
+  checks: Check[];
+  /** the raw `features` block (read by the features stage) */
+  features?: unknown;
 }
 
-const KEYS = new Set(['description', 'paths', 'variants', 'keywords', 'tier']);
+/** An object the umbrella checks after install: a workload that must be ready, or an HTTP endpoint of a Service. */
+export interface Check {
+  kind: 'Deployment' | 'StatefulSet' | 'Service';
+  name: string;
+  /** for Services: HTTP path to GET, and a text the answer must contain or the accepted status codes */
+  path?: string;
+  expect?: string;
+  status?: number[];
+  /** the named port of the Service (default: its first port) */
+  port?: string;
+}
+
+const KEYS = new Set(['description', 'paths', 'variants', 'keywords', 'tier', 'install', 'options', 'checks', 'features']);
 
 export function componentsDir(): string {
   return process.env.KFC_COMPONENTS_DIR ? path.resolve(process.env.KFC_COMPONENTS_DIR) : path.join(repoRoot(), 'components');
@@ -50,6 +70,37 @@ export function globToRegExp(glob: string): RegExp {
   return new RegExp(`^${re}$`);
 }
 
+/** Whether any of `globs` matches `p`. */
+export function matchesAny(globs: string[], p: string): boolean {
+  return globs.some((g) => globToRegExp(g).test(p));
+}
+
+const globList = (v: unknown): string[] | undefined => (typeof v === 'string' ? [v] : Array.isArray(v) && v.length && v.every((x) => typeof x === 'string') ? v : undefined);
+
+function parseChecks(data: unknown, bad: (what: string) => KfcError): Check[] {
+  if (data === undefined) return [];
+  if (!Array.isArray(data)) throw bad('"checks" must be a list');
+  return data.map((c, i) => {
+    if (!c || typeof c !== 'object' || !['Deployment', 'StatefulSet', 'Service'].includes(c.kind) || typeof c.name !== 'string')
+      throw bad(`checks[${i}] needs kind (Deployment, StatefulSet or Service) and name`);
+    if (c.kind === 'Service' && typeof c.path !== 'string') throw bad(`checks[${i}]: a Service check needs the HTTP "path" to GET`);
+    for (const k of Object.keys(c)) if (!['kind', 'name', 'path', 'expect', 'status', 'port'].includes(k)) throw bad(`checks[${i}]: unknown key "${k}"`);
+    return c as Check;
+  });
+}
+
+function parseOptions(data: unknown, bad: (what: string) => KfcError): ComponentConfig['options'] {
+  if (data === undefined) return {};
+  if (!data || typeof data !== 'object' || Array.isArray(data)) throw bad('"options" must map option names to {path, default, description}');
+  return Object.fromEntries(
+    Object.entries<any>(data).map(([k, v]) => {
+      if (!/^[a-z][a-zA-Z0-9]*$/.test(k)) throw bad(`option "${k}" must be a camelCase values key`);
+      if (!v || typeof v.path !== 'string' || typeof v.default !== 'boolean') throw bad(`option "${k}" needs "path" (a glob) and "default" (true or false)`);
+      return [k, { path: v.path, default: v.default, description: typeof v.description === 'string' ? v.description : `Install ${v.path}.` }];
+    }),
+  );
+}
+
 export function loadComponentConfigs(dir = componentsDir()): ComponentConfig[] {
   let files: string[];
   try {
@@ -70,11 +121,32 @@ export function loadComponentConfigs(dir = componentsDir()): ComponentConfig[] {
     if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(name)) throw bad(`"${name}" is not a valid chart name (lowercase letters, digits, dashes)`);
     for (const k of Object.keys(data)) if (!KEYS.has(k)) throw bad(`unknown key "${k}" (known: ${[...KEYS].join(', ')})`);
     if (typeof data.description !== 'string') throw bad('"description" must be a string');
-    if (!Array.isArray(data.paths) || !data.paths.length || data.paths.some((p: unknown) => typeof p !== 'string')) throw bad('"paths" must be a non-empty list of path globs');
-    const variants = data.variants ?? {};
-    if (typeof variants !== 'object' || Array.isArray(variants) || Object.entries(variants).some(([k, v]) => typeof v !== 'string' || !/^[a-z0-9][-a-z0-9]*$/.test(k)))
-      throw bad('"variants" must map lowercase variant names to overlay directory names');
+    const paths = globList(data.paths);
+    if (!paths) throw bad('"paths" must be a non-empty list of path globs');
+    const rawVariants = data.variants ?? {};
+    if (typeof rawVariants !== 'object' || Array.isArray(rawVariants)) throw bad('"variants" must map variant names to path globs');
+    const variants: Record<string, string[]> = {};
+    for (const [k, v] of Object.entries(rawVariants)) {
+      const globs = globList(v);
+      if (!/^[a-z0-9][-a-z0-9]*$/.test(k) || !globs) throw bad(`variant "${k}" must be a lowercase name mapped to one path glob or a list of them`);
+      if (globs.some((g) => !g.includes('/'))) throw bad(`variant "${k}": "${globs.find((g) => !g.includes('/'))}" is a bare directory name; use a path glob (e.g. '*/pipeline/overlays') so it means the same overlay on every release`);
+      variants[k] = globs;
+    }
     if (data.tier !== undefined && !isTier(String(data.tier))) throw bad(`"tier" must be one of ${TIERS.map((t) => t.name).join(', ')}`);
-    return { name, file, description: data.description.trim(), paths: data.paths, variants, keywords: data.keywords ?? [], tier: data.tier } satisfies ComponentConfig;
+    const install = data.install === undefined ? [] : globList(data.install);
+    if (!install) throw bad('"install" must be a list of path globs');
+    return {
+      name,
+      file,
+      description: data.description.trim(),
+      paths,
+      variants,
+      keywords: data.keywords ?? [],
+      tier: data.tier,
+      install,
+      options: parseOptions(data.options, bad),
+      checks: parseChecks(data.checks, bad),
+      ...(data.features !== undefined ? { features: data.features } : {}),
+    } satisfies ComponentConfig;
   });
 }

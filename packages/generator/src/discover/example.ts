@@ -14,16 +14,18 @@ export interface ExampleEntry {
   note?: string;
   /** the nearest comment line above that is not itself an entry */
   heading?: string;
-  /** commented-out lines right below an enabled entry, in the same directory: alternatives */
-  alternatives: ExampleEntry[];
+  /** for a commented-out line: the last enabled line above it in the same section */
+  after?: ExampleEntry;
+  /** not a line of the example: a directory a component file installs apart from it */
+  outside?: boolean;
 }
 
 export interface Example {
   file: string;
-  /** enabled resources, in file order, each with its alternatives */
+  /** enabled resources, in file order */
   entries: ExampleEntry[];
-  /** commented-out resources that are not alternatives: components generated disabled */
-  standalone: ExampleEntry[];
+  /** commented-out resources, in file order: alternatives of an enabled line or components generated disabled (plan.ts decides) */
+  commented: ExampleEntry[];
   /** kustomize Components the example applies */
   components: ExampleEntry[];
   /** commented-out kustomize Components */
@@ -36,6 +38,8 @@ export interface Example {
 const PATH_FREE = new Set(['namespace', 'namePrefix', 'nameSuffix', 'labels', 'commonLabels', 'commonAnnotations', 'images', 'replicas', 'buildMetadata']);
 
 const ENTRY = /^(#\s*)?-\s+(\S+)\s*(?:#\s*(.*))?$/;
+/** A top-level key of the example, possibly commented out (`# components:` switches to a commented section). */
+const SECTION = /^(#\s*)?(resources|components):\s*(?:#.*)?$/;
 
 function looksLikePath(p: string): boolean {
   return p.startsWith('.') || p.includes('/');
@@ -53,15 +57,16 @@ export function discover(releaseDir: string): Example {
   } catch (e) {
     throw new KfcError(`cannot read ${file}: ${(e as Error).message}`, 'point the build at a Kubeflow manifests release');
   }
-  const ex: Example = { file, entries: [], standalone: [], components: [], commentedComponents: [], extra: {} };
+  const ex: Example = { file, entries: [], commented: [], components: [], commentedComponents: [], extra: {} };
   let section = '';
   let heading: string | undefined;
   let lastEnabled: ExampleEntry | undefined;
   text.split('\n').forEach((raw, i) => {
     const line = raw.trim();
+    const sec = SECTION.exec(raw);
     const top = /^([A-Za-z][\w-]*):/.exec(raw);
-    if (top) {
-      section = top[1];
+    if (sec || top) {
+      section = sec ? sec[2] : top![1];
       heading = undefined;
       lastEnabled = undefined;
       return;
@@ -77,7 +82,7 @@ export function discover(releaseDir: string): Example {
       return;
     }
     const rel = path.posix.normalize(path.posix.join('example', m[2]));
-    const entry: ExampleEntry = { path: rel, line: i + 1, enabled: !m[1], note: m[3]?.trim() || undefined, heading, alternatives: [] };
+    const entry: ExampleEntry = { path: rel, line: i + 1, enabled: !m[1], note: m[3]?.trim() || undefined, heading };
     heading = undefined;
     if (section === 'components') {
       (entry.enabled ? ex.components : ex.commentedComponents).push(entry);
@@ -86,10 +91,9 @@ export function discover(releaseDir: string): Example {
     if (entry.enabled) {
       ex.entries.push(entry);
       lastEnabled = entry;
-    } else if (lastEnabled && path.posix.dirname(lastEnabled.path) === path.posix.dirname(rel)) {
-      lastEnabled.alternatives.push(entry);
     } else {
-      ex.standalone.push(entry);
+      if (lastEnabled) entry.after = lastEnabled;
+      ex.commented.push(entry);
     }
   });
   // Cross-check the line reading against a real YAML parse.
@@ -103,6 +107,7 @@ export function discover(releaseDir: string): Example {
   const got = ex.entries.map((e) => e.path);
   if (want.join('\n') !== got.join('\n'))
     throw new KfcError(`${file}: could not read the resources list line by line (found ${got.length}, YAML has ${want.length})`, 'the example uses a layout the generator does not know; keep one "- path" per line');
+  if (!ex.entries.length) throw new KfcError(`${file}: the example enables no resources`, 'this is not a usable Kubeflow release: point the build at a release whose example lists its components');
   for (const e of ex.entries) {
     if (!existsSync(path.join(releaseDir, e.path)))
       throw new KfcError(`${file}:${e.line}: resource ${e.path} does not exist in the release`, 'the release tree is incomplete; re-download or fix the mirror');

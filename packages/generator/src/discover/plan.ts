@@ -1,10 +1,10 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
-import { globToRegExp, type ComponentConfig } from './components.js';
-import type { Example, ExampleEntry } from './example.js';
 import { KfcError } from '../core/errors.js';
 import { camelCase } from '../core/util.js';
+import { globToRegExp, matchesAny, type ComponentConfig } from './components.js';
+import type { Example, ExampleEntry } from './example.js';
 
 /** One selectable overlay of a component: the default or a commented-out alternative. */
 export interface Variant {
@@ -16,14 +16,20 @@ export interface Variant {
   isDefault: boolean;
 }
 
-/** A kustomize Component from the example, exposed as a boolean value. */
+/**
+ * A boolean value that changes what a chart renders: a kustomize Component of
+ * the example applied on top (`kustomizeComponents.<name>`), or a directory a
+ * component file installs beside the chart's own (`options.<name>`).
+ */
 export interface Toggle {
-  /** values key under kustomizeComponents */
+  /** values key under `group` */
   name: string;
   path: string;
-  /** enabled in the example */
+  /** on by default (applied in the example, or upstream installs it) */
   defaultOn: boolean;
   line: number;
+  group: 'kustomizeComponents' | 'options';
+  description?: string;
 }
 
 export interface ComponentPlan {
@@ -31,14 +37,19 @@ export interface ComponentPlan {
   config?: ComponentConfig;
   description: string;
   keywords: string[];
-  /** enabled in the example (standalone commented entries are generated disabled) */
+  /** enabled in the example (commented-out and outside components are generated disabled) */
   enabled: boolean;
+  /** installed apart from the example (a component file's `install:`) */
+  outside: boolean;
   entries: ExampleEntry[];
   variants: Variant[];
+  /** directories installed beside the entries (component file `options:`) */
+  options: Toggle[];
 }
 
 export interface Plan {
   components: ComponentPlan[];
+  /** the example's kustomize Components */
   toggles: Toggle[];
   warnings: string[];
 }
@@ -53,19 +64,69 @@ export function derivedNames(p: string): string[] {
   return [...out, clean(p.replace(/\//g, '-'))].filter(Boolean);
 }
 
-function variantName(config: ComponentConfig | undefined, dir: string): string | undefined {
-  const base = path.posix.basename(dir);
-  const hit = Object.entries(config?.variants ?? {}).find(([, d]) => d === base);
-  return hit?.[0];
+/** The variant of a config whose globs match `dir`; an error when several do. */
+function variantOf(config: ComponentConfig | undefined, dir: string): string | undefined {
+  const hits = Object.entries(config?.variants ?? {}).filter(([, globs]) => matchesAny(globs, dir));
+  if (hits.length > 1) throw new KfcError(`${config!.file}: variants ${hits.map(([k]) => k).join(' and ')} both match ${dir}`, 'make the variant globs disjoint');
+  return hits[0]?.[0];
+}
+
+/** The name for an overlay no variant glob matches: its last meaningful path segment, never a generic one like `overlays`. */
+function derivedVariant(dir: string): string {
+  const segs = dir.split('/').filter((s) => !GENERIC.has(s));
+  return (segs[segs.length - 1] ?? path.posix.basename(dir)).toLowerCase().replace(/[^a-z0-9-]+/g, '-');
+}
+
+const kustomizationDirCache = new Map<string, string[]>();
+
+/** Every directory of a release holding a kustomization (release-relative), for `install:` and `options:` globs. */
+export function kustomizationDirs(releaseDir: string): string[] {
+  let dirs = kustomizationDirCache.get(releaseDir);
+  if (dirs) return dirs;
+  dirs = [];
+  const walk = (rel: string) => {
+    const abs = path.join(releaseDir, rel);
+    const ents = readdirSync(abs, { withFileTypes: true });
+    if (rel && ents.some((e) => e.isFile() && ['kustomization.yaml', 'kustomization.yml', 'Kustomization'].includes(e.name))) dirs!.push(rel);
+    for (const e of ents) if (e.isDirectory() && !e.name.startsWith('.') && e.name !== 'node_modules') walk(rel ? `${rel}/${e.name}` : e.name);
+  };
+  walk('');
+  dirs.sort();
+  kustomizationDirCache.set(releaseDir, dirs);
+  return dirs;
+}
+
+/** The one kustomization directory a glob names, or undefined with a warning when it names none. */
+function resolveOne(releaseDir: string, glob: string, what: string, warnings: string[]): string | undefined {
+  const re = globToRegExp(glob);
+  const hits = kustomizationDirs(releaseDir).filter((d) => re.test(d));
+  if (hits.length > 1) throw new KfcError(`${what}: ${glob} matches ${hits.length} directories (${hits.slice(0, 4).join(', ')}${hits.length > 4 ? ', ...' : ''})`, 'make the glob name one kustomization directory');
+  if (!hits.length) warnings.push(`${what}: ${glob} matches no kustomization directory of this release`);
+  return hits[0];
+}
+
+export interface PlanOptions {
+  /** the release's tag, for messages */
+  tag?: string;
 }
 
 /**
- * Assigns the example's entries to component charts, names their variants and
- * finds the kustomize Components. Alternatives whose directory is missing are
- * reported and skipped here; ones that do not build are skipped by the build.
+ * Assigns the example's lines to component charts, names their variants and
+ * finds the kustomize Components and the components upstream installs apart
+ * from the example.
+ *
+ * - An enabled line belongs to the component file whose `paths` claim it.
+ * - A commented-out line claimed by the file of an enabled line is an
+ *   alternative (variant) of that component, wherever its directory is. A
+ *   commented-out line no file claims is an alternative of the enabled line
+ *   above it when both sit in one directory; any other commented-out line is
+ *   a component generated disabled.
+ * - Variant names come from the component file's variant globs.
+ * - A component file that claims nothing in the release is reported.
  */
-export function planComponents(example: Example, configs: ComponentConfig[], releaseDir: string): Plan {
+export function planComponents(example: Example, configs: ComponentConfig[], releaseDir: string, o: PlanOptions = {}): Plan {
   const warnings: string[] = [];
+  const release = o.tag ? `release ${o.tag}` : 'this release';
   const matchers = configs.map((c) => ({ c, res: c.paths.map(globToRegExp) }));
   const claim = (e: ExampleEntry): ComponentConfig | undefined => {
     const hits = matchers.filter((m) => m.res.some((r) => r.test(e.path))).map((m) => m.c);
@@ -85,39 +146,73 @@ export function planComponents(example: Example, configs: ComponentConfig[], rel
     }
     let plan = byName.get(name);
     if (!plan) {
-      plan = { name, config, description: config?.description ?? `Kubeflow ${e.heading ?? name} (generated from ${e.path}).`, keywords: config?.keywords ?? [], enabled, entries: [], variants: [] };
+      plan = { name, config, description: config?.description ?? `Kubeflow ${e.heading ?? name} (generated from ${e.path}).`, keywords: config?.keywords ?? [], enabled, outside: false, entries: [], variants: [], options: [] };
       byName.set(name, plan);
     } else if (plan.enabled !== enabled) {
       throw new KfcError(`${example.file}:${e.line}: ${e.path} is commented out but component "${name}" has enabled entries`, `give it a configuration of its own in components/`);
     }
     return plan;
   };
-  for (const e of example.entries) {
-    const plan = get(e, true);
-    plan.entries.push(e);
-    if (!e.alternatives.length) continue;
-    const alts = [e, ...e.alternatives.filter((a) => {
-      if (existsSync(path.join(releaseDir, a.path))) return true;
-      warnings.push(`${example.file}:${a.line}: alternative ${a.path} does not exist in the release; skipped`);
-      return false;
-    })];
-    for (const a of alts) {
-      let name = variantName(plan.config, a.path);
-      if (!name) {
-        name = path.posix.basename(a.path).toLowerCase();
-        warnings.push(`${example.file}:${a.line}: ${plan.config?.file ?? plan.name} names no variant for ${path.posix.basename(a.path)}; calling it "${name}"`);
-      }
-      if (plan.variants.some((v) => v.name === name)) throw new KfcError(`${plan.config?.file ?? plan.name}: variant name "${name}" is used twice`, 'give each overlay its own variant name');
-      plan.variants.push({ name, slot: e, path: a.path, isDefault: a === e });
-    }
-  }
-  for (const e of example.standalone) {
-    if (!existsSync(path.join(releaseDir, e.path))) {
-      warnings.push(`${example.file}:${e.line}: commented-out ${e.path} does not exist in the release; skipped`);
+  for (const e of example.entries) get(e, true).entries.push(e);
+
+  // commented-out lines: alternatives of an enabled component, or disabled components
+  const alternatives = new Map<ExampleEntry, ExampleEntry[]>();
+  for (const c of example.commented) {
+    if (!existsSync(path.join(releaseDir, c.path))) {
+      warnings.push(`${example.file}:${c.line}: commented-out ${c.path} does not exist in the release; skipped`);
       continue;
     }
-    get(e, false).entries.push(e);
+    const config = claim(c);
+    const owner = config ? byName.get(config.name) : undefined;
+    let slot: ExampleEntry | undefined;
+    if (owner?.enabled) slot = slotFor(owner, c);
+    else if (!config && c.after && !claim(c.after) && path.posix.dirname(c.after.path) === path.posix.dirname(c.path)) slot = c.after;
+    if (slot) alternatives.set(slot, [...(alternatives.get(slot) ?? []), c]);
+    else get(c, false).entries.push(c);
   }
+  for (const plan of byName.values()) {
+    for (const e of plan.entries) {
+      const alts = alternatives.get(e);
+      if (alts?.length) addVariants(plan, e, alts, warnings, example.file);
+    }
+  }
+
+  // components upstream installs apart from the example
+  for (const config of configs) {
+    if (byName.has(config.name) || !config.install.length) continue;
+    const what = `${config.file} (install)`;
+    const dirs = config.install.map((g) => resolveOne(releaseDir, g, what, warnings));
+    if (dirs.some((d) => !d)) {
+      warnings.push(`${config.file}: not every install path exists in ${release}; chart "${config.name}" not generated`);
+      continue;
+    }
+    const plan: ComponentPlan = { name: config.name, config, description: config.description, keywords: config.keywords, enabled: false, outside: true, entries: [], variants: [], options: [] };
+    plan.entries = dirs.map((d) => ({ path: d!, line: 0, enabled: false, outside: true }));
+    byName.set(config.name, plan);
+    const slots = plan.entries.filter((e) => variantOf(config, e.path));
+    if (slots.length > 1) throw new KfcError(`${config.file}: install paths ${slots.map((s) => s.path).join(', ')} are all variants; only one may be`, 'list one variant directory under install:');
+    if (slots.length) {
+      const def = variantOf(config, slots[0].path);
+      const alts = Object.entries(config.variants)
+        .filter(([k]) => k !== def)
+        .flatMap(([k, globs]) => {
+          const d = resolveOne(releaseDir, globs[0], `${config.file} (variant ${k})`, warnings);
+          return d ? [{ path: d, line: 0, enabled: false, outside: true } as ExampleEntry] : [];
+        });
+      if (alts.length) addVariants(plan, slots[0], alts, warnings, config.file);
+    }
+    for (const [name, opt] of Object.entries(config.options)) {
+      const d = resolveOne(releaseDir, opt.path, `${config.file} (option ${name})`, warnings);
+      if (d) plan.options.push({ name, path: d, defaultOn: opt.default, line: 0, group: 'options', description: opt.description });
+    }
+  }
+  const components = [...byName.values()];
+  if (!components.length) throw new KfcError(`${example.file}: no component chart would be generated`, 'point the build at a Kubeflow manifests release');
+  for (const config of configs) {
+    if (!byName.has(config.name) && !config.install.length) warnings.push(`${config.file} claims no line of ${release}'s example; no "${config.name}" chart (upstream removed or moved it: update its paths if it moved)`);
+  }
+  warnings.push(...uncoveredReadmeComponents(releaseDir, configs, components));
+
   const toggles: Toggle[] = [];
   for (const [list, on] of [[example.components, true], [example.commentedComponents, false]] as const) {
     for (const c of list) {
@@ -126,10 +221,62 @@ export function planComponents(example: Example, configs: ComponentConfig[], rel
         warnings.push(`${example.file}:${c.line}: commented-out component ${c.path} does not exist in the release; no value for it`);
         continue;
       }
-      toggles.push({ name: camelCase(c.path.split('/').slice(-3).join('-')), path: c.path, defaultOn: on, line: c.line });
+      toggles.push({ name: camelCase(c.path.split('/').slice(-3).join('-')), path: c.path, defaultOn: on, line: c.line, group: 'kustomizeComponents' });
     }
   }
-  return { components: [...byName.values()], toggles, warnings };
+  return { components, toggles, warnings };
+}
+
+/** The enabled line a claimed alternative replaces: the one a variant glob matches, else the nearest line above. */
+function slotFor(plan: ComponentPlan, alt: ExampleEntry): ExampleEntry {
+  const variantLines = plan.entries.filter((e) => variantOf(plan.config, e.path));
+  if (variantLines.length === 1) return variantLines[0];
+  const above = plan.entries.filter((e) => e.line < alt.line);
+  return above[above.length - 1] ?? plan.entries[0];
+}
+
+function addVariants(plan: ComponentPlan, slot: ExampleEntry, alts: ExampleEntry[], warnings: string[], file: string): void {
+  for (const a of [slot, ...alts]) {
+    let name = variantOf(plan.config, a.path);
+    if (!name) {
+      name = derivedVariant(a.path);
+      warnings.push(`${file}:${a.line}: ${plan.config?.file ?? plan.name} names no variant for ${a.path}; calling it "${name}"`);
+    }
+    if (plan.variants.some((v) => v.name === name)) throw new KfcError(`${plan.config?.file ?? plan.name}: variant name "${name}" is used twice (${a.path})`, 'give each overlay its own variant name (component file "variants")');
+    plan.variants.push({ name, slot, path: a.path, isDefault: a === slot });
+  }
+}
+
+/**
+ * Components upstream's README lists (its table with a "Manifests Path"
+ * column) that no generated chart covers: reported, never dropped quietly.
+ */
+export function uncoveredReadmeComponents(releaseDir: string, configs: ComponentConfig[], components: ComponentPlan[]): string[] {
+  let text: string;
+  try {
+    text = readFileSync(path.join(releaseDir, 'README.md'), 'utf8');
+  } catch {
+    return [];
+  }
+  const rows = text.split('\n').filter((l) => l.trim().startsWith('|'));
+  const header = rows.find((l) => /manifests path/i.test(l));
+  if (!header) return [];
+  const cells = (l: string) => l.split('|').slice(1, -1).map((c) => c.trim());
+  const col = cells(header).findIndex((c) => /manifests path/i.test(c));
+  const nameCol = 0;
+  const out: string[] = [];
+  const generated = components.map((c) => c.config).filter((c): c is ComponentConfig => !!c);
+  const covers = (p: string) => generated.some((c) => c.paths.some((g) => globToRegExp(g).test(p) || globToRegExp(g).test(`${p}/x`))) || components.some((c) => c.entries.some((e) => e.path === p || e.path.startsWith(`${p}/`)));
+  for (const row of rows.slice(rows.indexOf(header) + 1)) {
+    const c = cells(row);
+    if (c.length <= col || /^-+$/.test(c[col]) || !c[col]) continue;
+    for (const p of c[col].split(/<br\s*\/?>/i).map((x) => x.trim().replace(/\/+$/, '')).filter(Boolean)) {
+      if (!existsSync(path.join(releaseDir, p)) || covers(p)) continue;
+      const hint = configs.find((x) => x.paths.some((g) => globToRegExp(g).test(`${p}/x`)));
+      out.push(`upstream's README lists ${c[nameCol].replace(/\*/g, '')} at ${p}, which no generated chart covers${hint ? ` (${hint.file} claims it but found nothing to install)` : ' (add a components/<name>.yaml with paths and install: for it)'}`);
+    }
+  }
+  return out;
 }
 
 /** What a kustomize Component touches, so it is applied only to the charts holding those objects. */
@@ -138,12 +285,24 @@ export interface ToggleTargets {
   targets: Array<{ kind?: string; name?: string; namespace?: string }> | 'all';
 }
 
+/** The kind/name/namespace of the objects in a patch text (its own identity where it has no `target`). */
+function patchIdentities(text: string): Array<{ kind?: string; name?: string; namespace?: string }> | undefined {
+  const out: Array<{ kind?: string; name?: string; namespace?: string }> = [];
+  for (const d of YAML.parseAllDocuments(text)) {
+    const o = d.toJS();
+    if (!o || Array.isArray(o) || !o.kind) return undefined; // a JSON 6902 patch needs a target
+    out.push({ kind: o.kind, name: o.metadata?.name, namespace: o.metadata?.namespace });
+  }
+  return out;
+}
+
 export function toggleTargets(releaseDir: string, t: Toggle): ToggleTargets {
   const dir = path.join(releaseDir, t.path);
   const file = ['kustomization.yaml', 'kustomization.yml', 'Kustomization'].map((f) => path.join(dir, f)).find(existsSync);
   if (!file) throw new KfcError(`component ${t.path}: no kustomization.yaml`, 'fix the release tree');
   const k = YAML.parse(readFileSync(file, 'utf8')) ?? {};
   const targets: Array<{ kind?: string; name?: string; namespace?: string }> = [];
+  const patchText = (p: { path?: string; patch?: string } | string) => (typeof p === 'string' ? (p.includes('\n') ? p : readFileSync(path.join(dir, p), 'utf8')) : (p.patch ?? readFileSync(path.join(dir, p.path!), 'utf8')));
   for (const key of Object.keys(k)) {
     if (key === 'apiVersion' || key === 'kind') continue;
     if (key === 'configMapGenerator' || key === 'secretGenerator') {
@@ -153,16 +312,20 @@ export function toggleTargets(releaseDir: string, t: Toggle): ToggleTargets {
       }
     } else if (key === 'patches') {
       for (const p of k.patches ?? []) {
-        if (!p.target) return { targets: 'all' };
-        targets.push({ kind: p.target.kind, name: p.target.name, namespace: p.target.namespace });
+        if (p.target) {
+          targets.push({ kind: p.target.kind, name: p.target.name, namespace: p.target.namespace });
+          continue;
+        }
+        // a strategic-merge patch without target applies to the object it names
+        const ids = patchIdentities(patchText(p));
+        if (!ids) return { targets: 'all' };
+        targets.push(...ids);
       }
     } else if (key === 'patchesStrategicMerge') {
       for (const p of k.patchesStrategicMerge ?? []) {
-        const text = p.includes('\n') ? p : readFileSync(path.join(dir, p), 'utf8');
-        for (const d of YAML.parseAllDocuments(text)) {
-          const o = d.toJS();
-          if (o?.kind) targets.push({ kind: o.kind, name: o.metadata?.name, namespace: o.metadata?.namespace });
-        }
+        const ids = patchIdentities(patchText(p));
+        if (!ids) return { targets: 'all' };
+        targets.push(...ids);
       }
     } else {
       return { targets: 'all' };

@@ -9,7 +9,8 @@ import { packChart } from '../core/tar.js';
 import type { AnalyzedComponent } from '../fold/analyze.js';
 import { gateData, gateFiles, gateImage } from '../order/gates.js';
 import type { OrderingModel } from '../order/tiers.js';
-import type { Release } from '../upstream/release.js';
+import { sourceRef, type Release } from '../upstream/release.js';
+import { kebab } from '../templatize/chart.js';
 import { type ChartSummary, KUBEFLOW_ICON, valuesYaml } from './chart.js';
 import { HELPERS, NOTES, testFiles, umbrellaReadme } from './umbrella-docs.js';
 
@@ -96,7 +97,7 @@ export async function emitUmbrella(o: UmbrellaOptions): Promise<ChartSummary> {
     appVersion: o.release.tag,
     home: 'https://www.kubeflow.org',
     icon: KUBEFLOW_ICON,
-    sources: [`https://github.com/${o.release.repository}/tree/${o.release.tag}/example`],
+    sources: [`https://github.com/${o.release.repository}/tree/${sourceRef(o.release)}/example`],
     keywords: ['kubeflow', 'mlops', 'machine-learning'],
     dependencies: comps.map((c) => ({ name: c.name, version: c.version, repository: `file://../${c.name}`, condition: `${c.name}.enabled` })),
     annotations: { 'kubeflow-charts/upstream-commit': o.release.commit },
@@ -110,7 +111,7 @@ export async function emitUmbrella(o: UmbrellaOptions): Promise<ChartSummary> {
   ci('default', {}, 'Defaults: the upstream example');
   for (const c of comps) {
     for (const v of c.variants.slice(1)) ci(`${c.name}-${v}`, { [c.name]: { variant: v } }, `The example with ${c.name}'s ${v} overlay`);
-    for (const t of c.toggles) ci(`${c.name}-${t.defaultOn ? 'without' : 'with'}-${t.name.replace(/[A-Z]/g, (x) => `-${x.toLowerCase()}`)}`, { [c.name]: { kustomizeComponents: { [t.name]: !t.defaultOn } } }, `The example with ${t.path} ${t.defaultOn ? 'removed' : 'added'}`);
+    for (const t of c.toggles) ci(`${c.name}-${t.defaultOn ? 'without' : 'with'}-${kebab(t.name)}`, { [c.name]: { [t.group]: { [t.name]: !t.defaultOn } } }, `The example with ${t.path} ${t.defaultOn ? 'removed' : 'added'}`);
   }
   const off = comps.filter((c) => !c.enabled);
   if (off.length) ci('all-components', Object.fromEntries(off.map((c) => [c.name, { enabled: true }])), 'Every component enabled, including those upstream leaves commented out');

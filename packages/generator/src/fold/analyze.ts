@@ -50,7 +50,7 @@ export function overlay(base: KObject[], top: KObject[]): KObject[] {
 export interface ExampleVariation {
   /** slot entry path -> directory built in its place */
   swap?: Record<string, string>;
-  /** commented-out entries to include (at their line) */
+  /** directories to include: commented-out lines at their line, others (installed apart from the example) at the end */
   add?: string[];
   /** kustomize Components to apply (default: the example's) */
   components?: string[];
@@ -63,7 +63,11 @@ export interface ExampleVariation {
  * effects across lines (kustomize vars resolve over the whole example).
  */
 export async function buildExample(release: Release, example: Example, v: ExampleVariation = {}): Promise<Map<string, KObject[]>> {
-  const lines = [...example.entries.map((e) => ({ line: e.line, path: v.swap?.[e.path] ?? e.path })), ...example.standalone.filter((e) => v.add?.includes(e.path)).map((e) => ({ line: e.line, path: e.path }))].sort((a, b) => a.line - b.line);
+  const at = new Map(example.commented.map((e) => [e.path, e.line]));
+  const lines = [
+    ...example.entries.map((e) => ({ line: e.line, path: v.swap?.[e.path] ?? e.path })),
+    ...(v.add ?? []).map((p, i) => ({ line: at.get(p) ?? Number.MAX_SAFE_INTEGER - 1000 + i, path: p })),
+  ].sort((a, b) => a.line - b.line);
   const unit: BuildUnit = {
     resources: lines.map((l) => l.path),
     components: v.components ?? example.components.map((c) => c.path),
@@ -88,7 +92,7 @@ export async function analyze(opts: ResolveOptions & { logger?: Logger; concurre
   const release = opts.release ?? (await resolveRelease(opts));
   log.info(`upstream ${release.tag} (${release.source}: ${release.dir})`);
   const example = discover(release.dir);
-  const plan = planComponents(example, loadComponentConfigs(), release.dir);
+  const plan = planComponents(example, loadComponentConfigs(), release.dir, { tag: release.tag });
   const warnings = [...plan.warnings];
   const concurrency = opts.concurrency ?? defaultConcurrency();
   await findKustomize();
@@ -112,7 +116,7 @@ export async function analyze(opts: ResolveOptions & { logger?: Logger; concurre
   // The example first (longest), alternatives and disabled components alongside.
   const exampleP = buildExample(release, example);
   const enabled = plan.components.filter((c) => c.enabled);
-  const prefetch = [...enabled.flatMap((c) => c.variants.map((v) => v.path)), ...plan.components.filter((c) => !c.enabled).flatMap((c) => c.entries.map((e) => e.path))];
+  const prefetch = [...enabled.flatMap((c) => c.variants.map((v) => v.path)), ...plan.components.filter((c) => !c.enabled).flatMap((c) => [...c.entries, ...c.variants, ...c.options].map((e) => e.path))];
   const limited = pool(prefetch, Math.max(1, concurrency - 1), (d) => solo(d));
   const ctx = await exampleP;
   await limited;
@@ -146,20 +150,7 @@ export async function analyze(opts: ResolveOptions & { logger?: Logger; concurre
 
   const analyzeOne = async (c: ComponentPlan): Promise<AnalyzedComponent | undefined> => {
     const why = (e: unknown) => briefKustomizeError((e as Error).message);
-    if (!c.enabled) {
-      try {
-        const objs: KObject[] = [];
-        for (const e of c.entries) {
-          const plain = unwrap(await solo(e.path));
-          const comps = await compsFor(e.path, defaultsOn, plain);
-          objs.push(...(comps.length ? unwrap(await solo(e.path, comps)) : plain));
-        }
-        return { plan: c, toggles: [], configs: [{ objects: objs }], sharedKeys: new Set<string>() };
-      } catch (e) {
-        warnings.push(`component ${c.name} (commented out upstream) does not build; skipped: ${why(e)}`);
-        return undefined;
-      }
-    }
+    if (!c.enabled) return analyzeDisabled(c);
     const toggles = [...new Set(c.entries.flatMap((e) => applicable(ctx.get(e.path) ?? [])))];
     const sharedKeys = new Set<string>();
     const defaultVariant = c.variants.find((v) => v.isDefault)?.name;
@@ -201,6 +192,53 @@ export async function analyze(opts: ResolveOptions & { logger?: Logger; concurre
       }
     }
     return { plan: c, toggles: kept, configs, sharedKeys };
+  };
+  /**
+   * A component the example leaves out (commented out, or installed apart from
+   * it): each directory built on its own, the example's default kustomize
+   * Components applied where they touch it; variants swap a directory, options
+   * add one.
+   */
+  const analyzeDisabled = async (c: ComponentPlan): Promise<AnalyzedComponent | undefined> => {
+    const why = (e: unknown) => briefKustomizeError((e as Error).message);
+    const built = async (dir: string) => {
+      const plain = unwrap(await solo(dir));
+      const comps = await compsFor(dir, defaultsOn, plain);
+      return comps.length ? unwrap(await solo(dir, comps)) : plain;
+    };
+    const objectsOf = async (dirs: string[]) => {
+      const out: KObject[] = [];
+      for (const d of dirs) out.push(...(await built(d)));
+      return out;
+    };
+    const optionDirs = (flip?: Toggle) => c.options.filter((t) => (t === flip ? !t.defaultOn : t.defaultOn)).map((t) => t.path);
+    const defaultVariant = c.variants.find((v) => v.isDefault)?.name;
+    let configs: Configuration[];
+    try {
+      configs = [{ variant: defaultVariant, objects: await objectsOf([...c.entries.map((e) => e.path), ...optionDirs()]) }];
+    } catch (e) {
+      warnings.push(`component ${c.name} (${c.outside ? 'installed apart from the example' : 'commented out upstream'}) does not build; skipped: ${why(e)}`);
+      return undefined;
+    }
+    for (const v of c.variants.filter((x) => !x.isDefault)) {
+      try {
+        configs.push({ variant: v.name, objects: await objectsOf([...c.entries.map((e) => (e === v.slot ? v.path : e.path)), ...optionDirs()]) });
+      } catch (e) {
+        warnings.push(`${c.name}: variant ${v.name} (${v.path}) does not build; skipped: ${why(e)}`);
+        c.variants = c.variants.filter((x) => x !== v);
+      }
+    }
+    const kept: Toggle[] = [];
+    for (const t of c.options) {
+      try {
+        configs.push({ variant: defaultVariant, toggle: t, objects: await objectsOf([...c.entries.map((e) => e.path), ...optionDirs(t)]) });
+        kept.push(t);
+      } catch (e) {
+        warnings.push(`${c.name}: option ${t.name} (${t.path}) does not build; no value for it: ${why(e)}`);
+      }
+    }
+    c.options = kept;
+    return { plan: c, toggles: kept, configs, sharedKeys: new Set<string>() };
   };
   const components = (await pool(plan.components, concurrency, analyzeOne)).filter((x): x is AnalyzedComponent => !!x);
   return { release, example, plan, components, warnings };

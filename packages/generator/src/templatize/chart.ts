@@ -28,9 +28,10 @@ function fileName(o: KObject, taken: Set<string>): string {
 }
 
 const q = (s: string) => JSON.stringify(s);
+export const kebab = (s: string) => s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 
 function toggleExpr(t: Toggle): string {
-  const v = `.Values.kustomizeComponents.${t.name}`;
+  const v = `.Values.${t.group}.${t.name}`;
   return t.defaultOn ? `not ${v}` : v;
 }
 
@@ -109,14 +110,24 @@ export function templatizeChart(m: TemplatizeInput): ChartModel {
     values.variant = defaultVariant;
     properties.variant = { description: `Upstream overlay to render: ${m.plan.variants.map((v) => `${v.name} (${v.path})`).join(', ')}.`, type: 'string', enum: m.variants };
   }
-  if (m.toggles.length) {
-    values.kustomizeComponents = Object.fromEntries(m.toggles.map((t) => [t.name, t.defaultOn]));
-    properties.kustomizeComponents = {
-      description: 'kustomize Components of the upstream example, applied when true.',
-      type: 'object',
-      additionalProperties: false,
-      properties: Object.fromEntries(m.toggles.map((t) => [t.name, { description: `Apply ${t.path}${t.defaultOn ? ' (upstream applies it)' : ' (upstream leaves it commented out)'}.`, type: 'boolean' }])),
-    };
+  for (const group of ['kustomizeComponents', 'options'] as const) {
+    const ts = m.toggles.filter((t) => t.group === group);
+    if (!ts.length) continue;
+    values[group] = Object.fromEntries(ts.map((t) => [t.name, t.defaultOn]));
+    properties[group] =
+      group === 'kustomizeComponents'
+        ? {
+            description: 'kustomize Components of the upstream example, applied when true.',
+            type: 'object',
+            additionalProperties: false,
+            properties: Object.fromEntries(ts.map((t) => [t.name, { description: `Apply ${t.path}${t.defaultOn ? ' (upstream applies it)' : ' (upstream leaves it commented out)'}.`, type: 'boolean' }])),
+          }
+        : {
+            description: 'Optional upstream directories installed with this component, each rendered when true.',
+            type: 'object',
+            additionalProperties: false,
+            properties: Object.fromEntries(ts.map((t) => [t.name, { description: `${t.description ?? `Install ${t.path}.`} (upstream ${t.path}${t.defaultOn ? ', installed by upstream\'s instructions' : ''}).`, type: 'boolean' }])),
+          };
   }
   for (const [k, v] of Object.entries(cv.workloads)) {
     values[k] = v;
@@ -139,6 +150,7 @@ export function templatizeChart(m: TemplatizeInput): ChartModel {
   };
   if (m.variants.length) for (const v of m.plan.variants) addCiFile(model, v.name, { variant: v.name }, `Variant ${v.name}: renders upstream ${v.path}`);
   else addCiFile(model, 'default', {}, `Default values: render upstream ${m.plan.entries.map((e) => e.path).join(', ')}`);
-  for (const t of m.toggles) addCiFile(model, `${t.defaultOn ? 'without' : 'with'}-${t.name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`, { kustomizeComponents: { [t.name]: !t.defaultOn } }, `${t.defaultOn ? 'Without' : 'With'} the kustomize Component ${t.path}`);
+  for (const t of m.toggles)
+    addCiFile(model, `${t.defaultOn ? 'without' : 'with'}-${kebab(t.name)}`, { [t.group]: { [t.name]: !t.defaultOn } }, `${t.defaultOn ? 'Without' : 'With'} ${t.group === 'options' ? 'the upstream option' : 'the kustomize Component'} ${t.path}`);
   return model;
 }

@@ -6,6 +6,7 @@ import { KfcError } from '../core/errors.js';
 import { cacheDir, repoRoot } from '../core/paths.js';
 import { findKustomize } from '../core/toolchain.js';
 import { sha256, stableStringify, writeFileAtomic } from '../core/util.js';
+import { chartVersion, parseTag, requireTag, snapshotVersion, type ReleaseVersion } from './version.js';
 
 /** The committed pin of the upstream release (upstream.lock.json). */
 export interface Lock {
@@ -25,6 +26,10 @@ export interface Release extends Lock {
   source: 'explicit' | 'mirror' | 'cache' | 'download';
   /** changes whenever any file of the release tree changes */
   fingerprint: string;
+  /** what the tree is: its tag (from the lock, or --tag for an explicit directory) or an untagged snapshot */
+  id: ReleaseVersion;
+  /** the chart version of every chart built from it (version.ts) */
+  version: string;
 }
 
 export const DEFAULT_DOWNLOAD = 'https://github.com/{repository}/archive/refs/tags/{tag}.tar.gz';
@@ -43,9 +48,21 @@ export function readLock(file = defaultLockFile()): Lock {
   for (const k of ['repository', 'tag', 'commit'] as const) {
     if (typeof data[k] !== 'string' || !data[k]) throw new KfcError(`${file}: "${k}" must be a non-empty string`, 'see README "Upgrading" for the lock file format');
   }
-  if (!/^v\d+\.\d+\.\d+$/.test(data.tag!)) throw new KfcError(`${file}: tag "${data.tag}" is not a release tag like v1.11.0`, 'pin a Kubeflow manifests release tag');
+  requireTag(data.tag!, file);
   if (!/^[0-9a-f]{40}$/.test(data.commit!)) throw new KfcError(`${file}: commit "${data.commit}" is not a 40-hex commit id`, 'pin the commit the tag points to');
   return { chartRevision: 0, ...data } as Lock;
+}
+
+/** The commit a git checkout is at, or '' when the tree is not a git work tree. */
+function gitHead(dir: string): string {
+  try {
+    const head = readFileSync(path.join(dir, '.git', 'HEAD'), 'utf8').trim();
+    const ref = /^ref: (.+)$/.exec(head)?.[1];
+    const id = ref ? readFileSync(path.join(dir, '.git', ref), 'utf8').trim() : head;
+    return /^[0-9a-f]{40}$/.test(id) ? id : '';
+  } catch {
+    return '';
+  }
 }
 
 function isManifestsTree(dir: string): boolean {
@@ -86,6 +103,8 @@ export interface ResolveOptions {
   lock?: Lock;
   /** explicit release directory (flag or KFC_UPSTREAM_DIR) */
   upstreamDir?: string;
+  /** the tag of an explicit directory (flag or KFC_UPSTREAM_TAG); without one it is an untagged snapshot */
+  upstreamTag?: string;
   /** skip mirrors (tests of the download path) */
   noMirrors?: boolean;
 }
@@ -94,11 +113,19 @@ export interface ResolveOptions {
 export async function resolveRelease(opts: ResolveOptions = {}): Promise<Release> {
   const lock = opts.lock ?? readLock(opts.lockFile);
   const explicit = opts.upstreamDir ?? process.env.KFC_UPSTREAM_DIR;
-  const done = (dir: string, source: Release['source']): Release => ({ ...lock, dir, source, fingerprint: treeFingerprint(dir) });
+  const done = (dir: string, source: Release['source'], l: Lock = lock): Release => {
+    const fingerprint = treeFingerprint(dir);
+    const id = parseTag(l.tag) ?? snapshotVersion(l.commit || fingerprint);
+    return { ...l, dir, source, fingerprint, id, version: chartVersion(id, l.chartRevision) };
+  };
   if (explicit) {
     const dir = path.resolve(explicit);
     assertManifestsTree(dir, opts.upstreamDir ? '--upstream' : 'KFC_UPSTREAM_DIR');
-    return done(dir, 'explicit');
+    // The lock describes another tree: take the tag from --tag / KFC_UPSTREAM_TAG, else call it a snapshot.
+    const tag = opts.upstreamTag ?? process.env.KFC_UPSTREAM_TAG;
+    if (tag) requireTag(tag, opts.upstreamTag ? '--tag' : 'KFC_UPSTREAM_TAG');
+    const commit = tag && tag === lock.tag ? lock.commit : gitHead(dir);
+    return done(dir, 'explicit', { ...lock, tag: tag ?? snapshotVersion(commit || treeFingerprint(dir)).tag, commit, chartRevision: tag === lock.tag ? lock.chartRevision : 0 });
   }
   if (!opts.noMirrors) {
     for (const m of mirrorDirs(lock)) {
@@ -246,3 +273,8 @@ export function briefKustomizeError(message: string): string {
   return parts.slice(-2).join(': ').trim();
 }
 
+
+/** The git ref of the release on its repository (links in Chart.yaml and READMEs). */
+export function sourceRef(r: Pick<Release, 'id' | 'tag' | 'commit'>): string {
+  return r.id.scheme === 'snapshot' ? r.commit || 'HEAD' : r.tag;
+}

@@ -1,7 +1,8 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
-import { analyze, buildExample, overlay, type Analysis, type ExampleVariation } from '../fold/analyze.js';
+import { analyze, buildExample, overlay, type Analysis, type AnalyzedComponent, type ExampleVariation } from '../fold/analyze.js';
+import type { Toggle, Variant } from '../discover/plan.js';
 import type { Logger } from '../core/log.js';
 import { KfcError } from '../core/errors.js';
 import { helmTemplate } from '../core/helm.js';
@@ -159,16 +160,20 @@ export async function verify(opts: VerifyOptions = {}): Promise<VerifyReport> {
     for (const f of readdirSync(ciDir).filter((x) => x.endsWith('-values.yaml')).sort()) {
       const file = path.join(ciDir, f);
       const vals = parseYaml(readFileSync(file, 'utf8')) ?? {};
-      const variant = c.plan.variants.find((v) => v.name === (vals.variant ?? c.configs[0].variant));
-      if (vals.variant && !variant) throw new KfcError(`${file}: variant "${vals.variant}" is not one of ${c.plan.variants.map((v) => v.name).join(', ')}`, 'rebuild the charts for this release');
-      const toggled = c.toggles.filter((t) => vals.kustomizeComponents?.[t.name] !== undefined && vals.kustomizeComponents[t.name] !== t.defaultOn);
-      const components = a.plan.toggles.filter((t) => (toggled.includes(t) ? !t.defaultOn : t.defaultOn)).map((t) => t.path);
-      const paths = c.plan.entries.map((e) => (variant && variant.slot === e ? variant.path : e.path));
-      const label = [variant?.name ?? 'default', ...toggled.map((t) => `${t.name}=${!t.defaultOn}`)].join('+');
+      const sel = selection(c, vals, file);
+      const components = a.plan.toggles.filter((t) => (sel.toggled.includes(t) ? !t.defaultOn : t.defaultOn)).map((t) => t.path);
+      const { variant, paths } = sel;
+      const label = [variant?.name ?? 'default', ...sel.toggled.map((t) => `${t.name}=${!t.defaultOn}`)].join('+');
       const reference = async (): Promise<{ objects: KObject[]; note?: string }> => {
+        if (c.plan.outside) {
+          // upstream installs it apart from the example: each directory as `kubectl apply -k` would
+          const objs: KObject[] = [];
+          for (const p of paths) objs.push(...splitObjects(await kustomizeBuild(a.release, { resources: [p], components: [] }), `kustomize build ${p}`));
+          return { objects: objs, note: 'installed apart from the example: compared with kustomize build of its directories' };
+        }
         const v: ExampleVariation = { components };
         if (variant && !variant.isDefault) v.swap = { [variant.slot.path]: variant.path };
-        if (!c.plan.enabled) v.add = c.plan.entries.map((e) => e.path);
+        if (!c.plan.enabled) v.add = paths;
         try {
           const byLine = await exampleWith(v);
           return { objects: paths.flatMap((p) => byLine.get(p) ?? []) };
@@ -197,6 +202,20 @@ export async function verify(opts: VerifyOptions = {}): Promise<VerifyReport> {
   }
   const ok = rows.every((r) => !r.missing.length && !r.extra.length && !r.differing.length);
   return { tag: a.release.tag, helm: helm.version, rows, ok };
+}
+
+/**
+ * What one values file selects of a component: its variant, the toggles it
+ * flips, and the upstream directories that render (variant swapped in,
+ * options added).
+ */
+function selection(c: AnalyzedComponent, vals: any, where: string): { variant?: Variant; toggled: Toggle[]; paths: string[] } {
+  const variant = c.plan.variants.find((v) => v.name === (vals.variant ?? c.configs[0].variant));
+  if (vals.variant && !variant) throw new KfcError(`${where}: variant "${vals.variant}" is not one of ${c.plan.variants.map((v) => v.name).join(', ')}`, 'rebuild the charts for this release');
+  const toggled = c.toggles.filter((t) => vals[t.group]?.[t.name] !== undefined && vals[t.group][t.name] !== t.defaultOn);
+  const options = c.plan.options.filter((t) => (toggled.includes(t) ? !t.defaultOn : t.defaultOn)).map((t) => t.path);
+  const paths = [...c.plan.entries.map((e) => (variant && variant.slot === e ? variant.path : e.path)), ...options];
+  return { variant, toggled, paths };
 }
 
 /** Objects of a render keyed by identity; a second copy of one object is reported, not merged. */
@@ -232,15 +251,11 @@ export async function verifyUmbrella(a: Analysis, chartsDir: string, helm: Tool,
     let components = a.plan.toggles.filter((t) => t.defaultOn);
     for (const c of a.components) {
       const v = vals[c.plan.name] ?? {};
-      const on = v.enabled ?? c.plan.enabled;
-      if (on && !c.plan.enabled) add.push(...c.plan.entries.map((e) => e.path));
-      const variant = c.plan.variants.find((x) => x.name === v.variant);
-      if (variant && !variant.isDefault) swap[variant.slot.path] = variant.path;
-      for (const t of c.toggles) {
-        const want = v.kustomizeComponents?.[t.name];
-        if (want === undefined || want === t.defaultOn) continue;
-        components = want ? [...components, t] : components.filter((x) => x !== t);
-      }
+      const sel = selection(c, v, `${file}: ${c.plan.name}`);
+      if (!(v.enabled ?? c.plan.enabled)) continue;
+      if (!c.plan.enabled) add.push(...sel.paths);
+      else if (sel.variant && !sel.variant.isDefault) swap[sel.variant.slot.path] = sel.variant.path;
+      for (const t of sel.toggled) if (t.group === 'kustomizeComponents') components = t.defaultOn ? components.filter((x) => x !== t) : [...components, t];
     }
     const variation: ExampleVariation = { components: components.map((t) => t.path), ...(Object.keys(swap).length ? { swap } : {}), ...(add.length ? { add } : {}) };
     let expected: KObject[];
@@ -257,7 +272,7 @@ export async function verifyUmbrella(a: Analysis, chartsDir: string, helm: Tool,
         const v = vals[c.plan.name] ?? {};
         if (!(v.enabled ?? c.plan.enabled)) continue;
         const variant = v.variant ?? c.configs[0].variant;
-        const toggled = c.toggles.find((t) => v.kustomizeComponents?.[t.name] !== undefined && v.kustomizeComponents[t.name] !== t.defaultOn);
+        const toggled = selection(c, v, `${file}: ${c.plan.name}`).toggled[0];
         const cfg = c.configs.find((x) => x.variant === variant && (toggled ? x.toggle === toggled : !x.toggle)) ?? c.configs[0];
         for (const o of cfg.objects) (c.sharedKeys.has(o.key) ? shared : []).push(o);
         for (const o of cfg.objects) if (!c.sharedKeys.has(o.key)) owned.set(o.key, o);
