@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -70,4 +70,26 @@ export async function serveDir(root: string): Promise<{ root: string; url: strin
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as AddressInfo).port;
   return { root, url: `http://127.0.0.1:${port}`, hits, close: () => new Promise((r) => server.close(() => r())) };
+}
+
+const copies: string[] = [];
+
+/** A writable copy of a mirrored release in a temp dir, changed by `edit` (cleanupCopies removes them). */
+export function copyOf(tag: string, edit: (dir: string) => void): string {
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'kfc-copy-'));
+  copies.push(tmp);
+  const dir = path.join(tmp, tag);
+  cpSync(path.join(MIRROR, tag), dir, { recursive: true });
+  edit(dir);
+  return dir;
+}
+
+export function cleanupCopies(): void {
+  for (const d of copies.splice(0)) rmSync(d, { recursive: true, force: true });
+}
+
+/** Rewrites a release's example/kustomization.yaml. */
+export function editExample(dir: string, f: (text: string) => string): void {
+  const file = path.join(dir, 'example', 'kustomization.yaml');
+  writeFileSync(file, f(readFileSync(file, 'utf8')));
 }

@@ -2,7 +2,7 @@
 import { parseArgs } from 'node:util';
 import { build } from './commands/build.js';
 import { consoleLogger } from './core/log.js';
-import { isKfcError } from './core/errors.js';
+import { isKfcError, KfcError } from './core/errors.js';
 
 const USAGE = `kfc: Helm charts for Kubeflow, generated from the upstream manifests release
 
@@ -10,6 +10,7 @@ Usage:
   kfc build  [--lock FILE] [--upstream DIR [--tag TAG]] [--out DIR] [--force]
   kfc verify [--lock FILE] [--upstream DIR [--tag TAG]] [--charts DIR] [--chart NAME]
   kfc repo   [--charts DIR] [--out DIR] [--url URL]   package charts + index.yaml (default repo/)
+  kfc diff   <tagA|dirA> <tagB|dirB> [-v]                  what changes for users between two releases
   kfc plan   [--chart DIR] [-f VALUES]... [--rendered FILE] [--engine helm3|helm4|argocd] [-v] [--summary]
 
 Options:
@@ -23,8 +24,9 @@ Options:
 
 async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
-  const { values } = parseArgs({
+  const { values, positionals } = parseArgs({
     args: rest,
+    allowPositionals: true,
     options: {
       lock: { type: 'string' },
       upstream: { type: 'string' },
@@ -67,6 +69,13 @@ async function main(argv: string[]): Promise<number> {
     case 'plan': {
       const { runPlan } = await import('./commands/plan.js');
       return runPlan({ chart: values.chart?.[0], values: values.values ?? [], rendered: values.rendered, engines: values.engine, verbose: values.verbose, summary: values.summary }, process.stdout);
+    }
+    case 'diff': {
+      if (positionals.length !== 2) throw new KfcError('kfc diff needs two releases: tags (resolved like the pin) or release directories', 'e.g. kfc diff v1.11.0 26.03');
+      const { diffReleases, formatDiff } = await import('./diff/diff.js');
+      const r = await diffReleases(positionals[0], positionals[1], { lockFile: values.lock }, consoleLogger);
+      process.stdout.write(formatDiff(r, values.verbose));
+      return 0;
     }
     default:
       process.stderr.write(`kfc: unknown command "${cmd}"\n\n${USAGE}`);

@@ -65,10 +65,38 @@ export function derivedNames(p: string): string[] {
 }
 
 /** The variant of a config whose globs match `dir`; an error when several do. */
-function variantOf(config: ComponentConfig | undefined, dir: string): string | undefined {
+function directVariant(config: ComponentConfig | undefined, dir: string): string | undefined {
   const hits = Object.entries(config?.variants ?? {}).filter(([, globs]) => matchesAny(globs, dir));
   if (hits.length > 1) throw new KfcError(`${config!.file}: variants ${hits.map(([k]) => k).join(' and ')} both match ${dir}`, 'make the variant globs disjoint');
   return hits[0]?.[0];
+}
+
+/** The local directories a kustomization builds on (its `resources` that are directories). */
+function localBases(releaseDir: string, dir: string): string[] {
+  const file = ['kustomization.yaml', 'kustomization.yml', 'Kustomization'].map((f) => path.join(releaseDir, dir, f)).find(existsSync);
+  if (!file) return [];
+  let k: any;
+  try {
+    k = YAML.parse(readFileSync(file, 'utf8')) ?? {};
+  } catch {
+    return [];
+  }
+  return ((k.resources ?? []) as unknown[])
+    .filter((r): r is string => typeof r === 'string' && !r.includes('://'))
+    .map((r) => path.posix.normalize(path.posix.join(dir, r)))
+    .filter((r) => !r.startsWith('..') && existsSync(path.join(releaseDir, r)) && !path.extname(r));
+}
+
+/**
+ * The variant a directory is: the one whose glob matches it, else the one
+ * matching a directory it wraps (upstream wrapping an overlay in another
+ * directory, as 26.03 did with applications/pipeline/overlays, keeps its name).
+ */
+function variantOf(config: ComponentConfig | undefined, dir: string, releaseDir?: string, depth = 0): string | undefined {
+  const direct = directVariant(config, dir);
+  if (direct || !releaseDir || depth > 3 || !config || !Object.keys(config.variants).length) return direct;
+  const found = [...new Set(localBases(releaseDir, dir).map((b) => variantOf(config, b, releaseDir, depth + 1)).filter((v): v is string => !!v))];
+  return found.length === 1 ? found[0] : undefined;
 }
 
 /** The name for an overlay no variant glob matches: its last meaningful path segment, never a generic one like `overlays`. */
@@ -165,7 +193,7 @@ export function planComponents(example: Example, configs: ComponentConfig[], rel
     const config = claim(c);
     const owner = config ? byName.get(config.name) : undefined;
     let slot: ExampleEntry | undefined;
-    if (owner?.enabled) slot = slotFor(owner, c);
+    if (owner?.enabled) slot = slotFor(owner, c, releaseDir);
     else if (!config && c.after && !claim(c.after) && path.posix.dirname(c.after.path) === path.posix.dirname(c.path)) slot = c.after;
     if (slot) alternatives.set(slot, [...(alternatives.get(slot) ?? []), c]);
     else get(c, false).entries.push(c);
@@ -173,7 +201,7 @@ export function planComponents(example: Example, configs: ComponentConfig[], rel
   for (const plan of byName.values()) {
     for (const e of plan.entries) {
       const alts = alternatives.get(e);
-      if (alts?.length) addVariants(plan, e, alts, warnings, example.file);
+      if (alts?.length) addVariants(plan, e, alts, warnings, example.file, releaseDir);
     }
   }
 
@@ -199,7 +227,7 @@ export function planComponents(example: Example, configs: ComponentConfig[], rel
           const d = resolveOne(releaseDir, globs[0], `${config.file} (variant ${k})`, warnings);
           return d ? [{ path: d, line: 0, enabled: false, outside: true } as ExampleEntry] : [];
         });
-      if (alts.length) addVariants(plan, slots[0], alts, warnings, config.file);
+      if (alts.length) addVariants(plan, slots[0], alts, warnings, config.file, releaseDir);
     }
     for (const [name, opt] of Object.entries(config.options)) {
       const d = resolveOne(releaseDir, opt.path, `${config.file} (option ${name})`, warnings);
@@ -228,16 +256,16 @@ export function planComponents(example: Example, configs: ComponentConfig[], rel
 }
 
 /** The enabled line a claimed alternative replaces: the one a variant glob matches, else the nearest line above. */
-function slotFor(plan: ComponentPlan, alt: ExampleEntry): ExampleEntry {
-  const variantLines = plan.entries.filter((e) => variantOf(plan.config, e.path));
+function slotFor(plan: ComponentPlan, alt: ExampleEntry, releaseDir: string): ExampleEntry {
+  const variantLines = plan.entries.filter((e) => variantOf(plan.config, e.path, releaseDir));
   if (variantLines.length === 1) return variantLines[0];
   const above = plan.entries.filter((e) => e.line < alt.line);
   return above[above.length - 1] ?? plan.entries[0];
 }
 
-function addVariants(plan: ComponentPlan, slot: ExampleEntry, alts: ExampleEntry[], warnings: string[], file: string): void {
+function addVariants(plan: ComponentPlan, slot: ExampleEntry, alts: ExampleEntry[], warnings: string[], file: string, releaseDir: string): void {
   for (const a of [slot, ...alts]) {
-    let name = variantOf(plan.config, a.path);
+    let name = variantOf(plan.config, a.path, releaseDir);
     if (!name) {
       name = derivedVariant(a.path);
       warnings.push(`${file}:${a.line}: ${plan.config?.file ?? plan.name} names no variant for ${a.path}; calling it "${name}"`);

@@ -12,7 +12,8 @@ import type { OrderingModel } from '../order/tiers.js';
 import { sourceRef, type Release } from '../upstream/release.js';
 import { kebab } from '../templatize/chart.js';
 import { type ChartSummary, KUBEFLOW_ICON, valuesYaml } from './chart.js';
-import { HELPERS, NOTES, testFiles, umbrellaReadme } from './umbrella-docs.js';
+import { HELPERS, notes, testFiles, umbrellaReadme } from './umbrella-docs.js';
+import { resolveChecks } from './umbrella-checks.js';
 
 
 export interface UmbrellaOptions {
@@ -33,11 +34,12 @@ export async function emitUmbrella(o: UmbrellaOptions): Promise<ChartSummary> {
   const dir = path.join(o.chartsDir, UMBRELLA);
   const gates = gateData(o.components, o.ordering);
   const image = gateImage(o.components);
+  const checks = resolveChecks(o.components, o.release.tag);
   const files: Record<string, string> = {
     'templates/_helpers.tpl': HELPERS,
     ...gateFiles(gates),
-    'templates/NOTES.txt': NOTES,
-    ...testFiles(),
+    'templates/NOTES.txt': notes(checks),
+    ...testFiles(checks),
   };
 
   // values and schema
@@ -109,9 +111,10 @@ export async function emitUmbrella(o: UmbrellaOptions): Promise<ChartSummary> {
     files[file] = `# ${comment}\n${Object.keys(vals).length ? YAML.stringify(vals, { version: '1.1' }) : '{}\n'}`;
   };
   ci('default', {}, 'Defaults: the upstream example');
+  const on = (c: ChartSummary) => (c.enabled ? {} : { enabled: true });
   for (const c of comps) {
-    for (const v of c.variants.slice(1)) ci(`${c.name}-${v}`, { [c.name]: { variant: v } }, `The example with ${c.name}'s ${v} overlay`);
-    for (const t of c.toggles) ci(`${c.name}-${t.defaultOn ? 'without' : 'with'}-${kebab(t.name)}`, { [c.name]: { [t.group]: { [t.name]: !t.defaultOn } } }, `The example with ${t.path} ${t.defaultOn ? 'removed' : 'added'}`);
+    for (const v of c.variants.slice(1)) ci(`${c.name}-${v}`, { [c.name]: { ...on(c), variant: v } }, `The example with ${c.name}'s ${v} overlay${c.enabled ? '' : ` (${c.name} enabled)`}`);
+    for (const t of c.toggles) ci(`${c.name}-${t.defaultOn ? 'without' : 'with'}-${kebab(t.name)}`, { [c.name]: { ...on(c), [t.group]: { [t.name]: !t.defaultOn } } }, `The example with ${t.path} ${t.defaultOn ? 'removed' : 'added'}${c.enabled ? '' : ` (${c.name} enabled)`}`);
   }
   const off = comps.filter((c) => !c.enabled);
   if (off.length) ci('all-components', Object.fromEntries(off.map((c) => [c.name, { enabled: true }])), 'Every component enabled, including those upstream leaves commented out');

@@ -1,6 +1,6 @@
 import YAML from 'yaml';
 import { metadataBlock, parseYaml, podTemplate, splitObjects, WORKLOAD_KINDS, type KObject } from '../core/model.js';
-import { crdHead, HOOK_WEIGHTS, selectorMatches, TIERS, webhookMatches } from './tiers.js';
+import { BUILTIN_GROUPS, crdHead, HOOK_WEIGHTS, selectorMatches, SYSTEM_NAMESPACES, TIERS, webhookMatches } from './tiers.js';
 
 /**
  * The install sequence of a rendered release as Helm 3, Helm 4 and Argo CD
@@ -160,7 +160,10 @@ const label = (o: PlanObject) => `${o.kind} ${o.namespace ? `${o.namespace}/` : 
  * - everything a webhook (failurePolicy Fail) admits is created before the webhook
  *   is registered, or after the webhook's server is ready (a gate or an earlier wave);
  * - every pod the sidecar injector mutates starts after istiod is ready and the
- *   injector registered, or is restarted by a gate after that.
+ *   injector registered, or is restarted by a gate after that;
+ * - every namespaced object's namespace is declared by the release (or is one
+ *   of the cluster's own), or is created by an object of an earlier wave (a
+ *   Profile creates its namespace).
  */
 export function check(engine: Engine, stages: Stage[]): Violation[] {
   const out: Violation[] = [];
@@ -186,6 +189,24 @@ export function check(engine: Engine, stages: Stage[]): Violation[] {
     const po = pos.get(o.key)!;
     const ok = engine === 'argocd' ? waveBefore(crd, o) : pc.stage === 0 || (pc.stage < po.stage && gateBetween(pc, po, (g) => g.crds.includes(crd.name)));
     if (!ok) v('crd-before-resource', `${label(o)} is created before its CRD ${crd.name} is established`);
+  }
+
+  // 4. namespaces: declared by the release (or the cluster's own), or created by an earlier object
+  const declared = new Map(all.filter((o) => o.kind === 'Namespace').map((n) => [n.name, n]));
+  const creators = new Map(all.filter((o) => !o.namespace && o.apiVersion.includes('/') && !BUILTIN_GROUPS.has(o.apiVersion.split('/')[0]) && o.kind !== 'CustomResourceDefinition').map((o) => [o.name, o]));
+  for (const o of all) {
+    const ns = o.namespace;
+    if (!ns || SYSTEM_NAMESPACES.has(ns) || o.annotations['helm.sh/hook']?.startsWith('test')) continue;
+    const n = declared.get(ns);
+    if (n) {
+      const pn = pos.get(n.key)!;
+      if (pn.stage > pos.get(o.key)!.stage) v('namespace-before-object', `${label(o)} is created before its Namespace ${ns}`);
+      continue;
+    }
+    const creator = creators.get(ns);
+    if (!creator) v('namespace-declared', `${label(o)} is in namespace ${ns}, which no object of the release declares or creates`);
+    else if (engine !== 'argocd' || !waveBefore(creator, o))
+      v('namespace-created-first', `${label(o)} is in namespace ${ns}, which only exists once ${label(creator)} is reconciled; ${engine === 'argocd' ? 'it needs a later wave' : 'Helm creates both at once'}`);
   }
 
   // 2. and 3. webhooks

@@ -56,7 +56,14 @@ export interface OrderingModel {
   /** `namespace/name` of the injector's backend deployments */
   injectorBackends: string[];
   crds: Array<{ name: string; component: string }>;
+  /** objects in a namespace the release does not declare, and the cluster-scoped custom resource named like it that creates it (a Profile) */
+  undeclared: Array<{ key: string; namespace: string; createdBy?: string }>;
 }
+
+/** Namespaces every cluster has. */
+export const SYSTEM_NAMESPACES = new Set(['kube-system', 'kube-public', 'kube-node-lease', 'default']);
+/** API groups of Kubernetes itself: their cluster-scoped objects never create namespaces. */
+export const BUILTIN_GROUPS = new Set(['rbac.authorization.k8s.io', 'admissionregistration.k8s.io', 'apiextensions.k8s.io', 'storage.k8s.io', 'scheduling.k8s.io', 'networking.k8s.io', 'policy', 'apiregistration.k8s.io', 'node.k8s.io', 'flowcontrol.apiserver.k8s.io', 'certificates.k8s.io', 'resource.k8s.io']);
 
 interface Doc {
   o: KObject;
@@ -199,6 +206,17 @@ export function computeOrdering(components: Array<{ name: string; tier?: string;
     }
   }
 
+  // objects in a namespace the release does not declare: after the object that creates it
+  const undeclared: OrderingModel['undeclared'] = [];
+  const creators = new Map(docs.filter((x) => !x.o.namespace && group(x.o.apiVersion) && !BUILTIN_GROUPS.has(group(x.o.apiVersion)) && x.o.kind !== 'CustomResourceDefinition').map((x) => [x.o.name, x]));
+  for (const x of docs) {
+    const ns = x.o.namespace;
+    if (!ns || nsLabelMap.has(ns) || SYSTEM_NAMESPACES.has(ns)) continue;
+    const creator = creators.get(ns);
+    if (creator) need(x.o.key, creator.o.key);
+    undeclared.push({ key: x.o.key, namespace: ns, createdBy: creator?.o.key });
+  }
+
   // servers of admission webhooks: their component is at least "controllers"
   const serving = new Set(webhooks.flatMap((w) => w.backends.map((b) => docs.find((x) => x.o.key === b)!.component)));
   const byKey = new Map(docs.map((x) => [x.o.key, x]));
@@ -221,7 +239,8 @@ export function computeOrdering(components: Array<{ name: string; tier?: string;
       t = Math.max(t, compute(n) + bump);
     }
     visiting.delete(key);
-    return setTier(key, Math.min(t, TIERS.length - 1));
+    // never capped: a dependency chain deeper than the tier table gets more waves
+    return setTier(key, t);
   };
   function setTier(key: string, t: number): number {
     tierOf.set(key, t);
@@ -238,9 +257,9 @@ export function computeOrdering(components: Array<{ name: string; tier?: string;
   for (const x of docs) {
     const t = compute(x.o.key);
     const keep = x.o.kind === 'CustomResourceDefinition' || x.o.kind === 'PersistentVolumeClaim' || (x.o.kind === 'Namespace' && dataNamespaces.has(x.o.name)) || (x.o.kind === 'Profile' && group(x.o.apiVersion) === 'kubeflow.org');
-    placements.set(x.o.key, { tier: TIERS[t].name, wave: t, ...(gated.has(x.o.key) ? { gatedWebhook: true } : {}), ...(keep ? { keep: true } : {}) });
+    placements.set(x.o.key, { tier: TIERS[Math.min(t, TIERS.length - 1)].name, wave: t, ...(gated.has(x.o.key) ? { gatedWebhook: true } : {}), ...(keep ? { keep: true } : {}) });
   }
-  return { placements, webhooks, injected, injectedNamespaces: [...injectedNamespaces].sort(), injectorBackends: [...injectorBackends].sort(), crds };
+  return { placements, webhooks, injected, injectedNamespaces: [...injectedNamespaces].sort(), injectorBackends: [...injectorBackends].sort(), crds, undeclared };
 }
 
 /** The parts of a CRD the ordering needs, read without parsing megabytes of schema. */

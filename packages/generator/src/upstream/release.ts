@@ -167,7 +167,7 @@ async function download(lock: Lock, dest: string): Promise<void> {
     throw new KfcError(`${url} is not a gzip tarball`, way);
   }
   const commit = tarballCommit(tar);
-  if (commit && commit !== lock.commit)
+  if (commit && lock.commit && commit !== lock.commit)
     throw new KfcError(`release ${lock.tag} from ${url} is commit ${commit}, the lock pins ${lock.commit}`, 'the tag moved upstream: update "commit" in upstream.lock.json after reviewing the change');
   const tmp = `${dest}.tmp-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
