@@ -14,7 +14,7 @@ import { planSummary } from '../packages/generator/src/order/sequence.js';
 import { findHelm } from '../packages/generator/src/core/toolchain.js';
 import { repoRoot } from '../packages/generator/src/core/paths.js';
 import { ciFiles } from './helpers.js';
-import { chartsFor, RELEASES, UPGRADES, versionOf } from './releases.js';
+import { chartsFor, PINNED, RELEASES, UPGRADES, versionOf } from './releases.js';
 
 const umbrellaOf = (tag: string) => path.join(chartsFor(tag), 'kubeflow');
 
@@ -150,7 +150,7 @@ describe.each(Object.keys(RELEASES))('umbrella chart kubeflow, %s', (tag) => {
     expect(res.stdout).toMatch(/kubectl wait --for=condition=Available/);
     const out = await helmTemplate(chart, {});
     const tests = splitObjects(out, 'umbrella').filter((o) => /helm.sh\/hook: test/.test(o.raw) && o.kind === 'Pod');
-    expect(tests.map((t) => t.name).sort()).toEqual(['kubeflow-test-auth', 'kubeflow-test-dashboard']);
+    expect(tests.map((t) => t.name).sort()).toEqual(['kubeflow-test-centraldashboard', 'kubeflow-test-dex', 'kubeflow-test-istio', 'kubeflow-test-oauth2-proxy']);
   });
 });
 
@@ -246,7 +246,7 @@ describe('chart repository', () => {
     const { serveDir } = await import('./fixtures.js');
     const server = await serveDir(mkdtempSync(path.join(os.tmpdir(), 'kfc-repo-')));
     try {
-      const repo = buildRepo({ charts: chartsFor(to), out: server.root, url: server.url, created: '2026-01-01T00:00:00Z' });
+      const repo = buildRepo({ charts: chartsFor(PINNED), out: server.root, url: server.url, created: '2026-01-01T00:00:00Z' });
       const index = parseYaml(readFileSync(path.join(repo.dir, 'index.yaml'), 'utf8'));
       expect(Object.keys(index.entries)).toContain('kubeflow');
       expect(index.entries.kubeflow[0].dependencies.every((d: any) => d.repository === server.url)).toBe(true);
@@ -269,9 +269,9 @@ describe('chart repository', () => {
       expect(splitObjects(rendered, 'repo render').length).toBeGreaterThan(500);
       expect(server.hits.some((h) => h.endsWith('.tgz'))).toBe(true);
       // packages are reproducible
-      const again = buildRepo({ charts: chartsFor(to), out: path.join(home, 'again'), url: server.url, created: '2026-01-01T00:00:00Z' });
+      const again = buildRepo({ charts: chartsFor(PINNED), out: path.join(home, 'again'), url: server.url, created: '2026-01-01T00:00:00Z' });
       expect(readFileSync(path.join(again.dir, 'index.yaml'), 'utf8')).toBe(readFileSync(path.join(repo.dir, 'index.yaml'), 'utf8'));
-      expect(gunzipSync(readFileSync(path.join(repo.dir, 'katib-1.11.0.tgz'))).length).toBeGreaterThan(0);
+      expect(gunzipSync(readFileSync(path.join(repo.dir, `katib-${versionOf(PINNED)}.tgz`))).length).toBeGreaterThan(0);
     } finally {
       await server.close();
     }

@@ -22,7 +22,9 @@ describe.each(Object.keys(RELEASES))('parity with kustomize, %s', (tag) => {
     // Every ci values file was rendered: at least one row per chart, all variants covered.
     const charts = new Set(report.rows.map((r) => r.chart));
     expect(charts.size).toBeGreaterThan(25);
-    if (tag === 'v1.11.0') {
+    // Model Registry, installed apart from the example, renders each of its overlays and options like kustomize
+    expect(report.rows.filter((r) => r.chart === 'model-registry').map((r) => r.variant)).toEqual(['db', 'postgres', 'db+istio=false', 'db+ui=false']);
+    if (tag === 'v1.11.0' || tag === '26.03') {
       const istio = report.rows.filter((r) => r.chart === 'istio').map((r) => r.variant);
       expect(istio).toEqual(['oauth2-proxy', 'gke', 'ambient', 'ambient-gke']);
     }

@@ -44,7 +44,8 @@ export function gateData(components: AnalyzedComponent[], ordering: OrderingMode
       const sel = Object.entries<string>(d.spec?.selector?.matchLabels ?? {})
         .map(([a, b]) => `${a}=${b}`)
         .join(',');
-      if (sel) injected.push({ namespace: o.namespace ?? 'default', kind: o.kind.toLowerCase(), name: o.name, selector: sel });
+      // objects upstream leaves without a namespace land in the release's namespace
+      if (sel) injected.push({ namespace: o.namespace ?? '{{ .Release.Namespace }}', kind: o.kind.toLowerCase(), name: o.name, selector: sel });
     }
     return {
       component: c.plan.name,

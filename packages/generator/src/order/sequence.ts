@@ -1,4 +1,5 @@
 import YAML from 'yaml';
+import { LIFECYCLE_LABEL } from '../core/chart-model.js';
 import { metadataBlock, parseYaml, podTemplate, splitObjects, WORKLOAD_KINDS, type KObject } from '../core/model.js';
 import { BUILTIN_GROUPS, crdHead, HOOK_WEIGHTS, selectorMatches, SYSTEM_NAMESPACES, TIERS, webhookMatches } from './tiers.js';
 
@@ -191,6 +192,9 @@ export function check(engine: Engine, stages: Stage[]): Violation[] {
     if (!ok) v('crd-before-resource', `${label(o)} is created before its CRD ${crd.name} is established`);
   }
 
+  // objects without a namespace land in the release's: the namespace of its own lifecycle jobs
+  const releaseNamespace = all.find((o) => o.kind === 'Job' && o.labels[LIFECYCLE_LABEL])?.namespace ?? '';
+
   // 4. namespaces: declared by the release (or the cluster's own), or created by an earlier object
   const declared = new Map(all.filter((o) => o.kind === 'Namespace').map((n) => [n.name, n]));
   const creators = new Map(all.filter((o) => !o.namespace && o.apiVersion.includes('/') && !BUILTIN_GROUPS.has(o.apiVersion.split('/')[0]) && o.kind !== 'CustomResourceDefinition').map((o) => [o.name, o]));
@@ -242,13 +246,14 @@ export function check(engine: Engine, stages: Stage[]): Violation[] {
         if (!injector || !WORKLOAD_KINDS[x.kind]) continue;
         const tmpl = podTemplate(x.doc, x.kind);
         if (tmpl?.metadata?.annotations?.['sidecar.istio.io/inject'] === 'false') continue;
-        if (!tmpl || !webhookMatches(hook, { group: '', plural: 'pods', namespace: x.namespace ?? '', labels: tmpl.metadata?.labels ?? {} }, (ns) => nsLabels.get(ns) ?? {})) continue;
+        const xns = x.namespace ?? releaseNamespace;
+        if (!tmpl || !webhookMatches(hook, { group: '', plural: 'pods', namespace: xns, labels: tmpl.metadata?.labels ?? {} }, (ns) => nsLabels.get(ns) ?? {})) continue;
         const ok =
           engine === 'argocd'
             ? waveBefore(w, x) && servers.every((s) => waveBefore(s, x))
             : servers.every((s) => {
                 const ps = pos.get(s.key)!;
-                const gatedAfter = stages.some((st, i) => i > px.stage && st.gate?.deployments.includes(`${s.namespace}/${s.name}`)) && stages.some((st, i) => i >= px.stage && st.gate?.restarts.includes(`${x.namespace}/${x.name}`) && stages.slice(0, i).some((g) => g.gate?.deployments.includes(`${s.namespace}/${s.name}`)));
+                const gatedAfter = stages.some((st, i) => i > px.stage && st.gate?.deployments.includes(`${s.namespace}/${s.name}`)) && stages.some((st, i) => i >= px.stage && st.gate?.restarts.includes(`${xns}/${x.name}`) && stages.slice(0, i).some((g) => g.gate?.deployments.includes(`${s.namespace}/${s.name}`)));
                 return gateBetween(ps, px, (g) => g.deployments.includes(`${s.namespace}/${s.name}`)) || gatedAfter;
               });
         if (!ok) v('sidecar-after-istiod', `${label(x)} runs in a sidecar-injected namespace but may start before ${servers.map(label).join(', ')} serves ${w.name}, and nothing restarts it`);
