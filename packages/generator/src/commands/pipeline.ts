@@ -4,6 +4,8 @@ import { fold } from '../fold/fold.js';
 import { placeChart } from '../order/place.js';
 import type { OrderingModel } from '../order/tiers.js';
 import { templatizeChart } from '../templatize/chart.js';
+import { applyFeatures } from '../features/apply.js';
+import { loadFeatures } from '../features/contract.js';
 
 export { analyze };
 
@@ -17,6 +19,7 @@ export function chartModels(a: Analysis): { models: ChartModel[]; ordering: Orde
     const variants = c.plan.variants.map((v) => v.name);
     const folded = fold(variants, c.configs);
     const model = templatizeChart({ plan: c.plan, release: a.release, version: a.release.version, variants, toggles: c.toggles, folded, sharedKeys: c.sharedKeys });
+    applyFeatures(model, loadFeatures(c.plan.config));
     return placeChart(model, ordering.placements);
   });
   return { models, ordering };

@@ -52,6 +52,8 @@ export interface CiFile {
   file: string;
   values: Record<string, unknown>;
   comment: string;
+  /** a feature scenario: not an upstream configuration, checked by its expectations instead of parity */
+  feature?: { name: string; expect: unknown };
 }
 
 export interface ChartModel {

@@ -14,18 +14,22 @@ export interface SchemaDefinitions {
 
 let cached: SchemaDefinitions | undefined;
 
+const schemasDir = () => (process.env.KFC_VALUES_SCHEMAS ? path.resolve(process.env.KFC_VALUES_SCHEMAS) : path.join(repoRoot(), 'values-schemas'));
+
+/** One schema building block, values-schemas/<name>.json (a fresh copy); `where` names who asked. */
+export function loadSchemaBlock(name: string, where = 'the generator'): any {
+  const file = path.join(schemasDir(), `${name}.json`);
+  try {
+    return JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new KfcError(`${where}: cannot read schema building block ${file}: ${(e as Error).message}`, 'restore values-schemas/ from git, or fix the $ref');
+  }
+}
+
 /** The committed schema building blocks in values-schemas/ (ours, not upstream's). */
 export function loadSchemaDefinitions(): SchemaDefinitions {
   if (cached) return cached;
-  const dir = process.env.KFC_VALUES_SCHEMAS ? path.resolve(process.env.KFC_VALUES_SCHEMAS) : path.join(repoRoot(), 'values-schemas');
-  const read = (name: string) => {
-    const file = path.join(dir, `${name}.json`);
-    try {
-      return JSON.parse(readFileSync(file, 'utf8'));
-    } catch (e) {
-      throw new KfcError(`cannot read schema building block ${file}: ${(e as Error).message}`, 'restore values-schemas/ from git');
-    }
-  };
+  const read = (name: string) => loadSchemaBlock(name);
   cached = { global: read('global'), image: read('image'), resources: read('resources'), pod: read('pod') };
   return cached;
 }
@@ -58,4 +62,9 @@ export function schemaAt(schema: any, keys: string[]): any {
     else return undefined;
   }
   return s;
+}
+
+/** The default values of `global` (the `default` of each property of values-schemas/global.json). */
+export function globalDefaults(): Record<string, unknown> {
+  return Object.fromEntries(Object.entries<any>(loadSchemaDefinitions().global.properties).filter(([, s]) => 'default' in s).map(([k, s]) => [k, structuredClone(s.default)]));
 }

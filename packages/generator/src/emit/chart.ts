@@ -25,7 +25,7 @@ export interface ChartSummary {
   objects: number;
   crds: string[];
   schema: any;
-  ciFiles: Array<{ file: string; values: Record<string, unknown> }>;
+  ciFiles: Array<{ file: string; values: Record<string, unknown>; feature?: { name: string; expect: unknown } }>;
 }
 
 /**
@@ -203,7 +203,7 @@ export function emitChart(m: ChartModel, dir: string): ChartSummary {
     objects: m.objects.length,
     crds,
     schema,
-    ciFiles: m.ciFiles.map((c) => ({ file: c.file, values: c.values })),
+    ciFiles: m.ciFiles.map((c) => ({ file: c.file, values: c.values, ...(c.feature ? { feature: c.feature } : {}) })),
   };
   const chartYaml = {
     apiVersion: 'v2',

@@ -4,13 +4,13 @@ import YAML from 'yaml';
 import { UMBRELLA } from '../core/chart-model.js';
 import { KfcError } from '../core/errors.js';
 import { formatImage } from '../core/image.js';
-import { DRAFT_07, loadSchemaDefinitions } from '../core/schema.js';
+import { DRAFT_07, globalDefaults, loadSchemaDefinitions } from '../core/schema.js';
 import { packChart } from '../core/tar.js';
 import type { AnalyzedComponent } from '../fold/analyze.js';
 import { gateData, gateFiles, gateImage } from '../order/gates.js';
 import type { OrderingModel } from '../order/tiers.js';
 import { sourceRef, type Release } from '../upstream/release.js';
-import { kebab } from '../templatize/chart.js';
+import { EXTRA_OBJECTS, extraObjectsSchema, kebab } from '../templatize/chart.js';
 import { type ChartSummary, KUBEFLOW_ICON, valuesYaml } from './chart.js';
 import { HELPERS, notes, testFiles, umbrellaReadme } from './umbrella-docs.js';
 import { resolveChecks } from './umbrella-checks.js';
@@ -45,7 +45,7 @@ export async function emitUmbrella(o: UmbrellaOptions): Promise<ChartSummary> {
   // values and schema
   const defs = loadSchemaDefinitions();
   const comps = o.charts.filter((c) => c.name !== UMBRELLA);
-  const values: Record<string, unknown> = { global: { imageRegistry: '', imagePullSecrets: [] } };
+  const values: Record<string, unknown> = { global: globalDefaults() };
   const props: Record<string, unknown> = { global: structuredClone(defs.global) };
   for (const c of comps) {
     values[c.name] = { enabled: c.enabled };
@@ -79,8 +79,11 @@ export async function emitUmbrella(o: UmbrellaOptions): Promise<ChartSummary> {
       tolerations: structuredClone(defs.pod.properties.tolerations),
     },
   };
-  values.global = { imageRegistry: '', imagePullSecrets: [], kubeflowUmbrella: true };
+  values.global = { ...globalDefaults(), kubeflowUmbrella: true };
   (props.global as any).properties.kubeflowUmbrella = { description: 'Set by this chart: components leave out objects another component of the umbrella owns (e.g. the kubeflow Namespace re-declared by Istio ambient).', type: 'boolean' };
+  values.extraObjects = [];
+  props.extraObjects = extraObjectsSchema();
+  files['templates/extra-objects.yaml'] = EXTRA_OBJECTS;
   values.tests = { enabled: true };
   props.tests = {
     description: '`helm test` pods checking that the dashboard and the auth endpoints answer.',

@@ -1,6 +1,6 @@
 import { addCiFile, type Branch, type ChartModel, type Content, type ModelObject } from '../core/chart-model.js';
 import type { KObject } from '../core/model.js';
-import { loadSchemaDefinitions } from '../core/schema.js';
+import { globalDefaults, loadSchemaDefinitions } from '../core/schema.js';
 import type { ComponentPlan, Toggle } from '../discover/plan.js';
 import type { FoldedObject } from '../fold/fold.js';
 import type { Release } from '../upstream/release.js';
@@ -37,6 +37,26 @@ function toggleExpr(t: Toggle): string {
 
 function caseExpr(variants: string[]): string {
   return variants.length === 1 ? `eq .Values.variant ${q(variants[0])}` : `has .Values.variant (list ${variants.map(q).join(' ')})`;
+}
+
+/** Renders `extraObjects`: manifests given as maps or strings, each through `tpl`. */
+export const EXTRA_OBJECTS = `{{- range .Values.extraObjects }}
+---
+{{- if typeIs "string" . }}
+{{ tpl . $ }}
+{{- else }}
+{{ tpl (toYaml .) $ }}
+{{- end }}
+{{- end }}
+`;
+
+export function extraObjectsSchema(): any {
+  return {
+    description:
+      'Further manifests rendered with the chart (ExternalSecrets, database operator objects, ...), as maps or strings; each goes through `tpl`, so `{{ .Release.Namespace }}` works. Set `metadata.annotations."argocd.argoproj.io/sync-wave"` to place one in the install order (docs/ordering.md).',
+    type: 'array',
+    items: { anyOf: [{ type: 'object', required: ['apiVersion', 'kind', 'metadata'], properties: { apiVersion: { type: 'string' }, kind: { type: 'string' }, metadata: { type: 'object' } } }, { type: 'string' }] },
+  };
 }
 
 function helpers(chart: string): string {
@@ -101,7 +121,7 @@ export function templatizeChart(m: TemplatizeInput): ChartModel {
   });
 
   const defs = loadSchemaDefinitions();
-  const values: Record<string, unknown> = { global: { imageRegistry: '', imagePullSecrets: [] } };
+  const values: Record<string, unknown> = { global: globalDefaults() };
   const properties: Record<string, any> = {
     global: structuredClone(defs.global),
     enabled: { description: 'Whether the umbrella chart installs this component (read by the kubeflow chart only).', type: 'boolean' },
@@ -133,6 +153,8 @@ export function templatizeChart(m: TemplatizeInput): ChartModel {
     values[k] = v;
     properties[k] = cv.schemas[k];
   }
+  values.extraObjects = [];
+  properties.extraObjects = extraObjectsSchema();
   const model: ChartModel = {
     name,
     plan: m.plan,
@@ -144,7 +166,7 @@ export function templatizeChart(m: TemplatizeInput): ChartModel {
     values,
     properties,
     ciFiles: [],
-    files: { 'templates/_helpers.tpl': helpers(name) },
+    files: { 'templates/_helpers.tpl': helpers(name), 'templates/extra-objects.yaml': EXTRA_OBJECTS },
     readmeSections: [],
     features: [],
   };

@@ -3,6 +3,9 @@ import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { analyze, buildExample, overlay, type Analysis, type AnalyzedComponent, type ExampleVariation } from '../fold/analyze.js';
 import type { Toggle, Variant } from '../discover/plan.js';
+import type { ChartSummary } from '../emit/chart.js';
+import type { Expectation } from '../features/contract.js';
+import { checkExpectation } from '../features/expect.js';
 import type { Logger } from '../core/log.js';
 import { KfcError } from '../core/errors.js';
 import { helmTemplate } from '../core/helm.js';
@@ -130,6 +133,7 @@ interface Job {
   chart: string;
   variant: string;
   valuesFile: string;
+  feature?: { name: string; expect: unknown };
   reference: () => Promise<{ objects: KObject[]; note?: string }>;
 }
 
@@ -157,8 +161,14 @@ export async function verify(opts: VerifyOptions = {}): Promise<VerifyReport> {
     const dir = path.join(chartsDir, name);
     if (!existsSync(path.join(dir, 'Chart.yaml'))) throw new KfcError(`chart ${name} is missing from ${chartsDir}`, 'run `npm run build` (kfc build) for this release first');
     const ciDir = path.join(dir, 'ci');
+    const scenarios = featureScenarios(chartsDir, name);
     for (const f of readdirSync(ciDir).filter((x) => x.endsWith('-values.yaml')).sort()) {
       const file = path.join(ciDir, f);
+      const scenario = scenarios.get(`ci/${f}`);
+      if (scenario) {
+        jobs.push({ chart: name, variant: `feature ${scenario.name}`, valuesFile: file, feature: scenario, reference: async () => ({ objects: [] }) });
+        continue;
+      }
       const vals = parseYaml(readFileSync(file, 'utf8')) ?? {};
       const sel = selection(c, vals, file);
       const components = a.plan.toggles.filter((t) => (sel.toggled.includes(t) ? !t.defaultOn : t.defaultOn)).map((t) => t.path);
@@ -191,8 +201,13 @@ export async function verify(opts: VerifyOptions = {}): Promise<VerifyReport> {
     }
   }
   const rows: VerifyRow[] = await pool(jobs, opts.concurrency ?? defaultConcurrency(), async (j) => {
-    const [out, expected] = await Promise.all([helmTemplate(path.join(chartsDir, j.chart), { helm, includeCrds: true, valuesFiles: [j.valuesFile], release: j.chart }), j.reference()]);
+    const [out, expected] = await Promise.all([helmTemplate(path.join(chartsDir, j.chart), { helm, includeCrds: true, valuesFiles: [j.valuesFile], set: j.feature ? [] : PARITY_SET, release: j.chart }), j.reference()]);
     const { objects, duplicates } = uniqueObjects(splitObjects(out, `helm template ${j.chart} -f ${path.basename(j.valuesFile)}`));
+    if (j.feature) {
+      // a feature scenario is not an upstream configuration: its expectations are checked instead
+      const fails = checkExpectation(j.feature.expect as Expectation, objects);
+      return { chart: j.chart, variant: j.variant, valuesFile: path.relative(chartsDir, j.valuesFile), objects: objects.length, missing: [], extra: duplicates, differing: fails.length ? [{ key: `expectations of ${j.feature.name}`, paths: fails }] : [] };
+    }
     const res = compareObjects(objects, expected.objects);
     return { chart: j.chart, variant: j.variant, valuesFile: path.relative(chartsDir, j.valuesFile), note: expected.note, ...res, extra: [...res.extra, ...duplicates] };
   });
@@ -216,6 +231,24 @@ function selection(c: AnalyzedComponent, vals: any, where: string): { variant?: 
   const options = c.plan.options.filter((t) => (toggled.includes(t) ? !t.defaultOn : t.defaultOn)).map((t) => t.path);
   const paths = [...c.plan.entries.map((e) => (variant && variant.slot === e ? variant.path : e.path)), ...options];
   return { variant, toggled, paths };
+}
+
+/**
+ * Parity renders set `global.devMode`: with it the charts reproduce upstream,
+ * well-known credentials included; without it (the default) they do not.
+ */
+export const PARITY_SET = ['global.devMode=true'];
+
+/** The feature scenarios among a chart's ci files, from the build's record (`.kfc-build.json`). */
+function featureScenarios(chartsDir: string, chart: string): Map<string, { name: string; expect: unknown }> {
+  let stamp: { charts?: ChartSummary[] };
+  try {
+    stamp = JSON.parse(readFileSync(path.join(chartsDir, '.kfc-build.json'), 'utf8'));
+  } catch {
+    return new Map();
+  }
+  const files = stamp.charts?.find((c) => c.name === chart)?.ciFiles ?? [];
+  return new Map(files.filter((f) => f.feature).map((f) => [f.file, f.feature!]));
 }
 
 /** Objects of a render keyed by identity; a second copy of one object is reported, not merged. */
@@ -280,7 +313,7 @@ export async function verifyUmbrella(a: Analysis, chartsDir: string, helm: Tool,
       for (const o of shared) if (!owned.has(o.key)) owned.set(o.key, o);
       expected = [...owned.values()];
     }
-    const out = await helmTemplate(dir, { helm, includeCrds: true, valuesFiles: [file], release: UMBRELLA });
+    const out = await helmTemplate(dir, { helm, includeCrds: true, valuesFiles: [file], set: PARITY_SET, release: UMBRELLA });
     const all = splitObjects(out, `helm template ${UMBRELLA} -f ${f}`).filter((o) => !o.raw.includes(`${LIFECYCLE_LABEL}:`));
     const { objects, duplicates } = uniqueObjects(all);
     const res = compareObjects(objects, expected);
@@ -292,7 +325,7 @@ export async function verifyUmbrella(a: Analysis, chartsDir: string, helm: Tool,
 export async function verifyExample(a: Analysis, chartsDir: string, helm: Tool): Promise<VerifyRow> {
   const example = splitObjects(await kustomizeBuild(a.release, { resources: ['example'], components: [] }), 'kustomize build example');
   const enabled = a.components.filter((c) => c.plan.enabled).map((c) => c.plan.name);
-  const outs = await pool(enabled, defaultConcurrency(), (c) => helmTemplate(path.join(chartsDir, c), { helm, includeCrds: true, release: c }));
+  const outs = await pool(enabled, defaultConcurrency(), (c) => helmTemplate(path.join(chartsDir, c), { helm, includeCrds: true, set: PARITY_SET, release: c }));
   const seen = new Map<string, string>();
   const rendered: KObject[] = [];
   const duplicates: string[] = [];

@@ -1,0 +1,92 @@
+import YAML from 'yaml';
+import { addCiFile, type ChartModel, type Content, type ModelObject } from '../core/chart-model.js';
+import { KfcError } from '../core/errors.js';
+import { podTemplate } from '../core/model.js';
+import { RESERVED_KEYS } from '../templatize/workloads.js';
+import type { Feature, Selector } from './contract.js';
+import { mergeMap } from './patch.js';
+
+/**
+ * The features stage: each feature of a component's contract changes the
+ * chart model under its condition: objects dropped, fields patched, templates
+ * added, its values block and schema, a ci scenario with expectations and a
+ * README section. A selector that matches nothing is a build error naming the
+ * feature, the selector and the release, so an upstream rename is caught on
+ * the next pin bump. With every condition false the model renders upstream.
+ */
+
+/** Whether an object is the one a selector names (kustomize's hash suffix on ConfigMaps/Secrets allowed). */
+export function selects(o: { kind: string; name: string; namespace?: string }, s: Pick<Selector, 'kind' | 'name' | 'namespace'>): boolean {
+  if (o.kind !== s.kind) return false;
+  if (s.namespace !== undefined && (o.namespace ?? '') !== s.namespace) return false;
+  return o.name === s.name || (o.name.startsWith(`${s.name}-`) && /^[a-z0-9]{10}$/.test(o.name.slice(s.name.length + 1)));
+}
+
+const describeSelector = (s: Selector) => `${s.kind} ${s.namespace ? `${s.namespace}/` : ''}${s.name}${s.container ? ` container ${s.container}` : ''}`;
+
+function missing(m: ChartModel, f: Feature, s: Selector, what = 'matches no object'): KfcError {
+  return new KfcError(`feature ${f.name} (${f.file}): ${describeSelector(s)} ${what} of chart ${m.name} in release ${m.release.tag}`, 'upstream renamed or removed it: update the feature\'s selector');
+}
+
+function matching(m: ChartModel, f: Feature, s: Selector): ModelObject[] {
+  const hits = m.objects.filter((o) => selects(o.sample, s));
+  if (!hits.length) throw missing(m, f, s);
+  const crd = hits.find((o) => o.crd);
+  if (crd) throw new KfcError(`feature ${f.name} (${f.file}): ${describeSelector(s)} is a CRD; CRDs ship verbatim in crds/ and cannot be changed by a value`, 'drop the edit');
+  return hits;
+}
+
+/** The containers named `name` of a content's pod template (containers and init containers). */
+function containersOf(c: Content, name: string): Array<Record<string, any>> {
+  const spec = podTemplate(c.doc, c.obj.kind)?.spec;
+  return [...(spec?.containers ?? []), ...(spec?.initContainers ?? [])].filter((x: any) => x?.name === name);
+}
+
+export function applyFeatures(m: ChartModel, features: Feature[]): ChartModel {
+  for (const f of features) {
+    if (Object.prototype.hasOwnProperty.call(m.values, f.name) || RESERVED_KEYS.has(f.name))
+      throw new KfcError(`feature ${f.name} (${f.file}): values key "${f.name}" is already used in chart ${m.name}`, 'rename the feature');
+    m.values[f.name] = structuredClone(f.values);
+    m.properties[f.name] = structuredClone(f.schema);
+    for (const d of f.drop) for (const o of matching(m, f, d)) o.when.push(`not (${d.when ?? f.when})`);
+    for (const [i, e] of f.set.entries()) {
+      const when = e.when ?? f.when;
+      const patched = new Set<Content>();
+      let containers = 0;
+      for (const o of matching(m, f, e.select)) {
+        for (const b of o.branches) {
+          const c = b.content;
+          if (!c || patched.has(c)) continue;
+          patched.add(c);
+          const where = `feature ${f.name} (${f.file}) set[${i}] on ${describeSelector(e.select)} in release ${m.release.tag}`;
+          if (e.select.container) {
+            const cs = containersOf(c, e.select.container);
+            containers += cs.length;
+            for (const x of cs) mergeMap({ t: c.t, when, where }, x, e.patch, true);
+          } else mergeMap({ t: c.t, when, where }, c.doc, e.patch);
+        }
+      }
+      if (e.select.container && !containers) throw missing(m, f, e.select, 'names a container that no matching workload has');
+    }
+    for (const [file, text] of Object.entries(f.templates)) m.files[`templates/${file}`] = text;
+    for (const sc of f.scenarios) {
+      const ci = addCiFile(m, sc.name, sc.values, `feature ${f.name}: ${sc.description.replace(/\s+/g, ' ')}`);
+      ci.feature = { name: f.name, expect: sc.expect };
+    }
+    m.features.push({ name: f.name, description: f.description, values: f.name });
+    m.readmeSections.push(featureReadme(f));
+  }
+  return m;
+}
+
+function featureReadme(f: Feature): string {
+  const example = f.scenarios[0]?.values;
+  return [
+    `## \`${f.name}\``,
+    '',
+    f.description,
+    ...(f.readme ? ['', f.readme.trim()] : []),
+    ...(example ? ['', 'Example:', '', '```yaml', YAML.stringify(example, { version: '1.1' }).trimEnd(), '```'] : []),
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,140 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import YAML from 'yaml';
+import { KfcError } from '../core/errors.js';
+import { loadSchemaBlock } from '../core/schema.js';
+import { componentsDir, type ComponentConfig } from '../discover/components.js';
+
+/**
+ * A feature: a change of a generated chart under a value, declared in the
+ * component's contract (components/<name>.yaml `features:`, or one file per
+ * feature in components/<name>/features/). See components/README.md.
+ */
+export interface Selector {
+  kind: string;
+  name: string;
+  namespace?: string;
+  /** a container (or init container) of the selected workload: the patch applies to it */
+  container?: string;
+}
+
+export interface Edit {
+  select: Selector;
+  /** overrides the feature's condition for this edit */
+  when?: string;
+  patch: Record<string, any>;
+}
+
+export interface Scenario {
+  /** ci/NN-<name>-values.yaml */
+  name: string;
+  description: string;
+  values: Record<string, unknown>;
+  expect: Expectation;
+}
+
+/** Assertions on the objects a scenario renders (verify checks them). */
+export interface Expectation {
+  /** objects that must not be rendered */
+  absent?: Selector[];
+  /** objects that must be rendered */
+  present?: Selector[];
+  /** fields of rendered objects: a path (`a.b[name=x].c`) and its value */
+  fields?: Array<{ select: Selector; path: string; equals?: unknown; matches?: string; absent?: boolean }>;
+  /** strings no rendered object may contain (Secret data decoded) */
+  nowhere?: string[];
+}
+
+export interface Feature {
+  /** values key (top level of the chart's values) */
+  name: string;
+  /** where it is declared */
+  file: string;
+  description: string;
+  values: Record<string, unknown>;
+  schema: any;
+  /** template condition under which its edits apply */
+  when: string;
+  drop: Array<Selector & { when?: string }>;
+  set: Edit[];
+  /** hand-written templates (file name -> text), added under templates/ */
+  templates: Record<string, string>;
+  scenarios: Scenario[];
+  /** markdown for the chart README */
+  readme?: string;
+}
+
+const KEYS = new Set(['name', 'description', 'values', 'schema', 'when', 'drop', 'set', 'templates', 'ci', 'readme']);
+
+function parseSelector(s: any, where: string): Selector {
+  if (!s || typeof s !== 'object' || typeof s.kind !== 'string' || typeof s.name !== 'string') throw new KfcError(`${where}: a selector needs kind and name (and optionally namespace, container)`, 'see components/README.md, "Features"');
+  for (const k of Object.keys(s)) if (!['kind', 'name', 'namespace', 'container', 'when'].includes(k)) throw new KfcError(`${where}: unknown selector key "${k}"`, 'select objects by kind, name, namespace and container, never by position');
+  return s;
+}
+
+function parseFeature(data: any, file: string, templatesDir: string): Feature {
+  const bad = (what: string) => new KfcError(`${file}: ${what}`, 'see components/README.md, "Features"');
+  if (!data || typeof data !== 'object') throw bad('a feature must be a mapping');
+  for (const k of Object.keys(data)) if (!KEYS.has(k)) throw bad(`unknown key "${k}" (known: ${[...KEYS].join(', ')})`);
+  if (typeof data.name !== 'string' || !/^[a-z][a-zA-Z0-9]*$/.test(data.name)) throw bad('"name" must be a camelCase values key');
+  const where = `${file} (feature ${data.name})`;
+  if (typeof data.description !== 'string') throw bad('"description" must be a string');
+  const values = data.values ?? {};
+  if (typeof values !== 'object' || Array.isArray(values)) throw bad('"values" must be a mapping (the defaults of the feature\'s values block)');
+  const schema = typeof data.schema?.$ref === 'string' && Object.keys(data.schema).length === 1 ? loadSchemaBlock(data.schema.$ref, where) : data.schema;
+  if (!schema || schema.type !== 'object') throw bad('"schema" must be a JSON schema of type object (or {$ref: <values-schemas block>})');
+  const templates: Record<string, string> = {};
+  for (const t of data.templates ?? []) {
+    const f = path.join(templatesDir, t);
+    if (!existsSync(f)) throw bad(`template ${t} not found in ${templatesDir}`);
+    templates[t] = readFileSync(f, 'utf8');
+  }
+  return {
+    name: data.name,
+    file,
+    description: data.description.trim(),
+    values,
+    schema: { ...schema, description: schema.description ?? data.description.trim() },
+    when: data.when ?? `.Values.${data.name}.enabled`,
+    drop: (data.drop ?? []).map((s: any) => parseSelector(s, where)),
+    set: (data.set ?? []).map((e: any, i: number) => {
+      if (!e?.patch || typeof e.patch !== 'object') throw bad(`set[${i}] needs "select" and "patch"`);
+      return { select: parseSelector(e.select, `${where} set[${i}]`), when: e.when, patch: e.patch };
+    }),
+    templates,
+    scenarios: (data.ci ?? []).map((c: any, i: number) => {
+      if (!c || typeof c.name !== 'string' || !c.values) throw bad(`ci[${i}] needs "name" and "values"`);
+      return { name: c.name, description: c.description ?? `${data.description.trim()}`, values: c.values, expect: c.expect ?? {} };
+    }),
+    readme: data.readme,
+  };
+}
+
+/** The features of a component: inline in its file, and one per file in components/<name>/features/. */
+export function loadFeatures(config: ComponentConfig | undefined, dir = componentsDir()): Feature[] {
+  if (!config) return [];
+  const own = path.join(dir, config.name);
+  const templatesDir = path.join(own, 'templates');
+  const out: Feature[] = [];
+  if (config.features !== undefined) {
+    if (!Array.isArray(config.features)) throw new KfcError(`${config.file}: "features" must be a list`, 'see components/README.md, "Features"');
+    out.push(...config.features.map((f) => parseFeature(f, config.file, templatesDir)));
+  }
+  const featuresDir = path.join(own, 'features');
+  if (existsSync(featuresDir)) {
+    for (const f of readdirSync(featuresDir).filter((x) => x.endsWith('.yaml')).sort()) {
+      const file = path.join(featuresDir, f);
+      let data: unknown;
+      try {
+        data = YAML.parse(readFileSync(file, 'utf8'));
+      } catch (e) {
+        throw new KfcError(`${file}: invalid YAML: ${(e as Error).message}`, 'fix the feature file');
+      }
+      out.push(parseFeature(data, file, templatesDir));
+    }
+  }
+  const names = out.map((f) => f.name);
+  const dup = names.find((n, i) => names.indexOf(n) !== i);
+  if (dup) throw new KfcError(`${config.file}: feature "${dup}" is declared twice`, 'give each feature its own values key');
+  return out;
+}

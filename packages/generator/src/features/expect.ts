@@ -1,0 +1,66 @@
+import { isDeepStrictEqual } from 'node:util';
+import { parseYaml, podTemplate, type KObject } from '../core/model.js';
+import { selects } from './apply.js';
+import type { Expectation, Selector } from './contract.js';
+
+/**
+ * Checks a feature scenario's expectations on the objects a chart rendered
+ * with its values: what must be absent or present, field values, and strings
+ * that must appear nowhere (Secret data decoded). Returns the failures.
+ */
+
+/** Reads `a.b[name=x].c[0]` from a parsed object. */
+export function getPath(doc: unknown, p: string): unknown {
+  let cur: any = doc;
+  for (const part of p.match(/[^.[\]]+|\[[^\]]*\]/g) ?? []) {
+    if (cur == null) return undefined;
+    if (part.startsWith('[')) {
+      const inner = part.slice(1, -1);
+      const eq = /^([^=]+)=(.*)$/.exec(inner);
+      if (eq) cur = Array.isArray(cur) ? cur.find((x) => x && String(x[eq[1]]) === eq[2]) : undefined;
+      else cur = cur[Number(inner)];
+    } else cur = cur[part];
+  }
+  return cur;
+}
+
+/** Every string of a rendered object, with Secret `data` decoded. */
+export function stringsOf(o: { kind: string; raw: string }, doc?: any): string[] {
+  const out = [o.raw];
+  const d = doc ?? parseYaml(o.raw);
+  if (o.kind === 'Secret') for (const v of Object.values<string>(d?.data ?? {})) out.push(Buffer.from(String(v), 'base64').toString('utf8'));
+  return out;
+}
+
+export function checkExpectation(e: Expectation, objects: KObject[]): string[] {
+  const fails: string[] = [];
+  const docs = objects.map((o) => ({ o, d: parseYaml(o.raw) }));
+  const find = (s: Selector) => docs.filter((x) => selects(x.o, s));
+  const show = (s: Selector) => `${s.kind} ${s.namespace ? `${s.namespace}/` : ''}${s.name}`;
+  for (const s of e.absent ?? []) for (const x of find(s)) fails.push(`expected no ${show(s)}, found ${x.o.key}`);
+  for (const s of e.present ?? []) if (!find(s).length) fails.push(`expected ${show(s)} to be rendered`);
+  for (const f of e.fields ?? []) {
+    const hits = find(f.select);
+    if (!hits.length) {
+      fails.push(`expected ${show(f.select)} to be rendered (field ${f.path})`);
+      continue;
+    }
+    for (const x of hits) {
+      const roots = f.select.container
+        ? [...(podTemplate(x.d, x.o.kind)?.spec?.containers ?? []), ...(podTemplate(x.d, x.o.kind)?.spec?.initContainers ?? [])].filter((c: any) => c.name === f.select.container)
+        : [x.d];
+      if (!roots.length) fails.push(`${x.o.key}: no container ${f.select.container}`);
+      for (const r of roots) {
+        const v = getPath(r, f.path);
+        const at = `${x.o.key}${f.select.container ? ` container ${f.select.container}` : ''} ${f.path}`;
+        if (f.absent && v !== undefined) fails.push(`${at}: expected absent, got ${JSON.stringify(v)}`);
+        if (f.equals !== undefined && !isDeepStrictEqual(v, f.equals)) fails.push(`${at}: expected ${JSON.stringify(f.equals)}, got ${JSON.stringify(v)}`);
+        if (f.matches !== undefined && !(typeof v === 'string' && new RegExp(f.matches).test(v))) fails.push(`${at}: expected to match /${f.matches}/, got ${JSON.stringify(v)}`);
+      }
+    }
+  }
+  for (const needle of e.nowhere ?? []) {
+    for (const x of docs) if (stringsOf(x.o, x.d).some((s) => s.includes(needle))) fails.push(`${x.o.key} contains "${needle}"`);
+  }
+  return fails;
+}

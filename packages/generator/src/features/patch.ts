@@ -1,0 +1,180 @@
+import YAML from 'yaml';
+import { KfcError } from '../core/errors.js';
+import { blockValue, sp, STRINGIFY_OPTIONS, type TemplateDoc } from '../templatize/template-doc.js';
+
+/**
+ * Conditional patches: a feature's edit of an upstream object, rendered only
+ * while the feature's condition holds. The patch reads like a kustomize
+ * strategic-merge patch:
+ *
+ * - maps merge key by key; `null` removes a key;
+ * - lists of maps with `name` (containers, env, ports, volumes) merge by name;
+ *   `{name: X, $patch: delete}` removes an item;
+ * - `{$items: [{match: <regexp>, value: <string|null>}], $append: [...]}` edits
+ *   a list of strings (args, command): the matching item is replaced (or
+ *   removed), appended ones are added;
+ * - `{$yaml: <patch>}` / `{$json: <patch>}` patch a string that holds YAML or
+ *   JSON (ConfigMap keys), printed back when the condition holds;
+ * - any other value replaces the upstream one.
+ *
+ * Leaves: a string holding `{{ }}` is a template action (a lone action is
+ * printed as is, so it must print a YAML scalar: use `| quote`; text around
+ * actions is rendered with `tpl` and quoted); `{$toYaml: <expr>}` prints the
+ * YAML of a values expression as the node.
+ *
+ * With the condition false every object prints exactly its upstream content,
+ * so features off keep parity with `kustomize build`.
+ */
+
+export interface PatchContext {
+  t: TemplateDoc;
+  /** template condition (without braces) under which the patch applies */
+  when: string;
+  /** what is patched, for error messages (`feature x, Deployment y`) */
+  where: string;
+}
+
+const isMap = (v: unknown): v is Record<string, any> => !!v && typeof v === 'object' && !Array.isArray(v);
+const isDirective = (v: unknown) => isMap(v) && Object.keys(v).some((k) => k.startsWith('$'));
+const isNamedList = (v: unknown): v is Array<Record<string, any>> => Array.isArray(v) && v.length > 0 && v.every((x) => isMap(x) && typeof x.name === 'string');
+
+/**
+ * A string with template actions, as a scalar token. In YAML a lone action
+ * prints as is (it must print a scalar); text around actions goes through
+ * `tpl` and is quoted. Inside a JSON string the token sits in quotes already.
+ */
+function actionLeaf(t: TemplateDoc, s: string, json: boolean): string {
+  const lone = /^\{\{[^]*\}\}$/.test(s) && s.indexOf('{{', 2) < 0;
+  if (json) return t.raw(lone ? s : `{{ tpl ${JSON.stringify(s)} $ }}`);
+  return t.raw(lone ? s : `{{ tpl ${JSON.stringify(s)} $ | quote }}`);
+}
+
+/** The new content of a patched node, with template leaves as tokens. */
+export function templated(t: TemplateDoc, v: unknown, json = false): unknown {
+  if (typeof v === 'string') return v.includes('{{') ? actionLeaf(t, v, json) : v;
+  if (Array.isArray(v)) return v.map((x) => templated(t, x, json));
+  if (isMap(v)) {
+    if ('$toYaml' in v) {
+      if (json) return t.raw(`{{ toJson ${v.$toYaml} }}`);
+      return t.value(blockValue(String(v.$toYaml)));
+    }
+    return Object.fromEntries(Object.entries(v).filter(([k]) => k !== '$patch').map(([k, x]) => [k, templated(t, x, json)]));
+  }
+  return v;
+}
+
+/** `{{- if W }}` new `{{- else }}` old `{{- end }}` as lines at `indent`. */
+function conditional(c: PatchContext, indent: number, next: string | undefined, old: string | undefined): string {
+  const lines = [`${sp(indent)}{{- if ${old !== undefined && next === undefined ? `not (${c.when})` : c.when} }}`];
+  if (next !== undefined) lines.push(next.replace(/\n$/, ''));
+  if (next !== undefined && old !== undefined) lines.push(`${sp(indent)}{{- else }}`, old.replace(/\n$/, ''));
+  else if (next === undefined && old !== undefined) lines.push(old.replace(/\n$/, ''));
+  lines.push(`${sp(indent)}{{- end }}`);
+  return lines.join('\n');
+}
+
+/** Replaces (or adds, or removes with `next === null`) `obj[key]` under the condition. */
+function replaceEntry(c: PatchContext, obj: Record<string, any>, key: string, next: unknown, listItem: boolean): void {
+  const has = Object.prototype.hasOwnProperty.call(obj, key);
+  const old = obj[key];
+  const value = next === null ? undefined : templated(c.t, next);
+  const token = c.t.key((indent) =>
+    conditional(c, indent, value === undefined ? undefined : c.t.render({ [key]: value }, c.where, indent), has ? c.t.render({ [key]: old }, c.where, indent) : undefined),
+  );
+  const entries = Object.entries(obj);
+  const at = entries.findIndex(([k]) => k === key);
+  // a block cannot sit on a list item's dash line: the first key of an item moves last (same object)
+  if (at >= 0 && !(listItem && at === 0)) entries[at] = [token, null];
+  else {
+    if (at >= 0) entries.splice(at, 1);
+    entries.push([token, null]);
+  }
+  for (const k of Object.keys(obj)) delete obj[k];
+  Object.assign(obj, Object.fromEntries(entries));
+}
+
+function mergeNamedList(c: PatchContext, list: any[], items: Array<Record<string, any>>): void {
+  for (const item of items) {
+    const at = list.findIndex((x) => isMap(x) && x.name === item.name);
+    if (item.$patch === 'delete') {
+      if (at < 0) throw new KfcError(`${c.where}: no list item named "${item.name}" to delete`, 'upstream renamed it: update the feature');
+      const old = list[at];
+      list[at] = c.t.item((indent) => conditional(c, indent, undefined, c.t.render([old], c.where, indent)));
+    } else if (at >= 0) {
+      const { name: _n, ...rest } = item;
+      mergeMap(c, list[at], rest, true);
+    } else {
+      const value = templated(c.t, item);
+      list.push(c.t.item((indent) => conditional(c, indent, c.t.render([value], c.where, indent), undefined)));
+    }
+  }
+}
+
+function editStrings(c: PatchContext, list: unknown[], d: { $items?: Array<{ match: string; value: string | null }>; $append?: string[] }): void {
+  for (const e of d.$items ?? []) {
+    const re = new RegExp(e.match);
+    const at = list.findIndex((x) => typeof x === 'string' && re.test(x));
+    if (at < 0) throw new KfcError(`${c.where}: no list item matches /${e.match}/`, 'upstream changed it: update the feature');
+    const old = list[at];
+    const value = e.value === null ? undefined : templated(c.t, e.value);
+    list[at] = c.t.item((indent) => conditional(c, indent, value === undefined ? undefined : c.t.render([value], c.where, indent), c.t.render([old], c.where, indent)));
+  }
+  for (const a of d.$append ?? []) {
+    const value = templated(c.t, a);
+    list.push(c.t.item((indent) => conditional(c, indent, c.t.render([value], c.where, indent), undefined)));
+  }
+}
+
+/** Applies a patch (see above) to the map `target` under the condition. */
+export function mergeMap(c: PatchContext, target: Record<string, any>, patch: Record<string, any>, listItem = false): void {
+  for (const [k, pv] of Object.entries(patch)) {
+    const has = Object.prototype.hasOwnProperty.call(target, k);
+    const cur = target[k];
+    if (pv === null && !has) throw new KfcError(`${c.where}: no field "${k}" to remove`, 'upstream changed it: update the feature');
+    if (isMap(pv) && ('$yaml' in pv || '$json' in pv)) {
+      if (typeof cur !== 'string') throw new KfcError(`${c.where}: "${k}" is not a string holding ${'$yaml' in pv ? 'YAML' : 'JSON'}`, 'upstream changed it: update the feature');
+      replaceEntry(c, target, k, patchText(c, cur, pv, k), listItem);
+    } else if (isMap(pv) && ('$items' in pv || '$append' in pv)) {
+      if (!Array.isArray(cur)) throw new KfcError(`${c.where}: "${k}" is not a list`, 'upstream changed it: update the feature');
+      editStrings(c, cur, pv);
+    } else if (has && isMap(cur) && isMap(pv) && !isDirective(pv)) mergeMap(c, cur, pv);
+    else if (has && Array.isArray(cur) && isNamedList(pv)) mergeNamedList(c, cur, pv);
+    else replaceEntry(c, target, k, pv, listItem);
+  }
+}
+
+/** Merges without conditions (inside a YAML/JSON string, which is replaced as a whole). */
+function plainMerge(target: any, patch: any): any {
+  if (!isMap(patch) || isDirective(patch) || !isMap(target)) return patch;
+  const out: Record<string, any> = { ...target };
+  for (const [k, pv] of Object.entries(patch)) {
+    if (pv === null) delete out[k];
+    else if (Array.isArray(out[k]) && isNamedList(pv)) {
+      const list = [...out[k]];
+      for (const item of pv) {
+        const at = list.findIndex((x) => isMap(x) && x.name === item.name);
+        if (item.$patch === 'delete') {
+          if (at >= 0) list.splice(at, 1);
+        } else if (at >= 0) list[at] = plainMerge(list[at], item);
+        else list.push(item);
+      }
+      out[k] = list;
+    } else out[k] = plainMerge(out[k], pv);
+  }
+  return out;
+}
+
+/** The text of a YAML/JSON string after a patch, template leaves as tokens (rendered by the outer document). */
+function patchText(c: PatchContext, text: string, d: Record<string, any>, key: string): string {
+  const json = '$json' in d;
+  let parsed: unknown;
+  try {
+    parsed = json ? JSON.parse(text) : YAML.parse(text);
+  } catch (e) {
+    throw new KfcError(`${c.where}: "${key}" does not parse as ${json ? 'JSON' : 'YAML'}: ${(e as Error).message}`, 'upstream changed it: update the feature');
+  }
+  const merged = templated(c.t, plainMerge(parsed, json ? d.$json : d.$yaml), json);
+  // `$toYaml` in JSON is a raw token printed in quotes: unquote it
+  const out = json ? JSON.stringify(merged, null, 2).replace(/"(__KFC_\d+__)"/g, (m, tok) => (c.t.isRaw(tok) && c.t.rawText(tok).startsWith('{{ toJson') ? tok : m)) : YAML.stringify(merged, STRINGIFY_OPTIONS);
+  return text.endsWith('\n') || json ? out.replace(/\n?$/, text.endsWith('\n') ? '\n' : '') : out.replace(/\n$/, '');
+}
