@@ -53,8 +53,8 @@ async function inputsFingerprint(release: Release): Promise<string> {
       else files.push(p);
     }
   };
-  const here = path.dirname(new URL(import.meta.url).pathname);
-  walk(here);
+  // the generator's sources (TypeScript and the scripts charts embed)
+  walk(path.join(root, 'packages', 'generator', 'src'));
   walk(path.join(root, 'components'));
   walk(path.join(root, 'values-schemas'));
   const h = files.map((f) => `${path.relative(root, f)}:${sha256(readFileSync(f))}`);

@@ -2,6 +2,7 @@ import type { ComponentPlan, Toggle } from '../discover/plan.js';
 import type { TemplateDoc } from '../templatize/template-doc.js';
 import type { Release } from '../upstream/release.js';
 import type { KObject } from './model.js';
+import type { GeneratedSecret } from '../features/secrets.js';
 
 /** The umbrella chart's name. */
 export const UMBRELLA = 'kubeflow';
@@ -76,6 +77,8 @@ export interface ChartModel {
   readmeSections: string[];
   /** values paths tests and docs point at for each feature, by feature name */
   features: Array<{ name: string; description: string; values: string }>;
+  /** Secrets the chart's hook Job creates when missing (features/secrets.ts) */
+  generated: GeneratedSecret[];
 }
 
 /** Adds `ci/NN-<slug>-values.yaml` to a chart model, numbered in order. */

@@ -5,6 +5,7 @@ import { podTemplate } from '../core/model.js';
 import { RESERVED_KEYS } from '../templatize/workloads.js';
 import type { Feature, Selector } from './contract.js';
 import { mergeMap } from './patch.js';
+import type { KeyRule } from './secrets.js';
 
 /**
  * The features stage: each feature of a component's contract changes the
@@ -44,29 +45,64 @@ function containersOf(c: Content, name: string): Array<Record<string, any>> {
 
 export function applyFeatures(m: ChartModel, features: Feature[]): ChartModel {
   for (const f of features) {
-    if (Object.prototype.hasOwnProperty.call(m.values, f.name) || RESERVED_KEYS.has(f.name))
-      throw new KfcError(`feature ${f.name} (${f.file}): values key "${f.name}" is already used in chart ${m.name}`, 'rename the feature');
-    m.values[f.name] = structuredClone(f.values);
-    m.properties[f.name] = structuredClone(f.schema);
+    if (f.values) {
+      const blocks: Array<[string, unknown, any]> =
+        f.valuesAt === 'root' ? Object.entries(f.values).map(([k, v]) => [k, v, f.schema.properties?.[k]]) : [[f.name, f.values, f.schema]];
+      for (const [key, v, schema] of blocks) {
+        if (Object.prototype.hasOwnProperty.call(m.values, key) || RESERVED_KEYS.has(key))
+          throw new KfcError(`feature ${f.name} (${f.file}): values key "${key}" is already used in chart ${m.name}`, 'rename the feature\'s values');
+        if (!schema) throw new KfcError(`feature ${f.name} (${f.file}): values key "${key}" has no schema`, 'describe it under schema.properties');
+        m.values[key] = structuredClone(v);
+        m.properties[key] = structuredClone(schema);
+      }
+    }
     for (const d of f.drop) for (const o of matching(m, f, d)) o.when.push(`not (${d.when ?? f.when})`);
     for (const [i, e] of f.set.entries()) {
       const when = e.when ?? f.when;
       const patched = new Set<Content>();
       let containers = 0;
+      // variants may differ: the edit must fit at least one content of the object, and applies where it fits
+      const misfits: KfcError[] = [];
+      let fitted = 0;
       for (const o of matching(m, f, e.select)) {
         for (const b of o.branches) {
           const c = b.content;
           if (!c || patched.has(c)) continue;
           patched.add(c);
           const where = `feature ${f.name} (${f.file}) set[${i}] on ${describeSelector(e.select)} in release ${m.release.tag}`;
-          if (e.select.container) {
-            const cs = containersOf(c, e.select.container);
-            containers += cs.length;
-            for (const x of cs) mergeMap({ t: c.t, when, where }, x, e.patch, true);
-          } else mergeMap({ t: c.t, when, where }, c.doc, e.patch);
+          const targets = e.select.container ? containersOf(c, e.select.container) : [c.doc];
+          containers += targets.length;
+          for (const x of targets) {
+            const before = structuredClone(x);
+            try {
+              mergeMap({ t: c.t, when, where }, x, e.patch, !!e.select.container);
+              fitted++;
+            } catch (err) {
+              if (!(err instanceof KfcError)) throw err;
+              // leave this content as upstream has it
+              for (const k of Object.keys(x)) delete x[k];
+              Object.assign(x, before);
+              misfits.push(err);
+            }
+          }
         }
       }
       if (e.select.container && !containers) throw missing(m, f, e.select, 'names a container that no matching workload has');
+      if (!fitted && misfits.length) throw misfits[0];
+    }
+    for (const [i, g] of f.generate.entries()) {
+      const when = g.when ?? f.when;
+      const at = `feature ${f.name} (${f.file}) generate[${i}]`;
+      if (g.secret) {
+        m.generated.push({ namespace: g.secret.namespace, name: g.secret.name, when, keys: resolveKeys(g.keys, undefined, at), feature: f.name });
+        continue;
+      }
+      const objs = matching(m, f, g.select!);
+      const names = new Set(objs.map((o) => `${o.sample.namespace ?? ''}/${o.sample.name}`));
+      if (objs.some((o) => o.sample.kind !== 'Secret') || names.size !== 1) throw new KfcError(`${at}: ${describeSelector(g.select!)} must name one Secret (found ${[...names].join(', ')})`, 'select the Secret the chart stops rendering');
+      for (const o of objs) o.when.push(`not (${when})`);
+      const sample = objs[0].branches.find((b) => b.content)?.content?.doc;
+      m.generated.push({ namespace: objs[0].sample.namespace ?? '', name: objs[0].sample.name, when, keys: resolveKeys(g.keys, sample, at), feature: f.name });
     }
     for (const [file, text] of Object.entries(f.templates)) m.files[`templates/${file}`] = text;
     for (const sc of f.scenarios) {
@@ -77,6 +113,18 @@ export function applyFeatures(m: ChartModel, features: Feature[]): ChartModel {
     m.readmeSections.push(featureReadme(f));
   }
   return m;
+}
+
+/** Key rules of a generated Secret, `keep` resolved to upstream's (non-secret) value. */
+function resolveKeys(keys: Record<string, any>, upstream: any, where: string): Record<string, KeyRule> {
+  return Object.fromEntries(
+    Object.entries(keys).map(([k, r]) => {
+      if (!('keep' in r)) return [k, r as KeyRule];
+      const plain = upstream?.stringData?.[k] ?? (upstream?.data?.[k] !== undefined ? Buffer.from(String(upstream.data[k]), 'base64').toString('utf8') : undefined);
+      if (plain === undefined) throw new KfcError(`${where}: key ${k} to keep is not in the upstream Secret`, 'upstream changed the Secret: update the feature');
+      return [k, { value: String(plain) }];
+    }),
+  );
 }
 
 function featureReadme(f: Feature): string {

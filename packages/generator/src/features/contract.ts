@@ -51,8 +51,11 @@ export interface Feature {
   /** where it is declared */
   file: string;
   description: string;
-  values: Record<string, unknown>;
-  schema: any;
+  /** the defaults of its values block (none: the feature adds no values key) */
+  values?: Record<string, unknown>;
+  /** `root`: each key of `values` is a top-level values key of its own (`dex.connectors`) */
+  valuesAt?: 'root';
+  schema?: any;
   /** template condition under which its edits apply */
   when: string;
   drop: Array<Selector & { when?: string }>;
@@ -62,9 +65,21 @@ export interface Feature {
   scenarios: Scenario[];
   /** markdown for the chart README */
   readme?: string;
+  /** Secrets created in the cluster when missing (secrets.ts): an upstream Secret no longer rendered, or a new one */
+  generate: GenerateDecl[];
 }
 
-const KEYS = new Set(['name', 'description', 'values', 'schema', 'when', 'drop', 'set', 'templates', 'ci', 'readme']);
+export interface GenerateDecl {
+  /** an upstream Secret: not rendered while the condition holds, created under its name instead */
+  select?: Selector;
+  /** or a new Secret */
+  secret?: { namespace: string; name: string };
+  when?: string;
+  /** key -> {random: N} | {keep: true} (upstream's value) | {value: V} | {copy: ns/name/key} | {bcrypt: key or ns/name/key} */
+  keys: Record<string, any>;
+}
+
+const KEYS = new Set(['name', 'description', 'values', 'valuesAt', 'schema', 'when', 'drop', 'set', 'templates', 'ci', 'readme', 'generate']);
 
 function parseSelector(s: any, where: string): Selector {
   if (!s || typeof s !== 'object' || typeof s.kind !== 'string' || typeof s.name !== 'string') throw new KfcError(`${where}: a selector needs kind and name (and optionally namespace, container)`, 'see components/README.md, "Features"');
@@ -79,10 +94,12 @@ function parseFeature(data: any, file: string, templatesDir: string): Feature {
   if (typeof data.name !== 'string' || !/^[a-z][a-zA-Z0-9]*$/.test(data.name)) throw bad('"name" must be a camelCase values key');
   const where = `${file} (feature ${data.name})`;
   if (typeof data.description !== 'string') throw bad('"description" must be a string');
-  const values = data.values ?? {};
-  if (typeof values !== 'object' || Array.isArray(values)) throw bad('"values" must be a mapping (the defaults of the feature\'s values block)');
+  if (data.valuesAt !== undefined && data.valuesAt !== 'root') throw bad('"valuesAt" can only be "root"');
+  // a feature without values (its condition reads other values, e.g. global.devMode) adds no values key
+  const values = data.values;
+  if (values !== undefined && (typeof values !== 'object' || Array.isArray(values) || values === null)) throw bad('"values" must be a mapping (the defaults of the feature\'s values block)');
   const schema = typeof data.schema?.$ref === 'string' && Object.keys(data.schema).length === 1 ? loadSchemaBlock(data.schema.$ref, where) : data.schema;
-  if (!schema || schema.type !== 'object') throw bad('"schema" must be a JSON schema of type object (or {$ref: <values-schemas block>})');
+  if (values !== undefined && (!schema || schema.type !== 'object')) throw bad('"schema" must be a JSON schema of type object (or {$ref: <values-schemas block>})');
   const templates: Record<string, string> = {};
   for (const t of data.templates ?? []) {
     const f = path.join(templatesDir, t);
@@ -93,8 +110,8 @@ function parseFeature(data: any, file: string, templatesDir: string): Feature {
     name: data.name,
     file,
     description: data.description.trim(),
-    values,
-    schema: { ...schema, description: schema.description ?? data.description.trim() },
+    ...(data.valuesAt === 'root' ? { valuesAt: 'root' as const } : {}),
+    ...(values !== undefined ? { values, schema: { ...schema, description: schema.description ?? data.description.trim() } } : {}),
     when: data.when ?? `.Values.${data.name}.enabled`,
     drop: (data.drop ?? []).map((s: any) => parseSelector(s, where)),
     set: (data.set ?? []).map((e: any, i: number) => {
@@ -107,6 +124,17 @@ function parseFeature(data: any, file: string, templatesDir: string): Feature {
       return { name: c.name, description: c.description ?? `${data.description.trim()}`, values: c.values, expect: c.expect ?? {} };
     }),
     readme: data.readme,
+    generate: (data.generate ?? []).map((g: any, i: number) => {
+      const at = `${where} generate[${i}]`;
+      if (!g || (!g.select === !g.secret)) throw bad(`generate[${i}] needs either "select" (an upstream Secret) or "secret" ({namespace, name})`);
+      if (g.secret && (typeof g.secret.namespace !== 'string' || typeof g.secret.name !== 'string')) throw bad(`generate[${i}].secret needs namespace and name`);
+      if (!g.keys || typeof g.keys !== 'object' || !Object.keys(g.keys).length) throw bad(`generate[${i}] needs "keys"`);
+      for (const [k, r] of Object.entries<any>(g.keys)) {
+        const kinds = ['random', 'keep', 'value', 'copy', 'bcrypt'].filter((x) => r && typeof r === 'object' && x in r);
+        if (kinds.length !== 1) throw bad(`generate[${i}] key ${k}: give exactly one of random, keep, value, copy, bcrypt`);
+      }
+      return { ...(g.select ? { select: parseSelector(g.select, at) } : { secret: g.secret }), when: g.when, keys: g.keys };
+    }),
   };
 }
 

@@ -16,6 +16,10 @@ export function getPath(doc: unknown, p: string): unknown {
     if (cur == null) return undefined;
     if (part.startsWith('[')) {
       const inner = part.slice(1, -1);
+      if (/^["'].*["']$/.test(inner)) {
+        cur = cur[inner.slice(1, -1)];
+        continue;
+      }
       const eq = /^([^=]+)=(.*)$/.exec(inner);
       if (eq) cur = Array.isArray(cur) ? cur.find((x) => x && String(x[eq[1]]) === eq[2]) : undefined;
       else cur = cur[Number(inner)];

@@ -15,6 +15,8 @@ import { blockValue, sp, STRINGIFY_OPTIONS, type TemplateDoc } from '../templati
  *   removed), appended ones are added;
  * - `{$yaml: <patch>}` / `{$json: <patch>}` patch a string that holds YAML or
  *   JSON (ConfigMap keys), printed back when the condition holds;
+ *   `{$kv: {key: value|null}}` patches a `key = value` text (oauth2-proxy's cfg);
+ * - `{$appendFrom: <expr>}` appends the items of a values list to a list;
  * - any other value replaces the upstream one.
  *
  * Leaves: a string holding `{{ }}` is a template action (a lone action is
@@ -134,6 +136,15 @@ export function mergeMap(c: PatchContext, target: Record<string, any>, patch: Re
     if (isMap(pv) && ('$yaml' in pv || '$json' in pv)) {
       if (typeof cur !== 'string') throw new KfcError(`${c.where}: "${k}" is not a string holding ${'$yaml' in pv ? 'YAML' : 'JSON'}`, 'upstream changed it: update the feature');
       replaceEntry(c, target, k, patchText(c, cur, pv, k), listItem);
+    } else if (isMap(pv) && '$kv' in pv) {
+      if (typeof cur !== 'string') throw new KfcError(`${c.where}: "${k}" is not a text of key = value lines`, 'upstream changed it: update the feature');
+      replaceEntry(c, target, k, patchKeyValues(c, cur, pv.$kv), listItem);
+    } else if (isMap(pv) && '$appendFrom' in pv) {
+      if (has && !Array.isArray(cur)) throw new KfcError(`${c.where}: "${k}" is not a list`, 'upstream changed it: update the feature');
+      const expr = String(pv.$appendFrom);
+      const item = c.t.item((indent) => `${sp(indent)}{{- if ${c.when} }}{{- with ${expr} }}{{- toYaml . | nindent ${indent} }}{{- end }}{{- end }}`);
+      if (has) cur.push(item);
+      else replaceEntry(c, target, k, { $toYaml: expr }, listItem);
     } else if (isMap(pv) && ('$items' in pv || '$append' in pv)) {
       if (!Array.isArray(cur)) throw new KfcError(`${c.where}: "${k}" is not a list`, 'upstream changed it: update the feature');
       editStrings(c, cur, pv);
@@ -177,4 +188,28 @@ function patchText(c: PatchContext, text: string, d: Record<string, any>, key: s
   // `$toYaml` in JSON is a raw token printed in quotes: unquote it
   const out = json ? JSON.stringify(merged, null, 2).replace(/"(__KFC_\d+__)"/g, (m, tok) => (c.t.isRaw(tok) && c.t.rawText(tok).startsWith('{{ toJson') ? tok : m)) : YAML.stringify(merged, STRINGIFY_OPTIONS);
   return text.endsWith('\n') || json ? out.replace(/\n?$/, text.endsWith('\n') ? '\n' : '') : out.replace(/\n$/, '');
+}
+
+/**
+ * A `key = value` text (TOML-like, comments kept) with keys set to template
+ * values, removed (null) or appended. Values are printed as given: quote
+ * strings (`{{ .Values.x | quote }}`).
+ */
+function patchKeyValues(c: PatchContext, text: string, edits: Record<string, unknown>): string {
+  const lines = text.split('\n');
+  const seen = new Set<string>();
+  const value = (v: unknown) => (typeof v === 'string' && v.includes('{{') ? c.t.raw(v) : typeof v === 'string' ? JSON.stringify(v) : String(v));
+  const out: string[] = [];
+  for (const line of lines) {
+    const m = /^(\s*)([A-Za-z_][\w-]*)\s*=/.exec(line);
+    if (!m || !(m[2] in edits)) {
+      out.push(line);
+      continue;
+    }
+    seen.add(m[2]);
+    const v = edits[m[2]];
+    if (v !== null) out.push(`${m[1]}${m[2]} = ${value(v)}`);
+  }
+  for (const [k, v] of Object.entries(edits)) if (!seen.has(k) && v !== null) out.push(`${k} = ${value(v)}`);
+  return out.join('\n');
 }

@@ -169,6 +169,7 @@ export function templatizeChart(m: TemplatizeInput): ChartModel {
     files: { 'templates/_helpers.tpl': helpers(name), 'templates/extra-objects.yaml': EXTRA_OBJECTS },
     readmeSections: [],
     features: [],
+    generated: [],
   };
   if (m.variants.length) for (const v of m.plan.variants) addCiFile(model, v.name, { variant: v.name }, `Variant ${v.name}: renders upstream ${v.path}`);
   else addCiFile(model, 'default', {}, `Default values: render upstream ${m.plan.entries.map((e) => e.path).join(', ')}`);

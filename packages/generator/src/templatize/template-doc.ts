@@ -113,9 +113,13 @@ export class TemplateDoc {
   }
 }
 
-/** Escapes literal template delimiters so Helm prints them unchanged. */
+/**
+ * Escapes literal template delimiters so Helm prints them unchanged: every run
+ * of two or more braces (`{{`, `}}`, but also `{}}` or `{{{` that a lone brace
+ * next to an escape would turn into a delimiter) becomes a string action.
+ */
 export function escapeBraces(text: string): string {
-  return text.replace(/\{\{|\}\}/g, (d) => (d === '{{' ? '{{ "{{" }}' : '{{ "}}" }}'));
+  return text.replace(/[{}]{2,}/g, (run) => `{{ ${JSON.stringify(run)} }}`);
 }
 
 export function assertNoMarkers(raw: string, source: string): void {

@@ -1,0 +1,194 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { LIFECYCLE_LABEL, type ChartModel } from '../core/chart-model.js';
+import type { ImageValue } from '../core/image.js';
+import { loadSchemaDefinitions } from '../core/schema.js';
+import { escapeBraces } from '../templatize/template-doc.js';
+
+/**
+ * Secrets a chart needs but never ships: a feature declares them (`generate:`),
+ * and a hook Job creates each one in the cluster when it is missing, before
+ * anything else of the release (Helm pre-install/pre-upgrade, Argo CD
+ * PreSync). Nothing random is rendered, so renders stay byte-identical (Argo
+ * CD stays in sync) and values survive upgrades; a Secret the user created
+ * under that name is used as it is.
+ */
+
+export type KeyRule = { random: number } | { value: string } | { copy: string } | { bcrypt: string };
+
+export interface GeneratedSecret {
+  namespace: string;
+  name: string;
+  /** template condition under which the Secret is needed */
+  when: string;
+  keys: Record<string, KeyRule>;
+  /** which feature asks for it */
+  feature: string;
+}
+
+const SCRIPT = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'src', 'features', 'secrets-job.py');
+
+export function secretsJobScript(): string {
+  return readFileSync(SCRIPT, 'utf8');
+}
+
+/** The values block of the Job (`secretsJob`). */
+export function secretsJobValues(image: ImageValue): { values: Record<string, unknown>; schema: any } {
+  const defs = loadSchemaDefinitions();
+  return {
+    values: { image, resources: { requests: { cpu: '10m', memory: '32Mi' }, limits: { memory: '128Mi' } }, nodeSelector: {}, tolerations: [] },
+    schema: {
+      description: 'The hook Job that creates the Secrets this chart reads and does not ship (passwords, keys), once, when they are missing; they are kept across upgrades. Set the corresponding existingSecret values to bring your own instead.',
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        image: { ...structuredClone(defs.image), description: 'Image of the Job; needs python3 (default: one Kubeflow already ships).' },
+        resources: { ...structuredClone(defs.resources), description: 'Compute resources of the Job.' },
+        nodeSelector: structuredClone(defs.pod.properties.nodeSelector),
+        tolerations: structuredClone(defs.pod.properties.tolerations),
+      },
+    },
+  };
+}
+
+const q = (s: string) => JSON.stringify(s);
+const RELEASE_NS = '__KFC_RELEASE_NAMESPACE__';
+
+/** The hook templates (RBAC + Job) of a chart's generated Secrets; empty when there are none. */
+export function secretsJobTemplate(chart: string, secrets: GeneratedSecret[], weight: number): string {
+  if (!secrets.length) return '';
+  const any = secrets.length === 1 ? secrets[0].when : `or ${secrets.map((s) => `(${s.when})`).join(' ')}`;
+  const hook = (w: number) => `  annotations:
+    helm.sh/hook: pre-install,pre-upgrade
+    helm.sh/hook-weight: "${w}"
+    helm.sh/hook-delete-policy: before-hook-creation,hook-succeeded
+    argocd.argoproj.io/hook: PreSync
+    argocd.argoproj.io/hook-delete-policy: BeforeHookCreation,HookSucceeded
+    argocd.argoproj.io/sync-wave: "${w}"`;
+  const name = `{{ .Release.Name }}-${chart}-secrets`;
+  const labels = `  labels:
+    ${LIFECYCLE_LABEL}: secrets
+    app.kubernetes.io/managed-by: {{ .Release.Service }}
+    app.kubernetes.io/instance: {{ .Release.Name }}`;
+  const readable = [...new Set(secrets.flatMap((s) => [s.name, ...Object.values(s.keys).flatMap((r) => ('copy' in r ? [r.copy] : 'bcrypt' in r && r.bcrypt.includes('/') ? [r.bcrypt] : [])).map((ref) => ref.split('/')[1])]))].sort();
+  // a Secret upstream leaves without a namespace goes where the release installs it
+  const line = (s: GeneratedSecret) => escapeBraces(JSON.stringify({ namespace: s.namespace || RELEASE_NS, name: s.name, keys: s.keys })).replace(`"${RELEASE_NS}"`, '{{ .Release.Namespace | quote }}');
+  const lines = secrets.map((s) => `{{- if ${s.when} }}\n${line(s)}\n{{- end }}`);
+  const script = escapeBraces(secretsJobScript())
+    .split('\n')
+    .map((l) => (l ? `            ${l}` : ''))
+    .join('\n');
+  return `{{- if and (${any}) }}
+# Creates the Secrets ${chart} reads and does not ship, when missing (features: ${[...new Set(secrets.map((s) => s.feature))].join(', ')}).
+apiVersion: v1
+kind: ServiceAccount
+metadata:
+  name: ${name}
+  namespace: {{ .Release.Namespace }}
+${labels}
+${hook(weight - 1)}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata:
+  name: ${name}
+${labels}
+${hook(weight - 1)}
+rules:
+- apiGroups: [""]
+  resources: [namespaces]
+  verbs: [get, create]
+- apiGroups: [""]
+  resources: [secrets]
+  verbs: [create]
+- apiGroups: [""]
+  resources: [secrets]
+  resourceNames: [${readable.map(q).join(', ')}]
+  verbs: [get]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata:
+  name: ${name}
+${labels}
+${hook(weight - 1)}
+roleRef:
+  apiGroup: rbac.authorization.k8s.io
+  kind: ClusterRole
+  name: ${name}
+subjects:
+- kind: ServiceAccount
+  name: ${name}
+  namespace: {{ .Release.Namespace }}
+---
+apiVersion: batch/v1
+kind: Job
+metadata:
+  name: ${name}
+  namespace: {{ .Release.Namespace }}
+${labels}
+${hook(weight)}
+spec:
+  backoffLimit: 3
+  template:
+    metadata:
+      labels:
+        ${LIFECYCLE_LABEL}: secrets
+        sidecar.istio.io/inject: "false"
+      annotations:
+        sidecar.istio.io/inject: "false"
+    spec:
+      restartPolicy: Never
+      serviceAccountName: ${name}
+      securityContext:
+        runAsNonRoot: true
+        runAsUser: 65532
+        seccompProfile:
+          type: RuntimeDefault
+      {{- with .Values.global.imagePullSecrets }}
+      imagePullSecrets: {{- toYaml . | nindent 8 }}
+      {{- end }}
+      {{- with .Values.secretsJob.nodeSelector }}
+      nodeSelector: {{- toYaml . | nindent 8 }}
+      {{- end }}
+      {{- with .Values.secretsJob.tolerations }}
+      tolerations: {{- toYaml . | nindent 8 }}
+      {{- end }}
+      containers:
+      - name: secrets
+        image: {{ include "${chart}.image" (dict "image" .Values.secretsJob.image "global" .Values.global) | quote }}
+        securityContext:
+          allowPrivilegeEscalation: false
+          readOnlyRootFilesystem: true
+          capabilities:
+            drop: [ALL]
+        resources: {{- toYaml .Values.secretsJob.resources | nindent 10 }}
+        env:
+        - name: RELEASE_NAME
+          value: {{ .Release.Name | quote }}
+        - name: RELEASE_NAMESPACE
+          value: {{ .Release.Namespace | quote }}
+        - name: PYTHONDONTWRITEBYTECODE
+          value: "1"
+        - name: KFC_SECRETS
+          value: |
+            ${lines.join('\n').split('\n').join('\n            ')}
+        command: [python3, -c]
+        args:
+        - |
+${script}
+{{- end }}
+`;
+}
+
+/** Adds the Job and its values to a chart model that has generated Secrets. */
+export function addSecretsJob(m: ChartModel, image: ImageValue): void {
+  if (!m.generated.length) return;
+  const copies = m.generated.some((s) => Object.values(s.keys).some((r) => 'copy' in r && !r.copy.startsWith(`${s.namespace}/`)));
+  const { values, schema } = secretsJobValues(image);
+  m.values.secretsJob = values;
+  m.properties.secretsJob = schema;
+  // Secrets copied from another chart's come after that chart's (the umbrella runs all hooks by weight)
+  m.files['templates/secrets-job.yaml'] = secretsJobTemplate(m.name, m.generated, copies ? -4 : -5);
+}
