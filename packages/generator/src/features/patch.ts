@@ -17,6 +17,7 @@ import { blockValue, sp, STRINGIFY_OPTIONS, type TemplateDoc } from '../templati
  *   JSON (ConfigMap keys), printed back when the condition holds;
  *   `{$kv: {key: value|null}}` patches a `key = value` text (oauth2-proxy's cfg);
  * - `{$appendFrom: <expr>}` appends the items of a values list to a list;
+ * - `{$each: <patch>}` patches every item of a list of mappings;
  * - any other value replaces the upstream one.
  *
  * Leaves: a string holding `{{ }}` is a template action (a lone action is
@@ -139,6 +140,9 @@ export function mergeMap(c: PatchContext, target: Record<string, any>, patch: Re
     } else if (isMap(pv) && '$kv' in pv) {
       if (typeof cur !== 'string') throw new KfcError(`${c.where}: "${k}" is not a text of key = value lines`, 'upstream changed it: update the feature');
       replaceEntry(c, target, k, patchKeyValues(c, cur, pv.$kv), listItem);
+    } else if (isMap(pv) && '$each' in pv) {
+      if (!Array.isArray(cur) || !cur.length || !cur.every(isMap)) throw new KfcError(`${c.where}: "${k}" is not a list of mappings`, 'upstream changed it: update the feature');
+      for (const item of cur) mergeMap(c, item, pv.$each, true);
     } else if (isMap(pv) && '$appendFrom' in pv) {
       if (has && !Array.isArray(cur)) throw new KfcError(`${c.where}: "${k}" is not a list`, 'upstream changed it: update the feature');
       const expr = String(pv.$appendFrom);
@@ -198,6 +202,7 @@ function patchText(c: PatchContext, text: string, d: Record<string, any>, key: s
 function patchKeyValues(c: PatchContext, text: string, edits: Record<string, unknown>): string {
   const lines = text.split('\n');
   const seen = new Set<string>();
+  // template actions print as given, strings are quoted, booleans and numbers are bare
   const value = (v: unknown) => (typeof v === 'string' && v.includes('{{') ? c.t.raw(v) : typeof v === 'string' ? JSON.stringify(v) : String(v));
   const out: string[] = [];
   for (const line of lines) {
