@@ -3,7 +3,7 @@ import { addCiFile, type ChartModel, type Content, type ModelObject } from '../c
 import { KfcError } from '../core/errors.js';
 import { podTemplate } from '../core/model.js';
 import { RESERVED_KEYS } from '../templatize/workloads.js';
-import type { Feature, Selector } from './contract.js';
+import type { Edit, Feature, Selector } from './contract.js';
 import { mergeMap } from './patch.js';
 import type { KeyRule } from './secrets.js';
 
@@ -37,6 +37,46 @@ function matching(m: ChartModel, f: Feature, s: Selector): ModelObject[] {
   return hits;
 }
 
+/**
+ * Applies one edit to every content (variant) of the objects it selects; it
+ * must fit at least one. Returns how many it fitted, or the reason it fitted none.
+ */
+function applyEdit(m: ChartModel, f: Feature, e: Edit, at: string): { fitted: number; error?: KfcError } {
+  const when = e.when ?? f.when;
+  const objs = m.objects.filter((o) => selects(o.sample, e.select));
+  if (!objs.length) return { fitted: 0, error: missing(m, f, e.select) };
+  if (objs.some((o) => o.crd)) return { fitted: 0, error: new KfcError(`feature ${f.name} (${f.file}): ${describeSelector(e.select)} is a CRD; CRDs ship verbatim in crds/ and cannot be changed by a value`, 'drop the edit') };
+  const patched = new Set<Content>();
+  const misfits: KfcError[] = [];
+  let fitted = 0;
+  let containers = 0;
+  for (const o of objs) {
+    for (const b of o.branches) {
+      const c = b.content;
+      if (!c || patched.has(c)) continue;
+      patched.add(c);
+      const where = `feature ${f.name} (${f.file}) ${at} on ${describeSelector(e.select)} in release ${m.release.tag}`;
+      const targets = e.select.container ? containersOf(c, e.select.container) : [c.doc];
+      containers += targets.length;
+      for (const x of targets) {
+        // variants may differ: the edit applies where it fits, the others keep upstream's content
+        const before = structuredClone(x);
+        try {
+          mergeMap({ t: c.t, when, where }, x, e.patch, !!e.select.container);
+          fitted++;
+        } catch (err) {
+          if (!(err instanceof KfcError)) throw err;
+          for (const k of Object.keys(x)) delete x[k];
+          Object.assign(x, before);
+          misfits.push(err);
+        }
+      }
+    }
+  }
+  if (e.select.container && !containers) return { fitted: 0, error: missing(m, f, e.select, 'names a container that no matching workload has') };
+  return { fitted, error: misfits[0] };
+}
+
 /** The containers named `name` of a content's pod template (containers and init containers). */
 function containersOf(c: Content, name: string): Array<Record<string, any>> {
   const spec = podTemplate(c.doc, c.obj.kind)?.spec;
@@ -56,39 +96,23 @@ export function applyFeatures(m: ChartModel, features: Feature[]): ChartModel {
         m.properties[key] = structuredClone(schema);
       }
     }
-    for (const d of f.drop) for (const o of matching(m, f, d)) o.when.push(`not (${d.when ?? f.when})`);
-    for (const [i, e] of f.set.entries()) {
-      const when = e.when ?? f.when;
-      const patched = new Set<Content>();
-      let containers = 0;
-      // variants may differ: the edit must fit at least one content of the object, and applies where it fits
-      const misfits: KfcError[] = [];
-      let fitted = 0;
-      for (const o of matching(m, f, e.select)) {
-        for (const b of o.branches) {
-          const c = b.content;
-          if (!c || patched.has(c)) continue;
-          patched.add(c);
-          const where = `feature ${f.name} (${f.file}) set[${i}] on ${describeSelector(e.select)} in release ${m.release.tag}`;
-          const targets = e.select.container ? containersOf(c, e.select.container) : [c.doc];
-          containers += targets.length;
-          for (const x of targets) {
-            const before = structuredClone(x);
-            try {
-              mergeMap({ t: c.t, when, where }, x, e.patch, !!e.select.container);
-              fitted++;
-            } catch (err) {
-              if (!(err instanceof KfcError)) throw err;
-              // leave this content as upstream has it
-              for (const k of Object.keys(x)) delete x[k];
-              Object.assign(x, before);
-              misfits.push(err);
-            }
-          }
-        }
+    for (const d of f.drop) {
+      const alts = 'anyOf' in d ? d.anyOf : [d];
+      const hits = alts.flatMap((s) => m.objects.filter((o) => selects(o.sample, s)));
+      if (!hits.length) throw missing(m, f, alts[0], alts.length > 1 ? `(nor ${alts.slice(1).map(describeSelector).join(', ')}) matches no object` : 'matches no object');
+      for (const o of hits) {
+        if (o.crd) throw new KfcError(`feature ${f.name} (${f.file}): ${o.key} is a CRD; CRDs ship in crds/ and cannot be dropped by a value`, 'drop the selector');
+        o.when.push(`not (${d.when ?? f.when})`);
       }
-      if (e.select.container && !containers) throw missing(m, f, e.select, 'names a container that no matching workload has');
-      if (!fitted && misfits.length) throw misfits[0];
+    }
+    for (const [i, entry] of f.set.entries()) {
+      const alts = 'anyOf' in entry ? entry.anyOf : [entry];
+      const results = alts.map((e, j) => applyEdit(m, f, e, 'anyOf' in entry ? `set[${i}].anyOf[${j}]` : `set[${i}]`));
+      if (!results.some((r) => r.fitted)) {
+        const errors = results.map((r) => r.error!).filter(Boolean);
+        if (errors.length === 1) throw errors[0];
+        throw new KfcError(`feature ${f.name} (${f.file}) set[${i}]: none of its ${alts.length} alternatives fits release ${m.release.tag}:\n${errors.map((e) => `  - ${e.message}`).join('\n')}`, 'upstream changed these objects: update the feature');
+      }
     }
     for (const [i, g] of f.generate.entries()) {
       const when = g.when ?? f.when;

@@ -58,8 +58,10 @@ export interface Feature {
   schema?: any;
   /** template condition under which its edits apply */
   when: string;
-  drop: Array<Selector & { when?: string }>;
-  set: Edit[];
+  /** objects not rendered; `anyOf`: alternatives (upstream names differ between releases), at least one must match */
+  drop: Array<(Selector & { when?: string }) | { anyOf: Selector[]; when?: string }>;
+  /** edits; `anyOf`: alternatives, at least one must fit */
+  set: Array<Edit | { anyOf: Edit[] }>;
   /** hand-written templates (file name -> text), added under templates/ */
   templates: Record<string, string>;
   scenarios: Scenario[];
@@ -98,7 +100,10 @@ function parseFeature(data: any, file: string, templatesDir: string): Feature {
   // a feature without values (its condition reads other values, e.g. global.devMode) adds no values key
   const values = data.values;
   if (values !== undefined && (typeof values !== 'object' || Array.isArray(values) || values === null)) throw bad('"values" must be a mapping (the defaults of the feature\'s values block)');
-  const schema = typeof data.schema?.$ref === 'string' && Object.keys(data.schema).length === 1 ? loadSchemaBlock(data.schema.$ref, where) : data.schema;
+  // `{$ref: <values-schemas block>, properties: {...}}`: the shared shape plus the chart's own properties
+  const ref = typeof data.schema?.$ref === 'string' ? loadSchemaBlock(data.schema.$ref, where) : undefined;
+  const schema = ref ? { ...ref, ...data.schema, $ref: undefined, properties: { ...ref.properties, ...(data.schema.properties ?? {}) } } : data.schema;
+  if (schema) delete schema.$ref;
   if (values !== undefined && (!schema || schema.type !== 'object')) throw bad('"schema" must be a JSON schema of type object (or {$ref: <values-schemas block>})');
   const templates: Record<string, string> = {};
   for (const t of data.templates ?? []) {
@@ -113,10 +118,15 @@ function parseFeature(data: any, file: string, templatesDir: string): Feature {
     ...(data.valuesAt === 'root' ? { valuesAt: 'root' as const } : {}),
     ...(values !== undefined ? { values, schema: { ...schema, description: schema.description ?? data.description.trim() } } : {}),
     when: data.when ?? `.Values.${data.name}.enabled`,
-    drop: (data.drop ?? []).map((s: any) => parseSelector(s, where)),
+    drop: (data.drop ?? []).map((d: any, i: number) =>
+      Array.isArray(d?.anyOf) ? { anyOf: d.anyOf.map((x: any) => parseSelector(x, `${where} drop[${i}]`)), when: d.when } : parseSelector(d, `${where} drop[${i}]`),
+    ),
     set: (data.set ?? []).map((e: any, i: number) => {
-      if (!e?.patch || typeof e.patch !== 'object') throw bad(`set[${i}] needs "select" and "patch"`);
-      return { select: parseSelector(e.select, `${where} set[${i}]`), when: e.when, patch: e.patch };
+      const one = (x: any, at: string): Edit => {
+        if (!x?.patch || typeof x.patch !== 'object') throw bad(`${at} needs "select" and "patch"`);
+        return { select: parseSelector(x.select, `${where} ${at}`), when: x.when ?? e.when, patch: x.patch };
+      };
+      return Array.isArray(e?.anyOf) ? { anyOf: e.anyOf.map((x: any, j: number) => one(x, `set[${i}].anyOf[${j}]`)) } : one(e, `set[${i}]`);
     }),
     templates,
     scenarios: (data.ci ?? []).map((c: any, i: number) => {

@@ -59,7 +59,9 @@ export function checkExpectation(e: Expectation, objects: KObject[]): string[] {
         const at = `${x.o.key}${f.select.container ? ` container ${f.select.container}` : ''} ${f.path}`;
         if (f.absent && v !== undefined) fails.push(`${at}: expected absent, got ${JSON.stringify(v)}`);
         if (f.equals !== undefined && !isDeepStrictEqual(v, f.equals)) fails.push(`${at}: expected ${JSON.stringify(f.equals)}, got ${JSON.stringify(v)}`);
-        if (f.matches !== undefined && !(typeof v === 'string' && new RegExp(f.matches).test(v))) fails.push(`${at}: expected to match /${f.matches}/, got ${JSON.stringify(v)}`);
+        // a list matches when one of its strings does (args, command)
+        const strings = Array.isArray(v) ? v.filter((x) => typeof x === 'string') : typeof v === 'string' ? [v] : [];
+        if (f.matches !== undefined && !strings.some((x) => new RegExp(f.matches!).test(x))) fails.push(`${at}: expected to match /${f.matches}/, got ${JSON.stringify(v)}`);
       }
     }
   }

@@ -153,7 +153,8 @@ export function mergeMap(c: PatchContext, target: Record<string, any>, patch: Re
       if (!Array.isArray(cur)) throw new KfcError(`${c.where}: "${k}" is not a list`, 'upstream changed it: update the feature');
       editStrings(c, cur, pv);
     } else if (has && isMap(cur) && isMap(pv) && !isDirective(pv)) mergeMap(c, cur, pv);
-    else if (has && Array.isArray(cur) && isNamedList(pv)) mergeNamedList(c, cur, pv);
+    // an empty upstream list is replaced whole: item blocks alone would print `key:` (null) when off
+    else if (has && Array.isArray(cur) && cur.length && isNamedList(pv)) mergeNamedList(c, cur, pv);
     else replaceEntry(c, target, k, pv, listItem);
   }
 }
