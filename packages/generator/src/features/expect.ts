@@ -43,7 +43,14 @@ export function checkExpectation(e: Expectation, objects: KObject[]): string[] {
   const show = (s: Selector) => `${s.kind} ${s.namespace ? `${s.namespace}/` : ''}${s.name}`;
   for (const s of e.absent ?? []) for (const x of find(s)) fails.push(`expected no ${show(s)}, found ${x.o.key}`);
   for (const s of e.present ?? []) if (!find(s).length) fails.push(`expected ${show(s)} to be rendered`);
-  for (const f of e.fields ?? []) {
+  for (const entry of e.fields ?? []) {
+    // `anyOf`: alternatives (releases place a field differently); one must hold
+    if ('anyOf' in entry) {
+      const results = (entry.anyOf as NonNullable<Expectation['fields']>).map((f) => checkExpectation({ fields: [f] }, objects));
+      if (!results.some((r) => !r.length)) fails.push(`none of: ${results.map((r) => r.join('; ')).join(' | ')}`);
+      continue;
+    }
+    const f = entry;
     const hits = find(f.select);
     if (!hits.length) {
       fails.push(`expected ${show(f.select)} to be rendered (field ${f.path})`);
