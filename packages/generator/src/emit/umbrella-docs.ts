@@ -97,8 +97,15 @@ export function notes(checks: ResolvedCheck[]): string {
   const tested = [...new Set(checks.map((c) => c.component))];
   lines.push(
     '{{- if (index .Values "dex").enabled }}',
+    '{{- if .Values.global.devMode }}',
     '',
-    "Log in with Dex's static user (change it before real use): user@example.com / 12341234",
+    "global.devMode is on: Dex's static user has upstream's well-known demo password (see upstream's README). Never use it beyond a throwaway cluster.",
+    '{{- else if dig "staticUser" "enabled" true (index .Values "dex") }}',
+    '',
+    "Log in as {{ dig \"staticUser\" \"email\" \"the static user\" (index .Values \"dex\") }}; its password was generated on the first install (or is the one you set in Secret auth/dex-passwords):",
+    '',
+    "  kubectl -n auth get secret dex-initial-password -o jsonpath='{.data.password}' | base64 -d; echo",
+    '{{- end }}',
     '{{- end }}',
     '',
     `Check that ${tested.join(', ')} answer${tested.length === 1 ? 's' : ''}:`,

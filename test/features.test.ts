@@ -1,0 +1,207 @@
+import { spawnSync } from 'node:child_process';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { build } from '../packages/generator/src/commands/build.js';
+import { helmTemplate } from '../packages/generator/src/core/helm.js';
+import { silentLogger } from '../packages/generator/src/core/log.js';
+import { parseYaml, splitObjects, type KObject } from '../packages/generator/src/core/model.js';
+import { checkExpectation, stringsOf } from '../packages/generator/src/features/expect.js';
+import { cleanupCopies, copyOf } from './fixtures.js';
+import { chartsFor, lockFor, PINNED, RELEASES } from './releases.js';
+
+afterAll(cleanupCopies);
+
+/** Credentials the upstream example ships (decoded where they sit in Secrets). */
+const WELL_KNOWN = [
+  '$2y$12$4K/VkmDd1q1Orb3xAt82zu8gk7Ad6ReFR4LCP9UeYE90NLiN9Df72', // Dex static user's hash (12341234)
+  'pUBnBOY80SnXgjibTYM9ZWNzY2xreNGQok', // OIDC client secret of Dex and oauth2-proxy
+  '7d16fee92f8d11b8940b081b3f8b8acb', // oauth2-proxy cookie secret
+  'minio123', // Pipelines object store secret key
+  'MYSQL_ALLOW_EMPTY_PASSWORD',
+];
+/** Upstream's Secrets holding those credentials: never rendered without devMode. */
+const WELL_KNOWN_SECRETS = ['mysql-secret', 'mlpipeline-minio-artifact', 'katib-mysql-secrets', 'model-registry-db-secrets', 'metadata-registry-db-secrets', 'dex-passwords', 'dex-oidc-client', 'oauth2-proxy'];
+const isWellKnownSecret = (o: KObject) => o.kind === 'Secret' && WELL_KNOWN_SECRETS.some((n) => o.name === n || new RegExp(`^${n}-[a-z0-9]{10}$`).test(o.name));
+
+const umbrella = (tag: string) => path.join(chartsFor(tag), 'kubeflow');
+/** The umbrella's ci file enabling every component. */
+function allComponents(tag: string): string {
+  const f = readdirSync(path.join(umbrella(tag), 'ci')).find((x) => x.endsWith('-all-components-values.yaml'));
+  if (!f) throw new Error(`no all-components ci file for ${tag}`);
+  return path.join(umbrella(tag), 'ci', f);
+}
+
+describe.each(Object.keys(RELEASES))('no well-known credential by default, %s', (tag) => {
+  it('the umbrella with every component renders none of upstream\'s credentials, twice byte-identical; devMode renders them', async () => {
+    const values = [allComponents(tag)];
+    const a = await helmTemplate(umbrella(tag), { includeCrds: true, valuesFiles: values });
+    const b = await helmTemplate(umbrella(tag), { includeCrds: true, valuesFiles: values });
+    expect(a === b, 'two renders with the same values are byte-identical (Argo CD stays in sync)').toBe(true);
+    const objs = splitObjects(a, 'umbrella');
+    const found = objs.flatMap((o) => WELL_KNOWN.filter((w) => stringsOf(o).some((s) => s.includes(w))).map((w) => `${o.key}: ${w}`));
+    expect(found).toEqual([]);
+    expect(objs.filter(isWellKnownSecret).map((o) => o.key)).toEqual([]);
+    // the generated path: one hook Job per chart with credentials, naming the Secrets it creates
+    const jobs = objs.filter((o) => o.kind === 'Job' && /-secrets$/.test(o.name)).map((o) => o.name).sort();
+    expect(jobs).toEqual(expect.arrayContaining(['kubeflow-dex-secrets', 'kubeflow-katib-secrets', 'kubeflow-oauth2-proxy-secrets', 'kubeflow-pipelines-secrets']));
+
+    // the same render in devMode carries them: the check above can fail
+    const dev = splitObjects(await helmTemplate(umbrella(tag), { includeCrds: true, valuesFiles: values, set: ['global.devMode=true'] }), 'umbrella devMode');
+    expect(dev.filter(isWellKnownSecret).length).toBeGreaterThanOrEqual(6);
+    expect(dev.some((o) => o.raw.includes('MYSQL_ALLOW_EMPTY_PASSWORD'))).toBe(true);
+  });
+});
+
+/** A tiny Kubernetes API on 127.0.0.1: namespaces and Secrets, enough for the secrets Job. */
+async function fakeApi(seed: Record<string, Record<string, string>> = {}) {
+  const namespaces = new Map<string, any>();
+  const secrets = new Map<string, any>(Object.entries(seed).map(([k, data]) => [k, { metadata: { name: k.split('/')[1], namespace: k.split('/')[0] }, data: Object.fromEntries(Object.entries(data).map(([x, v]) => [x, Buffer.from(v).toString('base64')])) }]));
+  const calls: string[] = [];
+  const server = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => (body += c));
+    req.on('end', () => {
+      calls.push(`${req.method} ${req.url}`);
+      const send = (code: number, obj: unknown) => res.writeHead(code, { 'content-type': 'application/json' }).end(JSON.stringify(obj));
+      const ns = /^\/api\/v1\/namespaces\/([^/]+)$/.exec(req.url ?? '');
+      const sec = /^\/api\/v1\/namespaces\/([^/]+)\/secrets(?:\/([^/]+))?$/.exec(req.url ?? '');
+      if (req.method === 'GET' && ns) return namespaces.has(ns[1]) || [...secrets.keys()].some((k) => k.startsWith(`${ns[1]}/`)) ? send(200, { metadata: { name: ns[1] } }) : send(404, {});
+      if (req.method === 'POST' && req.url === '/api/v1/namespaces') {
+        const o = JSON.parse(body);
+        namespaces.set(o.metadata.name, o);
+        return send(201, o);
+      }
+      if (req.method === 'GET' && sec?.[2]) {
+        const s = secrets.get(`${sec[1]}/${sec[2]}`);
+        return s ? send(200, s) : send(404, {});
+      }
+      if (req.method === 'POST' && sec && !sec[2]) {
+        const o = JSON.parse(body);
+        const k = `${sec[1]}/${o.metadata.name}`;
+        if (secrets.has(k)) return send(409, {});
+        secrets.set(k, o);
+        return send(201, o);
+      }
+      send(404, {});
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const value = (ns: string, name: string, key: string) => {
+    const d = secrets.get(`${ns}/${name}`)?.data?.[key];
+    return d === undefined ? undefined : Buffer.from(d, 'base64').toString('utf8');
+  };
+  return { url, namespaces, secrets, calls, value, close: () => new Promise<void>((r) => server.close(() => r())) };
+}
+
+/** The secrets Jobs of a render in hook order, each as {script, env}. */
+function secretsJobs(rendered: string): Array<{ name: string; weight: number; script: string; secrets: string }> {
+  return splitObjects(rendered, 'render')
+    .filter((o) => o.kind === 'Job' && /-secrets$/.test(o.name))
+    .map((o) => {
+      const d = parseYaml(o.raw);
+      const c = d.spec.template.spec.containers[0];
+      return { name: o.name, weight: Number(d.metadata.annotations['helm.sh/hook-weight']), script: c.args[0], secrets: c.env.find((e: any) => e.name === 'KFC_SECRETS').value };
+    })
+    .sort((a, b) => a.weight - b.weight || a.name.localeCompare(b.name));
+}
+
+async function runJob(job: { script: string; secrets: string }, api: string): Promise<{ status: number | null; out: string }> {
+  // asynchronously: the fake API is served by this process
+  const { execa } = await import('execa');
+  const r = await execa('python3', ['-c', job.script], { env: { ...process.env, KFC_API_URL: api, KFC_SECRETS: job.secrets, RELEASE_NAME: 'kubeflow', RELEASE_NAMESPACE: 'kubeflow-charts' }, reject: false });
+  return { status: r.exitCode ?? null, out: `${r.stdout}${r.stderr}` };
+}
+
+function bcryptMatches(password: string, hash: string): boolean {
+  const r = spawnSync('python3', ['-c', 'import ctypes,ctypes.util,sys\nl=ctypes.CDLL(ctypes.util.find_library("crypt") or None)\nl.crypt.restype=ctypes.c_char_p\nl.crypt.argtypes=[ctypes.c_char_p,ctypes.c_char_p]\nprint(l.crypt(sys.argv[1].encode(),sys.argv[2].encode()).decode()==sys.argv[2])', password, hash], { encoding: 'utf8' });
+  return r.stdout.trim() === 'True';
+}
+
+describe('the secrets Job against an API server on 127.0.0.1', () => {
+  it('creates every Secret once, with namespaces Helm adopts, a bcrypt hash Dex accepts and the client secret Dex and oauth2-proxy share; keeps them on the next run', async () => {
+    const jobs = secretsJobs(await helmTemplate(umbrella(PINNED), {}));
+    expect(jobs.map((j) => j.name)).toEqual(['kubeflow-dex-secrets', 'kubeflow-katib-secrets', 'kubeflow-pipelines-secrets', 'kubeflow-oauth2-proxy-secrets']);
+    const api = await fakeApi();
+    try {
+      for (const j of jobs) {
+        const r = await runJob(j, api.url);
+        expect(r.status, r.out).toBe(0);
+      }
+      expect(api.namespaces.get('auth')?.metadata.annotations).toEqual({ 'meta.helm.sh/release-name': 'kubeflow', 'meta.helm.sh/release-namespace': 'kubeflow-charts' });
+      const password = api.value('auth', 'dex-initial-password', 'password')!;
+      expect(password).toMatch(/^[A-Za-z0-9]{24}$/);
+      expect(bcryptMatches(password, api.value('auth', 'dex-passwords', 'DEX_USER_PASSWORD')!)).toBe(true);
+      const client = api.value('auth', 'dex-oidc-client', 'OIDC_CLIENT_SECRET')!;
+      expect(client).toMatch(/^[A-Za-z0-9]{32}$/);
+      const proxy = [...api.secrets.keys()].find((k) => k.startsWith('oauth2-proxy/oauth2-proxy-'))!;
+      expect(api.value('oauth2-proxy', proxy.split('/')[1], 'client-secret')).toBe(client);
+      expect(api.value('oauth2-proxy', proxy.split('/')[1], 'cookie-secret')).toMatch(/^[A-Za-z0-9]{32}$/);
+      expect(api.value('kubeflow', 'mysql-secret', 'username')).toBe('root');
+      expect(api.value('kubeflow', 'mysql-secret', 'password')).toMatch(/^[A-Za-z0-9]{32}$/);
+      expect(api.value('kubeflow', 'mlpipeline-minio-artifact', 'secretkey')).not.toBe('minio123');
+      // an upgrade runs the Jobs again: nothing changes
+      const before = JSON.stringify([...api.secrets]);
+      const posts = api.calls.filter((c) => c.startsWith('POST')).length;
+      for (const j of jobs) expect((await runJob(j, api.url)).status).toBe(0);
+      expect(JSON.stringify([...api.secrets])).toBe(before);
+      expect(api.calls.filter((c) => c.startsWith('POST')).length).toBe(posts);
+    } finally {
+      await api.close();
+    }
+  });
+
+  it('a Secret the user created is used as it is; one lacking a key the chart reads stops the Job naming it', async () => {
+    const [katib] = secretsJobs(await helmTemplate(path.join(chartsFor(PINNED), 'katib'), { release: 'katib' }));
+    const mine = await fakeApi({ 'kubeflow/katib-mysql-secrets': { MYSQL_ROOT_PASSWORD: 'chosen-by-me' } });
+    try {
+      expect((await runJob(katib, mine.url)).status).toBe(0);
+      expect(mine.value('kubeflow', 'katib-mysql-secrets', 'MYSQL_ROOT_PASSWORD')).toBe('chosen-by-me');
+    } finally {
+      await mine.close();
+    }
+    const wrong = await fakeApi({ 'kubeflow/katib-mysql-secrets': { password: 'x' } });
+    try {
+      const r = await runJob(katib, wrong.url);
+      expect(r.status).not.toBe(0);
+      expect(r.out).toContain('Secret kubeflow/katib-mysql-secrets exists but lacks key(s) MYSQL_ROOT_PASSWORD');
+    } finally {
+      await wrong.close();
+    }
+    // oauth2-proxy alone, without Dex's Secret to copy from: a clear failure, not a random mismatch
+    const [proxy] = secretsJobs(await helmTemplate(path.join(chartsFor(PINNED), 'oauth2-proxy'), { release: 'p' }));
+    const empty = await fakeApi();
+    try {
+      const r = await runJob(proxy, empty.url);
+      expect(r.status).not.toBe(0);
+      expect(r.out).toMatch(/needs key OIDC_CLIENT_SECRET of Secret auth\/dex-oidc-client, which does not exist/);
+    } finally {
+      await empty.close();
+    }
+  });
+});
+
+describe('features are checked against the release', () => {
+  it('a selector that upstream renamed fails the build, naming the feature, the selector and the release', async () => {
+    const dir = copyOf('26.03', (d) => {
+      const f = path.join(d, 'applications/katib/upstream/components/mysql/mysql.yaml');
+      writeFileSync(f, readFileSync(f, 'utf8').replace(/^( {2}name: )katib-mysql$/m, '$1katib-mariadb'));
+    });
+    const out = path.join(path.dirname(dir), 'charts');
+    const e = await build({ lockFile: lockFor('26.03'), upstreamDir: dir, upstreamTag: '26.03', out, logger: silentLogger }).catch((x) => x);
+    expect(e?.message).toMatch(/^feature \w+ \(.*components\/katib\/features\/[\w-]+\.yaml\).*: Deployment katib-mysql( container katib-mysql)? matches no object of chart katib in release 26\.03$/m);
+  });
+
+  it('an expectation that does not hold is reported with the object and path', () => {
+    const objs = splitObjects('apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\n  namespace: n\ndata:\n  k: bWluaW8xMjM=\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  a: b\n', 'x');
+    expect(
+      checkExpectation(
+        { absent: [{ kind: 'Secret', name: 's' }], present: [{ kind: 'Service', name: 'x' }], fields: [{ select: { kind: 'ConfigMap', name: 'c' }, path: 'data.a', equals: 'c' }], nowhere: ['minio123'] },
+        objs,
+      ),
+    ).toEqual(['expected no Secret s, found v1/Secret/n/s', 'expected Service x to be rendered', 'v1/ConfigMap//c data.a: expected "c", got "b"', 'v1/Secret/n/s contains "minio123"']);
+  });
+});
