@@ -89,6 +89,20 @@ function parseSelector(s: any, where: string): Selector {
   return s;
 }
 
+/** Replaces `{$file: <name>}` leaves by the text of components/<component>/files/<name>. */
+function inlineFiles(v: unknown, filesDir: string, where: string): any {
+  if (Array.isArray(v)) return v.map((x) => inlineFiles(x, filesDir, where));
+  if (!v || typeof v !== 'object') return v;
+  const o = v as Record<string, unknown>;
+  if (typeof o.$file === 'string' && Object.keys(o).length === 1) {
+    const f = path.join(filesDir, o.$file);
+    if (!existsSync(f)) throw new KfcError(`${where}: file ${o.$file} not found in ${filesDir}`, 'add it or fix the $file reference');
+    // a file is text, not a template: its braces print as they are
+    return { $literal: readFileSync(f, 'utf8') };
+  }
+  return Object.fromEntries(Object.entries(o).map(([k, x]) => [k, inlineFiles(x, filesDir, where)]));
+}
+
 function parseFeature(data: any, file: string, templatesDir: string): Feature {
   const bad = (what: string) => new KfcError(`${file}: ${what}`, 'see components/README.md, "Features"');
   if (!data || typeof data !== 'object') throw bad('a feature must be a mapping');
@@ -124,7 +138,7 @@ function parseFeature(data: any, file: string, templatesDir: string): Feature {
     set: (data.set ?? []).map((e: any, i: number) => {
       const one = (x: any, at: string): Edit => {
         if (!x?.patch || typeof x.patch !== 'object') throw bad(`${at} needs "select" and "patch"`);
-        return { select: parseSelector(x.select, `${where} ${at}`), when: x.when ?? e.when, patch: x.patch };
+        return { select: parseSelector(x.select, `${where} ${at}`), when: x.when ?? e.when, patch: inlineFiles(x.patch, path.join(path.dirname(templatesDir), 'files'), `${where} ${at}`) };
       };
       return Array.isArray(e?.anyOf) ? { anyOf: e.anyOf.map((x: any, j: number) => one(x, `set[${i}].anyOf[${j}]`)) } : one(e, `set[${i}]`);
     }),

@@ -18,6 +18,7 @@ import { blockValue, sp, STRINGIFY_OPTIONS, type TemplateDoc } from '../templati
  *   `{$kv: {key: value|null}}` patches a `key = value` text (oauth2-proxy's cfg);
  * - `{$appendFrom: <expr>}` appends the items of a values list to a list;
  * - `{$each: <patch>}` patches every item of a list of mappings;
+ * - `{$file: <name>}` (components/<component>/files/<name>) replaces a value by that text;
  * - any other value replaces the upstream one.
  *
  * Leaves: a string holding `{{ }}` is a template action (a lone action is
@@ -53,15 +54,15 @@ function actionLeaf(t: TemplateDoc, s: string, json: boolean): string {
 }
 
 /** The new content of a patched node, with template leaves as tokens. */
-export function templated(t: TemplateDoc, v: unknown, json = false): unknown {
+export function templated(t: TemplateDoc, v: unknown, json = false, keepPatch = false): unknown {
   if (typeof v === 'string') return v.includes('{{') ? actionLeaf(t, v, json) : v;
-  if (Array.isArray(v)) return v.map((x) => templated(t, x, json));
+  if (Array.isArray(v)) return v.map((x) => templated(t, x, json, keepPatch));
   if (isMap(v)) {
     if ('$toYaml' in v) {
       if (json) return t.raw(`{{ toJson ${v.$toYaml} }}`);
       return t.value(blockValue(String(v.$toYaml)));
     }
-    return Object.fromEntries(Object.entries(v).filter(([k]) => k !== '$patch').map(([k, x]) => [k, templated(t, x, json)]));
+    return Object.fromEntries(Object.entries(v).filter(([k]) => keepPatch || k !== '$patch').map(([k, x]) => [k, templated(t, x, json, keepPatch)]));
   }
   return v;
 }
@@ -77,10 +78,11 @@ function conditional(c: PatchContext, indent: number, next: string | undefined, 
 }
 
 /** Replaces (or adds, or removes with `next === null`) `obj[key]` under the condition. */
-function replaceEntry(c: PatchContext, obj: Record<string, any>, key: string, next: unknown, listItem: boolean): void {
+function replaceEntry(c: PatchContext, obj: Record<string, any>, key: string, next: unknown, listItem: boolean, literal = false): void {
   const has = Object.prototype.hasOwnProperty.call(obj, key);
   const old = obj[key];
-  const value = next === null ? undefined : templated(c.t, next);
+  // a literal value (a patched YAML/JSON/cfg text) holds its tokens already: its own braces stay text
+  const value = next === null ? undefined : literal ? next : templated(c.t, next);
   const token = c.t.key((indent) =>
     conditional(c, indent, value === undefined ? undefined : c.t.render({ [key]: value }, c.where, indent), has ? c.t.render({ [key]: old }, c.where, indent) : undefined),
   );
@@ -134,12 +136,13 @@ export function mergeMap(c: PatchContext, target: Record<string, any>, patch: Re
     const has = Object.prototype.hasOwnProperty.call(target, k);
     const cur = target[k];
     if (pv === null && !has) throw new KfcError(`${c.where}: no field "${k}" to remove`, 'upstream changed it: update the feature');
-    if (isMap(pv) && ('$yaml' in pv || '$json' in pv)) {
+    if (isMap(pv) && '$literal' in pv) replaceEntry(c, target, k, String(pv.$literal), listItem, true);
+    else if (isMap(pv) && ('$yaml' in pv || '$json' in pv)) {
       if (typeof cur !== 'string') throw new KfcError(`${c.where}: "${k}" is not a string holding ${'$yaml' in pv ? 'YAML' : 'JSON'}`, 'upstream changed it: update the feature');
-      replaceEntry(c, target, k, patchText(c, cur, pv, k), listItem);
+      replaceEntry(c, target, k, patchText(c, cur, pv, k), listItem, true);
     } else if (isMap(pv) && '$kv' in pv) {
       if (typeof cur !== 'string') throw new KfcError(`${c.where}: "${k}" is not a text of key = value lines`, 'upstream changed it: update the feature');
-      replaceEntry(c, target, k, patchKeyValues(c, cur, pv.$kv), listItem);
+      replaceEntry(c, target, k, patchKeyValues(c, cur, pv.$kv), listItem, true);
     } else if (isMap(pv) && '$each' in pv) {
       if (!Array.isArray(cur) || !cur.length || !cur.every(isMap)) throw new KfcError(`${c.where}: "${k}" is not a list of mappings`, 'upstream changed it: update the feature');
       for (const item of cur) mergeMap(c, item, pv.$each, true);
@@ -169,10 +172,11 @@ function plainMerge(target: any, patch: any): any {
       const list = [...out[k]];
       for (const item of pv) {
         const at = list.findIndex((x) => isMap(x) && x.name === item.name);
-        if (item.$patch === 'delete') {
+        const { $patch, ...rest } = item;
+        if ($patch === 'delete') {
           if (at >= 0) list.splice(at, 1);
-        } else if (at >= 0) list[at] = plainMerge(list[at], item);
-        else list.push(item);
+        } else if (at >= 0) list[at] = plainMerge(list[at], rest);
+        else list.push(rest);
       }
       out[k] = list;
     } else out[k] = plainMerge(out[k], pv);
@@ -189,7 +193,8 @@ function patchText(c: PatchContext, text: string, d: Record<string, any>, key: s
   } catch (e) {
     throw new KfcError(`${c.where}: "${key}" does not parse as ${json ? 'JSON' : 'YAML'}: ${(e as Error).message}`, 'upstream changed it: update the feature');
   }
-  const merged = templated(c.t, plainMerge(parsed, json ? d.$json : d.$yaml), json);
+  // only the patch's strings are templates: upstream's own `{{ }}` (Argo's keyFormat) stays text
+  const merged = plainMerge(parsed, templated(c.t, json ? d.$json : d.$yaml, json, true));
   // `$toYaml` in JSON is a raw token printed in quotes: unquote it
   const out = json ? JSON.stringify(merged, null, 2).replace(/"(__KFC_\d+__)"/g, (m, tok) => (c.t.isRaw(tok) && c.t.rawText(tok).startsWith('{{ toJson') ? tok : m)) : YAML.stringify(merged, STRINGIFY_OPTIONS);
   return text.endsWith('\n') || json ? out.replace(/\n?$/, text.endsWith('\n') ? '\n' : '') : out.replace(/\n$/, '');
