@@ -54,7 +54,7 @@ export interface CiFile {
   values: Record<string, unknown>;
   comment: string;
   /** a feature scenario: not an upstream configuration, checked by its expectations instead of parity */
-  feature?: { name: string; expect: unknown };
+  feature?: { name: string; expect: unknown; umbrella?: Record<string, unknown> };
 }
 
 export interface ChartModel {

@@ -25,7 +25,7 @@ export interface ChartSummary {
   objects: number;
   crds: string[];
   schema: any;
-  ciFiles: Array<{ file: string; values: Record<string, unknown>; feature?: { name: string; expect: unknown } }>;
+  ciFiles: Array<{ file: string; values: Record<string, unknown>; feature?: { name: string; expect: unknown; umbrella?: Record<string, unknown> } }>;
 }
 
 /**

@@ -131,7 +131,7 @@ export function applyFeatures(m: ChartModel, features: Feature[]): ChartModel {
     for (const [file, text] of Object.entries(f.templates)) m.files[`templates/${file}`] = text;
     for (const sc of f.scenarios) {
       const ci = addCiFile(m, sc.name, sc.values, `feature ${f.name}: ${sc.description.replace(/\s+/g, ' ')}`);
-      ci.feature = { name: f.name, expect: sc.expect };
+      ci.feature = { name: f.name, expect: sc.expect, ...(sc.umbrella ? { umbrella: sc.umbrella } : {}) };
     }
     m.features.push({ name: f.name, description: f.description, values: f.name });
     m.readmeSections.push(featureReadme(f));

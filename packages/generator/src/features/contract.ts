@@ -31,6 +31,8 @@ export interface Scenario {
   description: string;
   values: Record<string, unknown>;
   expect: Expectation;
+  /** also a scenario of the umbrella: these umbrella values beside the chart's (e.g. {dex: {enabled: false}}) */
+  umbrella?: Record<string, unknown>;
 }
 
 /** Assertions on the objects a scenario renders (verify checks them). */
@@ -145,7 +147,8 @@ function parseFeature(data: any, file: string, templatesDir: string): Feature {
     templates,
     scenarios: (data.ci ?? []).map((c: any, i: number) => {
       if (!c || typeof c.name !== 'string' || !c.values) throw bad(`ci[${i}] needs "name" and "values"`);
-      return { name: c.name, description: c.description ?? `${data.description.trim()}`, values: c.values, expect: c.expect ?? {} };
+      if (c.umbrella !== undefined && (typeof c.umbrella !== 'object' || Array.isArray(c.umbrella))) throw bad(`ci[${i}].umbrella must be a mapping of umbrella values`);
+      return { name: c.name, description: c.description ?? `${data.description.trim()}`, values: c.values, expect: c.expect ?? {}, ...(c.umbrella ? { umbrella: c.umbrella } : {}) };
     }),
     readme: data.readme,
     generate: (data.generate ?? []).map((g: any, i: number) => {

@@ -276,8 +276,16 @@ function uniqueObjects(objs: KObject[]): { objects: KObject[]; duplicates: strin
 export async function verifyUmbrella(a: Analysis, chartsDir: string, helm: Tool, exampleWith: (v: ExampleVariation) => Promise<Map<string, KObject[]>>): Promise<VerifyRow[]> {
   const dir = path.join(chartsDir, UMBRELLA);
   const files = readdirSync(path.join(dir, 'ci')).filter((f) => f.endsWith('-values.yaml')).sort();
+  const scenarios = featureScenarios(chartsDir, UMBRELLA);
   return pool(files, defaultConcurrency(), async (f) => {
     const file = path.join(dir, 'ci', f);
+    const scenario = scenarios.get(`ci/${f}`);
+    if (scenario) {
+      const out = await helmTemplate(dir, { helm, includeCrds: true, valuesFiles: [file], release: UMBRELLA });
+      const { objects, duplicates } = uniqueObjects(splitObjects(out, `helm template ${UMBRELLA} -f ${f}`));
+      const fails = checkExpectation(scenario.expect as Expectation, objects);
+      return { chart: UMBRELLA, variant: `feature ${scenario.name}`, valuesFile: path.relative(chartsDir, file), objects: objects.length, missing: [], extra: duplicates, differing: fails.length ? [{ key: `expectations of ${scenario.name}`, paths: fails }] : [] };
+    }
     const vals = parseYaml(readFileSync(file, 'utf8')) ?? {};
     const swap: Record<string, string> = {};
     const add: string[] = [];
