@@ -205,3 +205,39 @@ describe('features are checked against the release', () => {
     ).toEqual(['expected no Secret s, found v1/Secret/n/s', 'expected Service x to be rendered', 'v1/ConfigMap//c data.a: expected "c", got "b"', 'v1/Secret/n/s contains "minio123"']);
   });
 });
+
+describe('the profile controller for an external object store', () => {
+  it('answers a namespace sync with that namespace\'s Secret, kfp-launcher and Argo repository for the configured store', async () => {
+    const rendered = await helmTemplate(path.join(chartsFor(PINNED), 'pipelines'), { release: 'p', set: ['objectStore.external=true', 'objectStore.host=minio.storage', 'objectStore.port=9000', 'objectStore.secure=false', 'objectStore.bucket=team-kfp', 'objectStore.existingSecret=kfp-s3'] });
+    const cm = splitObjects(rendered, 'p').find((o) => o.kind === 'ConfigMap' && o.name.startsWith('kubeflow-pipelines-profile-controller-code'))!;
+    const code = parseYaml(cm.raw).data['sync.py'];
+    const { execa } = await import('execa');
+    const net = await import('node:net');
+    const port = await new Promise<number>((r) => {
+      const s = net.createServer().listen(0, '127.0.0.1', () => {
+        const p = (s.address() as AddressInfo).port;
+        s.close(() => r(p));
+      });
+    });
+    const env = { ...process.env, KFC_S3_HOST: 'minio.storage', KFC_S3_PORT: '9000', KFC_S3_BUCKET: 'team-kfp', KFC_S3_REGION: 'us-east-1', KFC_S3_SECURE: 'false', AWS_ACCESS_KEY_ID: 'AK', AWS_SECRET_ACCESS_KEY: 'SK', CONTROLLER_PORT: String(port) };
+    const proc = execa('python3', ['-c', code], { env, reject: false });
+    try {
+      let body: any;
+      for (let i = 0; i < 50 && !body; i++) {
+        body = await fetch(`http://127.0.0.1:${port}/sync`, { method: 'POST', body: JSON.stringify({ object: { metadata: { name: 'team-a' } }, attachments: {} }) })
+          .then((r) => r.json())
+          .catch(() => new Promise((r) => setTimeout(r, 100)).then(() => undefined));
+      }
+      const byName = Object.fromEntries(body.attachments.map((a: any) => [`${a.kind}/${a.metadata.name}`, a]));
+      expect(byName['Secret/mlpipeline-minio-artifact'].stringData).toEqual({ accesskey: 'AK', secretkey: 'SK' });
+      expect(byName['ConfigMap/kfp-launcher'].data.defaultPipelineRoot).toBe('s3://team-kfp/private-artifacts/team-a/v2/artifacts');
+      expect(JSON.parse(byName['ConfigMap/kfp-launcher'].data.providers).s3.default).toMatchObject({ endpoint: 'minio.storage:9000', disableSSL: true, credentials: { secretRef: { secretName: 'mlpipeline-minio-artifact' } } });
+      const repo = JSON.parse(byName['ConfigMap/artifact-repositories'].data['default-namespaced']);
+      expect(repo.s3).toMatchObject({ endpoint: 'minio.storage:9000', bucket: 'team-kfp', insecure: true });
+      expect(repo.s3.keyFormat).toMatch(/^private-artifacts\/team-a\/\{\{workflow\.name\}\}/);
+    } finally {
+      proc.kill();
+      await proc;
+    }
+  });
+});
