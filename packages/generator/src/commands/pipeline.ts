@@ -5,7 +5,8 @@ import { placeChart } from '../order/place.js';
 import type { OrderingModel } from '../order/tiers.js';
 import { templatizeChart } from '../templatize/chart.js';
 import { applyFeatures } from '../features/apply.js';
-import { loadFeatures } from '../features/contract.js';
+import { loadFeatures, loadSharedFeatures, type Feature } from '../features/contract.js';
+import { KfcError } from '../core/errors.js';
 import { addSecretsJob } from '../features/secrets.js';
 import { gateImage } from '../order/gates.js';
 
@@ -15,16 +16,22 @@ export { analyze };
  * The in-memory pipeline after analysis: fold -> templatize -> features ->
  * order, one chart model per component. Nothing is written; `emit` does that.
  */
-export function chartModels(a: Analysis): { models: ChartModel[]; ordering: OrderingModel } {
+export function chartModels(a: Analysis): { models: ChartModel[]; ordering: OrderingModel; shared: Feature[] } {
   const ordering = orderingOf(a);
   const hookImage = gateImage(a.components);
+  const shared = loadSharedFeatures();
+  const used = new Map<string, number>();
   const models = a.components.map((c) => {
     const variants = c.plan.variants.map((v) => v.name);
     const folded = fold(variants, c.configs);
     const model = templatizeChart({ plan: c.plan, release: a.release, version: a.release.version, variants, toggles: c.toggles, folded, sharedKeys: c.sharedKeys });
     applyFeatures(model, loadFeatures(c.plan.config));
+    applyFeatures(model, shared, used);
     addSecretsJob(model, hookImage);
     return placeChart(model, ordering.placements);
   });
-  return { models, ordering };
+  for (const f of shared) {
+    if (!used.get(f.name)) throw new KfcError(`shared feature ${f.name} (${f.file}) matches no object of any chart in release ${a.release.tag}`, "upstream renamed or removed what it selects: update the feature's selectors");
+  }
+  return { models, ordering, shared };
 }

@@ -31,6 +31,8 @@ export interface ComponentConfig {
   checks: Check[];
   /** the raw `features` block (read by the features stage) */
   features?: unknown;
+  /** variants chosen by other values: when `when` holds, variant `from` renders as `to` (istio follows global.mesh.mode) */
+  variantOverrides: Array<{ when: string; map: Record<string, string> }>;
 }
 
 /** An object the umbrella checks after install: a workload that must be ready, or an HTTP endpoint of a Service. */
@@ -45,7 +47,7 @@ export interface Check {
   port?: string;
 }
 
-const KEYS = new Set(['description', 'paths', 'variants', 'keywords', 'tier', 'install', 'options', 'checks', 'features']);
+const KEYS = new Set(['description', 'paths', 'variants', 'keywords', 'tier', 'install', 'options', 'checks', 'features', 'variantOverrides']);
 
 export function componentsDir(): string {
   return process.env.KFC_COMPONENTS_DIR ? path.resolve(process.env.KFC_COMPONENTS_DIR) : path.join(repoRoot(), 'components');
@@ -146,6 +148,10 @@ export function loadComponentConfigs(dir = componentsDir()): ComponentConfig[] {
       install,
       options: parseOptions(data.options, bad),
       checks: parseChecks(data.checks, bad),
+      variantOverrides: (data.variantOverrides ?? []).map((o: any, i: number) => {
+        if (!o || typeof o.when !== 'string' || !o.map || typeof o.map !== 'object') throw bad(`variantOverrides[${i}] needs "when" (a template condition) and "map" (variant -> variant)`);
+        return { when: o.when, map: o.map };
+      }),
       ...(data.features !== undefined ? { features: data.features } : {}),
     } satisfies ComponentConfig;
   });

@@ -163,6 +163,7 @@ export function umbrellaReadme(o: UmbrellaOptions, comps: ChartSummary[], schema
     '| --- | --- | --- |',
     ...schemaRows(schema).map((r) => `| \`${r.path}\` | ${r.type} | ${r.description.replace(/\|/g, '\\|')} |`),
     '',
+    ...(o.shared ?? []).flatMap((f) => [`## \`${f.name}\``, '', f.description, ...(f.readme ? ['', f.readme.trim()] : []), '']),
     '## Upgrading',
     '',
     'Helm never upgrades CRDs. Before `helm upgrade` to a new version apply its CRDs (a pre-upgrade hook refuses to',

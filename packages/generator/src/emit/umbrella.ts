@@ -7,6 +7,7 @@ import { formatImage } from '../core/image.js';
 import { DRAFT_07, globalDefaults, loadSchemaDefinitions } from '../core/schema.js';
 import { packChart } from '../core/tar.js';
 import type { AnalyzedComponent } from '../fold/analyze.js';
+import type { Feature } from '../features/contract.js';
 import { gateData, gateFiles, gateImage } from '../order/gates.js';
 import type { OrderingModel } from '../order/tiers.js';
 import { sourceRef, type Release } from '../upstream/release.js';
@@ -24,6 +25,8 @@ export interface UmbrellaOptions {
   ordering: OrderingModel;
   /** where the component charts were written (siblings of the umbrella) */
   chartsDir: string;
+  /** features shared by every chart: documented and exercised here */
+  shared?: Feature[];
 }
 
 /** What every chart's .helmignore leaves out of its package. */
@@ -121,6 +124,13 @@ export async function emitUmbrella(o: UmbrellaOptions): Promise<ChartSummary> {
   }
   const off = comps.filter((c) => !c.enabled);
   if (off.length) ci('all-components', Object.fromEntries(off.map((c) => [c.name, { enabled: true }])), 'Every component enabled, including those upstream leaves commented out');
+  for (const f of o.shared ?? []) {
+    for (const sc of f.scenarios) {
+      if (Object.entries(sc.requires ?? {}).some(([chart, variant]) => !comps.find((c) => c.name === chart)?.variants.includes(variant))) continue;
+      ci(sc.name, { ...(sc.umbrella ?? {}), ...sc.values }, `feature ${f.name}: ${sc.description.replace(/\s+/g, ' ')}`);
+      ciFiles[ciFiles.length - 1].feature = { name: f.name, expect: sc.expect };
+    }
+  }
   // feature scenarios a component marks for the umbrella: checked by their expectations, not parity
   for (const c of comps) {
     for (const f of c.ciFiles.filter((x) => x.feature?.umbrella)) {

@@ -17,9 +17,11 @@ import type { KeyRule } from './secrets.js';
  */
 
 /** Whether an object is the one a selector names (kustomize's hash suffix on ConfigMaps/Secrets allowed). */
-export function selects(o: { kind: string; name: string; namespace?: string }, s: Pick<Selector, 'kind' | 'name' | 'namespace'>): boolean {
+export function selects(o: { kind: string; name: string; namespace?: string; apiVersion?: string }, s: Pick<Selector, 'kind' | 'name' | 'namespace' | 'group'>): boolean {
   if (o.kind !== s.kind) return false;
   if (s.namespace !== undefined && (o.namespace ?? '') !== s.namespace) return false;
+  if (s.group !== undefined && (o.apiVersion?.includes('/') ? o.apiVersion.split('/')[0] : '') !== s.group) return false;
+  if (s.name.includes('*')) return new RegExp(`^${s.name.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`).test(o.name);
   return o.name === s.name || (o.name.startsWith(`${s.name}-`) && /^[a-z0-9]{10}$/.test(o.name.slice(s.name.length + 1)));
 }
 
@@ -83,7 +85,12 @@ function containersOf(c: Content, name: string): Array<Record<string, any>> {
   return [...(spec?.containers ?? []), ...(spec?.initContainers ?? [])].filter((x: any) => x?.name === name);
 }
 
-export function applyFeatures(m: ChartModel, features: Feature[]): ChartModel {
+/**
+ * Applies features to a chart model; `used` counts, per feature, the objects
+ * it dropped or edits it made (a shared feature must be used somewhere in the
+ * release: see pipeline.ts).
+ */
+export function applyFeatures(m: ChartModel, features: Feature[], used = new Map<string, number>()): ChartModel {
   for (const f of features) {
     if (f.values) {
       const blocks: Array<[string, unknown, any]> =
@@ -99,6 +106,8 @@ export function applyFeatures(m: ChartModel, features: Feature[]): ChartModel {
     for (const d of f.drop) {
       const alts = 'anyOf' in d ? d.anyOf : [d];
       const hits = alts.flatMap((s) => m.objects.filter((o) => selects(o.sample, s)));
+      used.set(f.name, (used.get(f.name) ?? 0) + hits.length);
+      if (!hits.length && f.shared) continue;
       if (!hits.length) throw missing(m, f, alts[0], alts.length > 1 ? `(nor ${alts.slice(1).map(describeSelector).join(', ')}) matches no object` : 'matches no object');
       for (const o of hits) {
         if (o.crd) throw new KfcError(`feature ${f.name} (${f.file}): ${o.key} is a CRD; CRDs ship in crds/ and cannot be dropped by a value`, 'drop the selector');
@@ -107,7 +116,10 @@ export function applyFeatures(m: ChartModel, features: Feature[]): ChartModel {
     }
     for (const [i, entry] of f.set.entries()) {
       const alts = 'anyOf' in entry ? entry.anyOf : [entry];
+      // a shared feature only edits the charts holding its objects
+      if (f.shared && !alts.some((e) => m.objects.some((o) => selects(o.sample, e.select)))) continue;
       const results = alts.map((e, j) => applyEdit(m, f, e, 'anyOf' in entry ? `set[${i}].anyOf[${j}]` : `set[${i}]`));
+      used.set(f.name, (used.get(f.name) ?? 0) + results.reduce((n, r) => n + r.fitted, 0));
       if (!results.some((r) => r.fitted)) {
         const errors = results.map((r) => r.error!).filter(Boolean);
         if (errors.length === 1) throw errors[0];
@@ -129,6 +141,7 @@ export function applyFeatures(m: ChartModel, features: Feature[]): ChartModel {
       m.generated.push({ namespace: objs[0].sample.namespace ?? '', name: objs[0].sample.name, when, keys: resolveKeys(g.keys, sample, at), feature: f.name });
     }
     for (const [file, text] of Object.entries(f.templates)) m.files[`templates/${file}`] = text;
+    if (f.shared) continue; // shared features document themselves and their scenarios in the umbrella
     for (const sc of f.scenarios) {
       const ci = addCiFile(m, sc.name, sc.values, `feature ${f.name}: ${sc.description.replace(/\s+/g, ' ')}`);
       ci.feature = { name: f.name, expect: sc.expect, ...(sc.umbrella ? { umbrella: sc.umbrella } : {}) };

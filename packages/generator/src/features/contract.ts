@@ -12,8 +12,11 @@ import { componentsDir, type ComponentConfig } from '../discover/components.js';
  */
 export interface Selector {
   kind: string;
+  /** the object's name (kustomize's hash suffix allowed); `*` globs */
   name: string;
   namespace?: string;
+  /** the API group (`cert-manager.io`), where a kind exists in several groups */
+  group?: string;
   /** a container (or init container) of the selected workload: the patch applies to it */
   container?: string;
 }
@@ -33,6 +36,8 @@ export interface Scenario {
   expect: Expectation;
   /** also a scenario of the umbrella: these umbrella values beside the chart's (e.g. {dex: {enabled: false}}) */
   umbrella?: Record<string, unknown>;
+  /** only where the release offers these chart variants ({istio: ambient}) */
+  requires?: Record<string, string>;
 }
 
 /** Assertions on the objects a scenario renders (verify checks them). */
@@ -71,6 +76,8 @@ export interface Feature {
   readme?: string;
   /** Secrets created in the cluster when missing (secrets.ts): an upstream Secret no longer rendered, or a new one */
   generate: GenerateDecl[];
+  /** from components/_shared/features: applies to every chart where its selectors match (global values only) */
+  shared?: boolean;
 }
 
 export interface GenerateDecl {
@@ -87,7 +94,7 @@ const KEYS = new Set(['name', 'description', 'values', 'valuesAt', 'schema', 'wh
 
 function parseSelector(s: any, where: string): Selector {
   if (!s || typeof s !== 'object' || typeof s.kind !== 'string' || typeof s.name !== 'string') throw new KfcError(`${where}: a selector needs kind and name (and optionally namespace, container)`, 'see components/README.md, "Features"');
-  for (const k of Object.keys(s)) if (!['kind', 'name', 'namespace', 'container', 'when'].includes(k)) throw new KfcError(`${where}: unknown selector key "${k}"`, 'select objects by kind, name, namespace and container, never by position');
+  for (const k of Object.keys(s)) if (!['kind', 'name', 'namespace', 'container', 'group', 'when'].includes(k)) throw new KfcError(`${where}: unknown selector key "${k}"`, 'select objects by kind, name, namespace and container, never by position');
   return s;
 }
 
@@ -148,7 +155,7 @@ function parseFeature(data: any, file: string, templatesDir: string): Feature {
     scenarios: (data.ci ?? []).map((c: any, i: number) => {
       if (!c || typeof c.name !== 'string' || !c.values) throw bad(`ci[${i}] needs "name" and "values"`);
       if (c.umbrella !== undefined && (typeof c.umbrella !== 'object' || Array.isArray(c.umbrella))) throw bad(`ci[${i}].umbrella must be a mapping of umbrella values`);
-      return { name: c.name, description: c.description ?? `${data.description.trim()}`, values: c.values, expect: c.expect ?? {}, ...(c.umbrella ? { umbrella: c.umbrella } : {}) };
+      return { name: c.name, description: c.description ?? `${data.description.trim()}`, values: c.values, expect: c.expect ?? {}, ...(c.umbrella ? { umbrella: c.umbrella } : {}), ...(c.requires ? { requires: c.requires } : {}) };
     }),
     readme: data.readme,
     generate: (data.generate ?? []).map((g: any, i: number) => {
@@ -165,6 +172,37 @@ function parseFeature(data: any, file: string, templatesDir: string): Feature {
   };
 }
 
+/** The directory of features shared by every chart (they read `global.*` values only). */
+export const SHARED = '_shared';
+
+function readFeatureFiles(featuresDir: string, templatesDir: string): Feature[] {
+  if (!existsSync(featuresDir)) return [];
+  return readdirSync(featuresDir)
+    .filter((x) => x.endsWith('.yaml'))
+    .sort()
+    .map((f) => {
+      const file = path.join(featuresDir, f);
+      let data: unknown;
+      try {
+        data = YAML.parse(readFileSync(file, 'utf8'));
+      } catch (e) {
+        throw new KfcError(`${file}: invalid YAML: ${(e as Error).message}`, 'fix the feature file');
+      }
+      return parseFeature(data, file, templatesDir);
+    });
+}
+
+/** Features of components/_shared/features: applied to every chart, on the objects they select there. */
+export function loadSharedFeatures(dir = componentsDir()): Feature[] {
+  const out = readFeatureFiles(path.join(dir, SHARED, 'features'), path.join(dir, SHARED, 'templates'));
+  for (const f of out) {
+    if (f.values) throw new KfcError(`${f.file}: a shared feature reads global values only; it cannot declare "values"`, 'add its values to values-schemas/global.json');
+    if (f.generate.length || Object.keys(f.templates).length) throw new KfcError(`${f.file}: a shared feature can drop and set, not generate or add templates`, 'declare it in the component that owns the objects');
+    f.shared = true;
+  }
+  return out;
+}
+
 /** The features of a component: inline in its file, and one per file in components/<name>/features/. */
 export function loadFeatures(config: ComponentConfig | undefined, dir = componentsDir()): Feature[] {
   if (!config) return [];
@@ -175,19 +213,7 @@ export function loadFeatures(config: ComponentConfig | undefined, dir = componen
     if (!Array.isArray(config.features)) throw new KfcError(`${config.file}: "features" must be a list`, 'see components/README.md, "Features"');
     out.push(...config.features.map((f) => parseFeature(f, config.file, templatesDir)));
   }
-  const featuresDir = path.join(own, 'features');
-  if (existsSync(featuresDir)) {
-    for (const f of readdirSync(featuresDir).filter((x) => x.endsWith('.yaml')).sort()) {
-      const file = path.join(featuresDir, f);
-      let data: unknown;
-      try {
-        data = YAML.parse(readFileSync(file, 'utf8'));
-      } catch (e) {
-        throw new KfcError(`${file}: invalid YAML: ${(e as Error).message}`, 'fix the feature file');
-      }
-      out.push(parseFeature(data, file, templatesDir));
-    }
-  }
+  out.push(...readFeatureFiles(path.join(own, 'features'), templatesDir));
   const names = out.map((f) => f.name);
   const dup = names.find((n, i) => names.indexOf(n) !== i);
   if (dup) throw new KfcError(`${config.file}: feature "${dup}" is declared twice`, 'give each feature its own values key');

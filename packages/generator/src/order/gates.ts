@@ -274,7 +274,8 @@ export function gateFiles(gates: GateData[]): Record<string, string> {
   return {
     'templates/gate-rbac.yaml': rbac(),
     'templates/gate-wait-job.yaml': jobTemplate('gate-wait', 'post-install,post-upgrade', HOOK_WEIGHTS.wait, 'Skip', waitScript(gates)),
-    'templates/gate-restart-job.yaml': jobTemplate('gate-sidecars', 'post-install,post-upgrade', HOOK_WEIGHTS.restart, 'Skip', restartScript(gates)),
+    // in ambient mode no pod has a sidecar: nothing to restart
+    'templates/gate-restart-job.yaml': `{{- if ne (dig "mesh" "mode" "sidecar" .Values.global) "ambient" }}\n${jobTemplate('gate-sidecars', 'post-install,post-upgrade', HOOK_WEIGHTS.restart, 'Skip', restartScript(gates))}{{- end }}\n`,
     'templates/pre-delete-webhooks-job.yaml': jobTemplate('remove-webhooks', 'pre-delete', 0, 'PreDelete', preDeleteScript(gates)),
     'templates/pre-upgrade-crd-check-job.yaml': jobTemplate('crd-check', 'pre-upgrade', 0, 'Skip', crdCheckScript(gates)),
   };

@@ -35,8 +35,34 @@ function toggleExpr(t: Toggle): string {
   return t.defaultOn ? `not ${v}` : v;
 }
 
-function caseExpr(variants: string[]): string {
-  return variants.length === 1 ? `eq .Values.variant ${q(variants[0])}` : `has .Values.variant (list ${variants.map(q).join(' ')})`;
+function caseExpr(variants: string[], selected = '.Values.variant'): string {
+  return variants.length === 1 ? `eq ${selected} ${q(variants[0])}` : `has ${selected} (list ${variants.map(q).join(' ')})`;
+}
+
+/**
+ * The helper naming the variant that renders: `.Values.variant`, unless a
+ * component's variantOverrides map it (istio's `oauth2-proxy` renders as
+ * `ambient` under `global.mesh.mode: ambient`). A mapping to a variant this
+ * release does not offer fails the render with the reason.
+ */
+function variantHelper(chart: string, plan: ComponentPlan, variants: string[]): string | undefined {
+  const overrides = plan.config?.variantOverrides ?? [];
+  if (!overrides.length || !variants.length) return undefined;
+  const lines = [`{{/* The variant that renders (component file variantOverrides). */}}`, `{{- define "${chart}.variant" -}}`, '{{- $v := .Values.variant -}}'];
+  for (const o of overrides) {
+    lines.push(`{{- if ${o.when} }}`);
+    for (const [from, to] of Object.entries(o.map)) {
+      if (!variants.includes(from)) continue;
+      lines.push(
+        variants.includes(to)
+          ? `{{- if eq $v ${q(from)} }}{{- $v = ${q(to)} }}{{- end }}`
+          : `{{- if eq $v ${q(from)} }}{{- fail ${q(`${chart}: variant ${from} would render as ${to} (${o.when}), which this release does not offer`)} }}{{- end }}`,
+      );
+    }
+    lines.push('{{- end }}');
+  }
+  lines.push('{{- $v -}}', '{{- end -}}', '');
+  return lines.join('\n');
 }
 
 /** Renders `extraObjects`: manifests given as maps or strings, each through `tpl`. */
@@ -104,6 +130,8 @@ export function templatizeChart(m: TemplatizeInput): ChartModel {
   // Default-variant contents first: their upstream values become the chart defaults.
   for (const f of m.folded) for (const c of f.cases) if (!m.variants.length || c.variants.includes(defaultVariant)) if (!isCrd(f)) content(c.obj);
   const taken = new Set<string>();
+  const override = variantHelper(name, m.plan, m.variants);
+  const selected = override ? `(include ${q(`${name}.variant`)} $)` : '.Values.variant';
   const objects: ModelObject[] = m.folded.map((f) => {
     const base = { key: f.key, sample: f.sample, file: fileName(f.sample, taken), when: [], annotations: {} };
     if (isCrd(f)) return { ...base, crd: true, branches: [] };
@@ -112,7 +140,7 @@ export function templatizeChart(m: TemplatizeInput): ChartModel {
     for (const t of f.toggled) branches.push({ cond: toggleExpr(t.toggle), content: t.obj ? content(t.obj) : null });
     for (const c of f.cases) {
       branches.push({
-        cond: c.variants.length === Math.max(1, m.variants.length) ? 'true' : caseExpr(c.variants),
+        cond: c.variants.length === Math.max(1, m.variants.length) ? 'true' : caseExpr(c.variants, selected),
         content: content(c.obj),
         ...(m.sharedKeys?.has(f.key) && !c.variants.includes(defaultVariant) ? { outsideUmbrellaOnly: true } : {}),
       });
@@ -166,7 +194,7 @@ export function templatizeChart(m: TemplatizeInput): ChartModel {
     values,
     properties,
     ciFiles: [],
-    files: { 'templates/_helpers.tpl': helpers(name), 'templates/extra-objects.yaml': EXTRA_OBJECTS },
+    files: { 'templates/_helpers.tpl': helpers(name) + (override ?? ''), 'templates/extra-objects.yaml': EXTRA_OBJECTS },
     readmeSections: [],
     features: [],
     generated: [],
