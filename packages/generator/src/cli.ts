@@ -10,6 +10,7 @@ Usage:
   kfc build  [--lock FILE] [--upstream DIR [--tag TAG]] [--out DIR] [--force]
   kfc verify [--lock FILE] [--upstream DIR [--tag TAG]] [--charts DIR] [--chart NAME]
   kfc repo   [--charts DIR] [--out DIR] [--url URL]   package charts + index.yaml (default repo/)
+  kfc images [--chart DIR] [-f VALUES]...                  every image a values file deploys (for mirroring)
   kfc diff   <tagA|dirA> <tagB|dirB> [-v]                  what changes for users between two releases
   kfc plan   [--chart DIR] [-f VALUES]... [--rendered FILE] [--engine helm3|helm4|argocd] [-v] [--summary]
 
@@ -69,6 +70,12 @@ async function main(argv: string[]): Promise<number> {
     case 'plan': {
       const { runPlan } = await import('./commands/plan.js');
       return runPlan({ chart: values.chart?.[0], values: values.values ?? [], rendered: values.rendered, engines: values.engine, verbose: values.verbose, summary: values.summary }, process.stdout);
+    }
+    case 'images': {
+      const { listImages } = await import('./commands/images.js');
+      const images = await listImages({ chart: values.chart?.[0], values: values.values ?? [] });
+      process.stdout.write(`${images.join('\n')}\n`);
+      return 0;
     }
     case 'diff': {
       if (positionals.length !== 2) throw new KfcError('kfc diff needs two releases: tags (resolved like the pin) or release directories', 'e.g. kfc diff v1.11.0 26.03');

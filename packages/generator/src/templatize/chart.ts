@@ -96,10 +96,36 @@ global.imageRegistry, when set, replaces the registry.
 */}}
 {{- define "${chart}.image" -}}
 {{- $registry := .image.registry -}}
-{{- with .global -}}{{- with .imageRegistry -}}{{- $registry = . -}}{{- end -}}{{- end -}}
-{{- if $registry }}{{ $registry }}/{{ end }}{{ .image.repository }}
+{{- $repository := .image.repository -}}
+{{- with .global -}}{{- with .imageRegistry -}}
+{{- /* a Docker Hub official image keeps its library/ path on a mirror */ -}}
+{{- if and (has $registry (list "" "docker.io" "index.docker.io")) (not (contains "/" $repository)) }}{{ $repository = printf "library/%s" $repository }}{{ end -}}
+{{- $registry = . -}}
+{{- end -}}{{- end -}}
+{{- if $registry }}{{ $registry }}/{{ end }}{{ $repository }}
 {{- with .image.tag }}:{{ . }}{{ end }}
 {{- with .image.digest }}@{{ . }}{{ end }}
+{{- end -}}
+
+{{/*
+An image reference upstream writes as a string (env, args, custom resources,
+ConfigMap texts): with global.imageRegistry its registry is replaced (Docker Hub
+official images keep library/), else it prints as upstream wrote it.
+*/}}
+{{- define "${chart}.imageRef" -}}
+{{- $ref := .ref -}}
+{{- with .global -}}{{- with .imageRegistry -}}
+{{- $parts := splitList "/" $ref -}}
+{{- $path := $ref -}}
+{{- $hub := true -}}
+{{- if and (gt (len $parts) 1) (or (contains "." (first $parts)) (contains ":" (first $parts)) (eq (first $parts) "localhost")) -}}
+{{- $path = join "/" (rest $parts) -}}
+{{- $hub = has (first $parts) (list "docker.io" "index.docker.io" "registry-1.docker.io") -}}
+{{- end -}}
+{{- if and $hub (not (contains "/" $path)) }}{{ $path = printf "library/%s" $path }}{{ end -}}
+{{- $ref = printf "%s/%s" . $path -}}
+{{- end -}}{{- end -}}
+{{- $ref -}}
 {{- end -}}
 `;
 }

@@ -8,6 +8,7 @@ import { loadSchemaDefinitions } from '../core/schema.js';
 import { camelCase } from '../core/util.js';
 import { formatImage, parseImage } from '../core/image.js';
 import { podTemplate, WORKLOAD_KINDS } from '../core/model.js';
+import { visitImages } from '../core/images.js';
 
 
 const SCALABLE = new Set(['Deployment', 'StatefulSet']);
@@ -214,5 +215,26 @@ export function templatizeObject(o: KObject, opts: TemplatizeOptions, source: st
   addMetadata(doc, 'labels', opts.labels);
   const wkey = opts.workloadKeys.get(o.key);
   if (wkey) templatizeWorkload(t, doc, o, wkey, opts.values);
+  if (o.kind !== 'CustomResourceDefinition') rewriteImages(t, doc, opts.chart);
   return { obj: o, doc, t };
+}
+
+/**
+ * Every other image reference of an object (env values, args, custom
+ * resources, ConfigMap texts) goes through `<chart>.imageRef`, so
+ * `global.imageRegistry` reaches it; without a registry it prints upstream's.
+ */
+function rewriteImages(t: TemplateDoc, doc: any, chart: string): void {
+  const action = (ref: string) => `{{ include "${chart}.imageRef" (dict "ref" ${JSON.stringify(ref)} "global" $.Values.global) }}`;
+  visitImages(doc, (parent, key, refs, how) => {
+    const v: string = parent[key];
+    if (how === 'whole') {
+      parent[key] = t.raw(`${action(refs[0]).slice(0, -3)} | quote }}`);
+      return;
+    }
+    // longest first, so a reference inside a longer one is not cut
+    const sorted = [...refs].sort((a, b) => b.length - a.length);
+    const re = new RegExp(sorted.map((r) => r.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')).join('|'), 'g');
+    parent[key] = v.replace(re, (r) => t.raw(action(r)));
+  });
 }
