@@ -4,7 +4,7 @@ import YAML from 'yaml';
 import { KfcError } from '../core/errors.js';
 import type { ChartModel, Content, ModelObject } from '../core/chart-model.js';
 import { metadataBlock } from '../core/model.js';
-import { DRAFT_07, schemaAt, schemaRows } from '../core/schema.js';
+import { DRAFT_07, requireDefaults, schemaAt, schemaRows, withDefinitions } from '../core/schema.js';
 import { sourceRef } from '../upstream/release.js';
 
 export const KUBEFLOW_ICON = 'https://raw.githubusercontent.com/kubeflow/kubeflow/master/components/centraldashboard/public/assets/logo.svg';
@@ -164,8 +164,9 @@ export function objectTemplate(o: ModelObject, text: (c: Content) => string): st
 }
 
 /** The values schema of a chart model. */
-export function chartSchema(m: Pick<ChartModel, 'name' | 'properties'>): any {
-  return { $schema: DRAFT_07, title: `Values of the ${m.name} chart`, type: 'object', additionalProperties: false, properties: m.properties };
+export function chartSchema(m: Pick<ChartModel, 'name' | 'properties' | 'values'>): any {
+  const schema = { $schema: DRAFT_07, title: `Values of the ${m.name} chart`, type: 'object', additionalProperties: false, properties: m.properties };
+  return withDefinitions(requireDefaults(schema, m.values));
 }
 
 /** The emit stage: writes one chart model into `dir` and returns its summary. */

@@ -4,7 +4,7 @@ import YAML from 'yaml';
 import { UMBRELLA } from '../core/chart-model.js';
 import { KfcError } from '../core/errors.js';
 import { formatImage } from '../core/image.js';
-import { DRAFT_07, globalDefaults, loadSchemaDefinitions } from '../core/schema.js';
+import { DRAFT_07, globalDefaults, loadSchemaDefinitions, requireDefaults, withDefinitions } from '../core/schema.js';
 import { packChart } from '../core/tar.js';
 import type { AnalyzedComponent } from '../fold/analyze.js';
 import type { Feature } from '../features/contract.js';
@@ -83,7 +83,6 @@ export async function emitUmbrella(o: UmbrellaOptions): Promise<ChartSummary> {
     },
   };
   values.global = { ...globalDefaults(), kubeflowUmbrella: true };
-  (props.global as any).properties.kubeflowUmbrella = { description: 'Set by this chart: components leave out objects another component of the umbrella owns (e.g. the kubeflow Namespace re-declared by Istio ambient).', type: 'boolean' };
   values.extraObjects = [];
   props.extraObjects = extraObjectsSchema();
   files['templates/extra-objects.yaml'] = EXTRA_OBJECTS;
@@ -94,7 +93,7 @@ export async function emitUmbrella(o: UmbrellaOptions): Promise<ChartSummary> {
     additionalProperties: false,
     properties: { enabled: { description: 'Render the test pods.', type: 'boolean' } },
   };
-  const schema = { $schema: DRAFT_07, title: 'Values of the kubeflow umbrella chart', type: 'object', additionalProperties: false, properties: props };
+  const schema = withDefinitions(requireDefaults({ $schema: DRAFT_07, title: 'Values of the kubeflow umbrella chart', type: 'object', additionalProperties: false, properties: props }, values));
 
   const chartYaml = {
     apiVersion: 'v2',

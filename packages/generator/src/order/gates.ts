@@ -113,7 +113,7 @@ export function scriptPodSpec(i: number, o: { account: string; container: string
     '    capabilities:',
     '      drop: [ALL]',
     ...(o.job
-      ? [`  resources: {{- toYaml .Values.hooks.resources | nindent ${i + 4} }}`, '  env:', '  - name: HOME', '    value: /tmp', '  - name: TIMEOUT', '    value: "{{ .Values.hooks.timeoutSeconds }}s"']
+      ? [`  resources: {{- include "kubeflow.resources" (dict "resources" .Values.hooks.resources "path" "hooks.resources" "root" $) | nindent ${i + 4} }}`, '  env:', '  - name: HOME', '    value: /tmp', '  - name: TIMEOUT', '    value: "{{ .Values.hooks.timeoutSeconds }}s"']
       : []),
     '  command: [sh, -ec]',
     '  args:',
