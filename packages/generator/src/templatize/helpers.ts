@@ -54,5 +54,23 @@ dict: upstream, extra, fixed (selector labels), path (values path), root ($), ke
 {{- end -}}
 {{- if $out }}{{ toYaml $out }}{{ else if .keepEmpty }}{}{{ end -}}
 {{- end -}}
+
+{{/*
+failurePolicy of an admission webhook that admits objects of this release: upstream's, except while Helm
+installs against a cluster where a server of the webhook is not available yet; then Ignore, so the release's
+own objects are not rejected by a webhook that cannot answer. The umbrella's gate sets upstream's policy
+back once the servers are ready; without it the next helm upgrade does. helm template and Argo CD render
+without a cluster (lookup is empty) and get upstream's policy. dict: policy, servers ("namespace/name").
+*/}}
+{{- define "${chart}.webhookFailurePolicy" -}}
+{{- $policy := .policy -}}
+{{- if lookup "v1" "Namespace" "" "kube-system" -}}
+{{- range .servers -}}
+{{- $d := lookup "apps/v1" "Deployment" (first (splitList "/" .)) (last (splitList "/" .)) -}}
+{{- if not (and $d $d.status (gt (int ($d.status.availableReplicas | default 0)) 0)) }}{{ $policy = "Ignore" }}{{ end -}}
+{{- end -}}
+{{- end -}}
+{{- $policy -}}
+{{- end -}}
 `;
 }
