@@ -278,5 +278,6 @@ export function computeOrdering(components: Array<{ name: string; tier?: string;
 /** The parts of a CRD the ordering needs, read without parsing megabytes of schema. */
 export function crdHead(raw: string): any {
   const m = (re: RegExp) => re.exec(raw)?.[1]?.trim().replace(/^["']|["']$/g, '');
-  return { metadata: { name: m(/^ {2}name: (.+)$/m) }, spec: { group: m(/^ {2}group: (.+)$/m), names: { kind: m(/^ {4}kind: (.+)$/m), plural: m(/^ {4}plural: (.+)$/m) } } };
+  const strategy = m(/^ {2}conversion:\n(?: {4}.*\n)*? {4}strategy: (.+)$/m);
+  return { metadata: { name: m(/^ {2}name: (.+)$/m) }, spec: { group: m(/^ {2}group: (.+)$/m), names: { kind: m(/^ {4}kind: (.+)$/m), plural: m(/^ {4}plural: (.+)$/m) }, ...(strategy ? { conversion: { strategy } } : {}) } };
 }
