@@ -15,6 +15,7 @@ import { EXTRA_OBJECTS, extraObjectsSchema, kebab } from '../templatize/chart.js
 import { type ChartSummary, KUBEFLOW_ICON, valuesYaml } from './chart.js';
 import { HELPERS, notes, testFiles, umbrellaReadme } from './umbrella-docs.js';
 import { resolveChecks } from './umbrella-checks.js';
+import { acceptRemoved, type RemovedValues } from './deprecated.js';
 
 
 export interface UmbrellaOptions {
@@ -27,6 +28,8 @@ export interface UmbrellaOptions {
   chartsDir: string;
   /** features shared by every chart: documented and exercised here */
   shared?: Feature[];
+  /** values keys upstream removed in this release (accepted with a notice) */
+  removed?: RemovedValues;
 }
 
 /** What every chart's .helmignore leaves out of its package. */
@@ -93,6 +96,12 @@ export async function emitUmbrella(o: UmbrellaOptions): Promise<ChartSummary> {
     additionalProperties: false,
     properties: { enabled: { description: 'Render the test pods.', type: 'boolean' } },
   };
+  // keys removed upstream: accepted for one release, with a notice in NOTES (subcharts' NOTES are not shown)
+  const r = o.removed;
+  const deprecations = r
+    ? [acceptRemoved(props, r.charts[UMBRELLA] ?? [], r), ...comps.map((c) => acceptRemoved(structuredClone(c.schema.properties), r.charts[c.name] ?? [], r, c.name))].filter(Boolean).join('\n')
+    : '';
+  if (deprecations) files['templates/NOTES.txt'] = `${files['templates/NOTES.txt']}${deprecations}\n`;
   const schema = withDefinitions(requireDefaults({ $schema: DRAFT_07, title: 'Values of the kubeflow umbrella chart', type: 'object', additionalProperties: false, properties: props }, values));
 
   const chartYaml = {
