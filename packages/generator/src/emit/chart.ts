@@ -136,7 +136,10 @@ function readme(m: ChartModel, s: ChartSummary, values: any): string {
       ? ['', 'Helm never upgrades `crds/`. Apply the new version\'s CRDs before `helm upgrade`:', '', '```sh', `helm show crds kubeflow-charts/${s.name} --version <new version> | kubectl apply --server-side --force-conflicts -f -`, '```']
       : []),
     '',
-    'Values keys derive from upstream workload and container names; when upstream renames one, the old key is rejected by the schema instead of being ignored.',
+    'Upgrade with `--reset-then-reuse-values` (new defaults, your values) or your values files, not `--reuse-values`. Values keys derive from upstream workload and container names; when upstream removes one, the old key is accepted for one release with a `DEPRECATED:` line in the NOTES, then rejected by the schema.',
+    ...(m.objects.some((o) => o.annotations['kubeflow-charts.io/install-failure-policy'])
+      ? ['', 'Installed alone, this chart registers its admission webhooks that admit its own objects with `failurePolicy: Ignore` while their servers are not ready (the umbrella\'s gate sets them back); run `helm upgrade --reset-then-reuse-values` once the chart is ready to make them fail closed.']
+      : []),
     '',
   );
   return lines.join('\n');
