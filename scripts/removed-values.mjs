@@ -23,7 +23,7 @@ export function readCharts(dir) {
     const f = path.join(dir, c, 'values.schema.json');
     if (!existsSync(f)) continue;
     schemas[c] = JSON.parse(readFileSync(f, 'utf8'));
-    tag ??= /^appVersion: (\S+)$/m.exec(readFileSync(path.join(dir, c, 'Chart.yaml'), 'utf8'))?.[1];
+    tag ??= /^appVersion: "?([^"\s]+)"?$/m.exec(readFileSync(path.join(dir, c, 'Chart.yaml'), 'utf8'))?.[1];
   }
   if (!tag) throw new Error(`${dir} holds no charts`);
   return { tag, schemas };

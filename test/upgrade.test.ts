@@ -9,16 +9,12 @@ import { repoRoot } from '../packages/generator/src/core/paths.js';
 import { removedValues, REMOVED_VALUES_FILE } from '../packages/generator/src/emit/deprecated.js';
 import { formatOrphans, orphanedKeptObjects } from '../packages/generator/src/order/orphans.js';
 import { planObjects } from '../packages/generator/src/order/sequence.js';
+import { chartVersion, compareVersions } from '../packages/generator/src/upstream/version.js';
 import { chartNames, readYaml } from './helpers.js';
 import { chartsFor, PINNED, RELEASES } from './releases.js';
 
-/** Releases in version order (v1.10.2 < v1.11.0 < 26.03). */
-const version = (t: string) => t.replace(/^v/, '').split('.').map(Number);
-const SORTED = Object.keys(RELEASES).sort((a, b) => {
-  const [x, y] = [version(a), version(b)];
-  for (let i = 0; i < Math.max(x.length, y.length); i++) if ((x[i] ?? 0) !== (y[i] ?? 0)) return (x[i] ?? 0) - (y[i] ?? 0);
-  return 0;
-});
+/** Releases in version order (v1.10.2 < v1.11.0 < 26.03), as their chart versions order. */
+const SORTED = Object.keys(RELEASES).sort((a, b) => compareVersions(chartVersion(a, 0), chartVersion(b, 0)));
 const PAIRS = SORTED.slice(1).map((to, i) => [SORTED[i], to] as const);
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'kfc-upgrade-'));
 const umbrella = (tag: string) => path.join(chartsFor(tag), 'kubeflow');

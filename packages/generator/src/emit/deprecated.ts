@@ -34,7 +34,7 @@ export function loadRemovedValues(tag: string, warn: (m: string) => void): Remov
   }
   if (typeof r?.from !== 'string' || typeof r?.to !== 'string' || typeof r?.charts !== 'object') throw new KfcError(`${file}: expected {from, to, charts}`, 'regenerate it with node scripts/removed-values.mjs');
   if (r.to !== tag) {
-    warn(`${file} lists keys removed from ${r.from} to ${r.to}, not to the pinned ${tag}: no deprecated keys are accepted; regenerate it (node scripts/removed-values.mjs --from <previous tag>)`);
+    warn(`${file} lists keys removed from ${r.from} to ${r.to}, not to the pinned ${tag}: no deprecated keys are accepted; regenerate it (node scripts/removed-values.mjs --previous <charts of the previous release>)`);
     return undefined;
   }
   return r;

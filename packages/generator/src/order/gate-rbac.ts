@@ -29,14 +29,14 @@ export function lifecycleMeta(name: string, namespace: string | undefined, lifec
 
 const RELEASE_NS = '{{ .Release.Namespace }}';
 
-function binding(kind: 'RoleBinding' | 'ClusterRoleBinding', role: 'Role' | 'ClusterRole', name: string, meta: string): string {
+function binding(kind: 'RoleBinding' | 'ClusterRoleBinding', role: 'Role' | 'ClusterRole', name: string, meta: string, roleName = name): string {
   return `apiVersion: rbac.authorization.k8s.io/v1
 kind: ${kind}
 ${meta}
 roleRef:
   apiGroup: rbac.authorization.k8s.io
   kind: ${role}
-  name: {{ .Release.Name }}-${name}
+  name: {{ .Release.Name }}-${roleName}
 subjects:
 - kind: ServiceAccount
   name: {{ .Release.Name }}-${name}
@@ -68,6 +68,9 @@ function collect(variable: string, byCondition: Array<[string, string[]]>): stri
 export function namespacedRoles(name: string, lifecycle: string, perNamespace: Map<string, Array<{ cond: string; read: string[]; patch: string[] }>>): string {
   const out: string[] = [];
   for (const [ns, parts] of [...perNamespace].sort(([a], [b]) => a.localeCompare(b))) {
+    // workloads upstream leaves without a namespace run in the release's; its Role gets its own name,
+    // since the release namespace may be one of the upstream ones
+    const roleName = ns === RELEASE_NS ? `${name}-release-namespace` : name;
     out.push(`{{- with $ }}
 {{- $read := list }}
 {{- $patch := list }}
@@ -77,7 +80,7 @@ ${collect('$patch', parts.map((p) => [p.cond, p.patch]))}
 ---
 apiVersion: rbac.authorization.k8s.io/v1
 kind: Role
-${lifecycleMeta(name, ns, lifecycle)}
+${lifecycleMeta(roleName, ns, lifecycle)}
 rules:
 ${namedRule('$read', 'apps', 'deployments, statefulsets, daemonsets', 'get, list, watch')}
 ${namedRule('$patch', 'apps', 'deployments, statefulsets, daemonsets', 'patch')}
@@ -87,7 +90,7 @@ ${namedRule('$patch', 'apps', 'deployments, statefulsets, daemonsets', 'patch')}
   verbs: [list]
 {{- end }}
 ---
-${binding('RoleBinding', 'Role', name, lifecycleMeta(name, ns, lifecycle))}
+${binding('RoleBinding', 'Role', name, lifecycleMeta(roleName, ns, lifecycle), roleName)}
 {{- end }}
 {{- end }}`);
   }
