@@ -1,10 +1,13 @@
+import { removeCommand } from '../diff/diff.js';
 import type { PlanObject } from './sequence.js';
 
 /**
  * Objects an upgrade orphans: kept on uninstall (`helm.sh/resource-policy: keep`,
  * crds/) and gone from the new render. Helm leaves them in the cluster without a
  * word (a kept object is never deleted, even when the new chart drops it), so
- * the upstream diff names each with the command that removes it.
+ * the upstream diff names each with the command that removes it. This works on
+ * two renders (values included, e.g. components a user enabled); `kfc diff`
+ * (diff/diff.ts) reports the same from the two releases' analyses.
  */
 export interface Orphan {
   kind: string;
@@ -45,7 +48,7 @@ export function orphanedKeptObjects(before: PlanObject[], after: PlanObject[]): 
       apiVersion: o.apiVersion,
       ...(o.namespace ? { namespace: o.namespace } : {}),
       name: o.name,
-      command: `kubectl delete ${resourceType(o)} ${o.name}${o.namespace ? ` -n ${o.namespace}` : ''}`,
+      command: removeCommand(o.key),
       note: NOTES[o.kind] ?? 'kept on uninstall because it holds user data',
     });
   }
