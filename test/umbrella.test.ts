@@ -99,9 +99,9 @@ describe.each(Object.keys(RELEASES))('umbrella chart kubeflow, %s', (tag) => {
     for (const o of objs) {
       const meta = o.kind === 'CustomResourceDefinition' ? parseYaml(o.raw.split('\nspec:')[0]).metadata : parseYaml(o.raw).metadata;
       const a = meta.annotations ?? {};
-      if (a['helm.sh/hook'] && !a['argocd.argoproj.io/sync-wave']) {
-        // the umbrella's own lifecycle hooks: Argo CD skips them or runs them at PreDelete, tests it ignores
-        expect(['Skip', 'PreDelete', undefined], `${o.key}`).toContain(a['argocd.argoproj.io/hook']);
+      if ((a['helm.sh/hook'] || a['argocd.argoproj.io/hook'] === 'Skip') && !a['argocd.argoproj.io/sync-wave']) {
+        // the umbrella's own lifecycle objects: Argo CD skips them; tests it ignores
+        expect(['Skip', undefined], `${o.key}`).toContain(a['argocd.argoproj.io/hook']);
         continue;
       }
       expect(waves.has(a['argocd.argoproj.io/sync-wave']), `${o.key} wave ${a['argocd.argoproj.io/sync-wave']}`).toBe(true);
@@ -117,18 +117,20 @@ describe.each(Object.keys(RELEASES))('umbrella chart kubeflow, %s', (tag) => {
     expect(bigCrds).toBeGreaterThan(0);
   });
 
-  it('uninstall loses no data and removes every webhook first', async () => {
+  it('uninstall loses no data; webhook configurations are release resources Helm deletes itself', async () => {
     const out = await helmTemplate(chart, { includeCrds: true });
     const objs = splitObjects(out, 'umbrella').map((o) => ({ o, meta: o.kind === 'CustomResourceDefinition' ? parseYaml(o.raw.split('\nspec:')[0]).metadata : parseYaml(o.raw).metadata }));
     const keep = (kind: string) => objs.filter((x) => x.o.kind === kind).every((x) => x.meta.annotations?.['helm.sh/resource-policy'] === 'keep');
     expect(keep('CustomResourceDefinition')).toBe(true);
     expect(keep('PersistentVolumeClaim')).toBe(true);
     expect(objs.find((x) => x.o.kind === 'Namespace' && x.o.name === 'kubeflow')?.meta.annotations?.['helm.sh/resource-policy']).toBe('keep');
-    const webhooks = objs.filter((x) => x.o.kind.endsWith('WebhookConfiguration')).map((x) => x.o.name);
-    const script = jobScript(out, 'remove-webhooks');
-    for (const w of webhooks) expect(script).toContain(`/${w}`);
-    const job = objs.find((x) => x.o.kind === 'Job' && x.o.name.endsWith('remove-webhooks'))!;
-    expect(job.meta.annotations['helm.sh/hook']).toBe('pre-delete');
+    const webhooks = objs.filter((x) => x.o.kind.endsWith('WebhookConfiguration'));
+    expect(webhooks.length).toBeGreaterThan(5);
+    for (const w of webhooks) {
+      expect(w.meta.annotations?.['helm.sh/hook'], w.o.name).toBeUndefined();
+      expect(w.meta.annotations?.['helm.sh/resource-policy'], w.o.name).toBeUndefined();
+    }
+    expect(objs.some((x) => x.o.kind === 'Job' && x.meta.annotations?.['helm.sh/hook'] === 'pre-delete')).toBe(false);
   });
 
   it('global.imageRegistry and global.imagePullSecrets reach every workload of every component', async () => {
@@ -165,8 +167,8 @@ describe('ordering checks', () => {
       writeFileSync(f, text);
       return f;
     };
-    // 1. KServe's runtime validator becomes an ordinary resource: Helm 4 registers it before the runtimes.
-    const unhooked = edit(out, (o) => o.kind === 'ValidatingWebhookConfiguration' && o.name === 'clusterservingruntime.serving.kserve.io', (raw) => raw.replace(/ {4}helm\.sh\/hook: .*\n/, ''));
+    // 1. KServe's runtime validator fails closed at install: Helm 4 registers it before the runtimes.
+    const unhooked = edit(out, (o) => o.kind === 'ValidatingWebhookConfiguration' && o.name === 'clusterservingruntime.serving.kserve.io', (raw) => raw.replace(/ {4}kubeflow-charts\.io\/install-failure-policy: .*\n/, ''));
     let r = await plan({ rendered: write('unhooked.yaml', unhooked), values: [] });
     expect(r.violations.some((v) => v.engine === 'helm4' && /ClusterServingRuntime kserve-\S+ is admitted by ValidatingWebhookConfiguration clusterservingruntime\.serving\.kserve\.io/.test(v.message))).toBe(true);
     // 2. Argo CD: a workload of an injected namespace in istiod's wave.
@@ -193,7 +195,7 @@ describe('ordering checks', () => {
   it('the gate restarts only workloads whose pods lack the sidecar (fake kubectl)', async () => {
     const script = jobScript(await helmTemplate(chart, {}), 'gate-sidecars');
     // ml-pipeline's pod has no istio-proxy; every other pod has one
-    const r = runWithFakeKubectl(script, `case "$*" in *"get pods -l app=ml-pipeline,"*) printf 'ml-pipeline-1:ml-pipeline ;' ;; *"get pods"*) printf 'x:app istio-proxy;' ;; esac`);
+    const r = runWithFakeKubectl(script, `case "$*" in *"--ignore-not-found -o name"*) echo found ;; *"get pods -l app=ml-pipeline,"*) printf 'ml-pipeline-1:ml-pipeline ;' ;; *"get pods"*) printf 'x:app istio-proxy;' ;; esac`);
     expect(r.status).toBe(0);
     const restarts = r.calls.filter((c) => c.includes('rollout restart'));
     expect(restarts).toEqual(['-n kubeflow rollout restart deployment/ml-pipeline']);

@@ -10,6 +10,8 @@ export interface SchemaDefinitions {
   image: any;
   resources: any;
   pod: { properties: Record<string, any> };
+  /** shared sub-schemas the blocks refer to as `#/definitions/<name>`: every chart schema carries them at its root */
+  definitions: Record<string, any>;
 }
 
 let cached: SchemaDefinitions | undefined;
@@ -30,7 +32,20 @@ export function loadSchemaBlock(name: string, where = 'the generator'): any {
 export function loadSchemaDefinitions(): SchemaDefinitions {
   if (cached) return cached;
   const read = (name: string) => loadSchemaBlock(name);
-  cached = { global: read('global'), image: read('image'), resources: read('resources'), pod: read('pod') };
+  const blocks = { global: read('global'), image: read('image'), resources: read('resources'), pod: read('pod') };
+  // generated from the Kubernetes API definitions (scripts/k8s-schemas.mjs)
+  const k8s = read('kubernetes');
+  const definitions: Record<string, any> = { tolerations: k8s.tolerations, affinity: k8s.affinity };
+  for (const [name, b] of Object.entries<any>(blocks)) {
+    for (const [k, d] of Object.entries(b.definitions ?? {})) {
+      if (definitions[k]) throw new KfcError(`values-schemas/${name}.json: definition "${k}" is defined twice`, 'rename one of them');
+      definitions[k] = d;
+    }
+    delete b.definitions;
+  }
+  const missing = [...JSON.stringify(blocks).matchAll(/"#\/definitions\/([^"]+)"/g)].map((m) => m[1]).filter((k) => !definitions[k]);
+  if (missing.length) throw new KfcError(`values-schemas/: references to undefined definitions ${[...new Set(missing)].join(', ')}`, 'add them to a block\'s "definitions"');
+  cached = { ...blocks, definitions };
   return cached;
 }
 
@@ -67,4 +82,40 @@ export function schemaAt(schema: any, keys: string[]): any {
 /** The default values of `global` (the `default` of each property of values-schemas/global.json). */
 export function globalDefaults(): Record<string, unknown> {
   return Object.fromEntries(Object.entries<any>(loadSchemaDefinitions().global.properties).filter(([, s]) => 'default' in s).map(([k, s]) => [k, structuredClone(s.default)]));
+}
+
+/** A chart's schema with the definitions it refers to (`#/definitions/...`) at its root. */
+export function withDefinitions(schema: any): any {
+  const used = new Set<string>();
+  const defs = loadSchemaDefinitions().definitions;
+  const scan = (v: unknown) => {
+    for (const m of JSON.stringify(v).matchAll(/"#\/definitions\/([^"]+)"/g)) {
+      if (used.has(m[1])) continue;
+      used.add(m[1]);
+      scan(defs[m[1]]);
+    }
+  };
+  scan(schema);
+  return used.size ? { ...schema, definitions: Object.fromEntries([...used].sort().map((k) => [k, defs[k]])) } : schema;
+}
+
+/**
+ * Marks every key that has a non-null default as required in the closed objects of a schema
+ * (not in free-form maps nor in `resources`, whose keys users may remove). Helm deletes a key
+ * set to null before validating, so `katib: null` or `image: null` fails naming the path
+ * instead of rendering without it.
+ */
+export function requireDefaults(schema: any, values: unknown): any {
+  const walk = (s: any, v: unknown, key: string) => {
+    if (!s || !v || typeof v !== 'object' || Array.isArray(v) || !s.properties || key === 'resources') return;
+    const req = new Set<string>(s.required ?? []);
+    for (const [k, val] of Object.entries(v)) {
+      if (!s.properties[k]) continue;
+      if (val !== null) req.add(k);
+      walk(s.properties[k], val, k);
+    }
+    if (req.size) s.required = [...req];
+  };
+  walk(schema, values, '');
+  return schema;
 }

@@ -4,7 +4,7 @@ import YAML from 'yaml';
 import { KfcError } from '../core/errors.js';
 import type { ChartModel, Content, ModelObject } from '../core/chart-model.js';
 import { metadataBlock } from '../core/model.js';
-import { DRAFT_07, schemaAt, schemaRows } from '../core/schema.js';
+import { DRAFT_07, requireDefaults, schemaAt, schemaRows, withDefinitions } from '../core/schema.js';
 import { sourceRef } from '../upstream/release.js';
 
 export const KUBEFLOW_ICON = 'https://raw.githubusercontent.com/kubeflow/kubeflow/master/components/centraldashboard/public/assets/logo.svg';
@@ -136,7 +136,10 @@ function readme(m: ChartModel, s: ChartSummary, values: any): string {
       ? ['', 'Helm never upgrades `crds/`. Apply the new version\'s CRDs before `helm upgrade`:', '', '```sh', `helm show crds kubeflow-charts/${s.name} --version <new version> | kubectl apply --server-side --force-conflicts -f -`, '```']
       : []),
     '',
-    'Values keys derive from upstream workload and container names; when upstream renames one, the old key is rejected by the schema instead of being ignored.',
+    'Upgrade with `--reset-then-reuse-values` (new defaults, your values) or your values files, not `--reuse-values`. Values keys derive from upstream workload and container names; when upstream removes one, the old key is accepted for one release with a `DEPRECATED:` line in the NOTES, then rejected by the schema.',
+    ...(m.objects.some((o) => o.annotations['kubeflow-charts.io/install-failure-policy'])
+      ? ['', 'Installed alone, this chart registers its admission webhooks that admit its own objects with `failurePolicy: Ignore` while their servers are not ready (the umbrella\'s gate sets them back); run `helm upgrade --reset-then-reuse-values` once the chart is ready to make them fail closed.']
+      : []),
     '',
   );
   return lines.join('\n');
@@ -164,8 +167,9 @@ export function objectTemplate(o: ModelObject, text: (c: Content) => string): st
 }
 
 /** The values schema of a chart model. */
-export function chartSchema(m: Pick<ChartModel, 'name' | 'properties'>): any {
-  return { $schema: DRAFT_07, title: `Values of the ${m.name} chart`, type: 'object', additionalProperties: false, properties: m.properties };
+export function chartSchema(m: Pick<ChartModel, 'name' | 'properties' | 'values'>): any {
+  const schema = { $schema: DRAFT_07, title: `Values of the ${m.name} chart`, type: 'object', additionalProperties: false, properties: m.properties };
+  return withDefinitions(requireDefaults(schema, m.values));
 }
 
 /** The emit stage: writes one chart model into `dir` and returns its summary. */

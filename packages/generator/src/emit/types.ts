@@ -16,7 +16,7 @@ export async function emitTypes(charts: Array<Pick<ChartSummary, 'name' | 'schem
     const name = typeName(c.name);
     const ts = await compile(schema, name, { bannerComment: `/* ${banner}\n * Values of the ${c.name} chart ${c.version}. */`, additionalProperties: false, format: false, declareExternallyReferenced: true });
     writeFileSync(path.join(dir, `${c.name}.d.ts`), ts);
-    index.push(`export type { ${name} } from '../${c.name}.js';`);
+    index.push(`export type { ${name} } from './${c.name}.js';`);
   }
   writeFileSync(path.join(dir, 'index.d.ts'), `${index.join('\n')}\n`);
 }

@@ -4,7 +4,7 @@ import YAML from 'yaml';
 import { UMBRELLA } from '../core/chart-model.js';
 import { KfcError } from '../core/errors.js';
 import { formatImage } from '../core/image.js';
-import { DRAFT_07, globalDefaults, loadSchemaDefinitions } from '../core/schema.js';
+import { DRAFT_07, globalDefaults, loadSchemaDefinitions, requireDefaults, withDefinitions } from '../core/schema.js';
 import { packChart } from '../core/tar.js';
 import type { AnalyzedComponent } from '../fold/analyze.js';
 import type { Feature } from '../features/contract.js';
@@ -15,6 +15,7 @@ import { EXTRA_OBJECTS, extraObjectsSchema, kebab } from '../templatize/chart.js
 import { type ChartSummary, KUBEFLOW_ICON, valuesYaml } from './chart.js';
 import { HELPERS, notes, testFiles, umbrellaReadme } from './umbrella-docs.js';
 import { resolveChecks } from './umbrella-checks.js';
+import { acceptRemoved, type RemovedValues } from './deprecated.js';
 
 
 export interface UmbrellaOptions {
@@ -27,6 +28,8 @@ export interface UmbrellaOptions {
   chartsDir: string;
   /** features shared by every chart: documented and exercised here */
   shared?: Feature[];
+  /** values keys upstream removed in this release (accepted with a notice) */
+  removed?: RemovedValues;
 }
 
 /** What every chart's .helmignore leaves out of its package. */
@@ -83,7 +86,6 @@ export async function emitUmbrella(o: UmbrellaOptions): Promise<ChartSummary> {
     },
   };
   values.global = { ...globalDefaults(), kubeflowUmbrella: true };
-  (props.global as any).properties.kubeflowUmbrella = { description: 'Set by this chart: components leave out objects another component of the umbrella owns (e.g. the kubeflow Namespace re-declared by Istio ambient).', type: 'boolean' };
   values.extraObjects = [];
   props.extraObjects = extraObjectsSchema();
   files['templates/extra-objects.yaml'] = EXTRA_OBJECTS;
@@ -94,7 +96,13 @@ export async function emitUmbrella(o: UmbrellaOptions): Promise<ChartSummary> {
     additionalProperties: false,
     properties: { enabled: { description: 'Render the test pods.', type: 'boolean' } },
   };
-  const schema = { $schema: DRAFT_07, title: 'Values of the kubeflow umbrella chart', type: 'object', additionalProperties: false, properties: props };
+  // keys removed upstream: accepted for one release, with a notice in NOTES (subcharts' NOTES are not shown)
+  const r = o.removed;
+  const deprecations = r
+    ? [acceptRemoved(props, r.charts[UMBRELLA] ?? [], r), ...comps.map((c) => acceptRemoved(structuredClone(c.schema.properties), r.charts[c.name] ?? [], r, c.name))].filter(Boolean).join('\n')
+    : '';
+  if (deprecations) files['templates/NOTES.txt'] = `${files['templates/NOTES.txt']}${deprecations}\n`;
+  const schema = withDefinitions(requireDefaults({ $schema: DRAFT_07, title: 'Values of the kubeflow umbrella chart', type: 'object', additionalProperties: false, properties: props }, values));
 
   const chartYaml = {
     apiVersion: 'v2',

@@ -4,6 +4,7 @@ import { parseImage, type ImageValue } from '../core/image.js';
 import { parseYaml, podTemplate } from '../core/model.js';
 import type { AnalyzedComponent } from '../fold/analyze.js';
 import { HOOK_WEIGHTS, type OrderingModel } from './tiers.js';
+import { crdCheckRbac, gateRbac } from './gate-rbac.js';
 
 /**
  * The umbrella's Helm gate hooks (docs/ordering.md): jobs that wait for CRDs
@@ -19,14 +20,13 @@ export interface GateData {
   webhookServers: string[];
   /** workloads expected to run with an Istio sidecar */
   injected: Array<{ namespace: string; kind: string; name: string; selector: string }>;
-  /** all admission webhook configurations (`Kind/name`) */
-  webhooks: string[];
+  /** webhook configurations admitting the release's objects: the gate sets their failurePolicy back to upstream's */
+  policies: Array<{ resource: string; name: string; patch: string }>;
 }
 
 export function gateData(components: AnalyzedComponent[], ordering: OrderingModel): GateData[] {
   return components.map((c) => {
     const objs = new Map(c.configs.flatMap((x) => x.objects).map((o) => [o.key, o]));
-    const webhooks = ordering.webhooks.filter((w) => w.component === c.plan.name);
     const servers = new Set<string>();
     for (const w of ordering.webhooks) {
       for (const b of w.backends) {
@@ -47,12 +47,19 @@ export function gateData(components: AnalyzedComponent[], ordering: OrderingMode
       // objects upstream leaves without a namespace land in the release's namespace
       if (sel) injected.push({ namespace: o.namespace ?? '{{ .Release.Namespace }}', kind: o.kind.toLowerCase(), name: o.name, selector: sel });
     }
+    const policies: GateData['policies'] = [];
+    for (const w of ordering.webhooks.filter((x) => x.component === c.plan.name && ordering.placements.get(x.key)?.gatedWebhook)) {
+      const o = objs.get(w.key);
+      const entries: any[] = (o && parseYaml(o.raw)?.webhooks) ?? [];
+      const ops = entries.flatMap((e, i) => (e?.failurePolicy === 'Ignore' ? [] : [{ op: 'replace', path: `/webhooks/${i}/failurePolicy`, value: 'Fail' }]));
+      if (ops.length) policies.push({ resource: `${w.kind.toLowerCase()}.admissionregistration.k8s.io`, name: w.name, patch: JSON.stringify(ops) });
+    }
     return {
       component: c.plan.name,
       crds: ordering.crds.filter((x) => x.component === c.plan.name).map((x) => x.name).sort(),
       webhookServers: [...servers].sort(),
       injected: injected.sort((a, b) => `${a.namespace}/${a.name}`.localeCompare(`${b.namespace}/${b.name}`)),
-      webhooks: webhooks.map((w) => `${w.kind}/${w.name}`).sort(),
+      policies: policies.sort((a, b) => a.name.localeCompare(b.name)),
     };
   });
 }
@@ -69,7 +76,10 @@ export function gateImage(components: AnalyzedComponent[]): ImageValue {
 const sh = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 export const enabled = (c: string) => `(index .Values ${JSON.stringify(c)}).enabled`;
 
-export function hookMeta(name: string, events: string, weight: number, argo: string, deletePolicy = 'before-hook-creation,hook-succeeded'): string {
+/** Hook objects are removed when they succeed, when they fail, and before they are created again. */
+export const HOOK_DELETE_POLICY = 'before-hook-creation,hook-succeeded,hook-failed';
+
+export function hookMeta(name: string, events: string, weight: number, argo: string, deletePolicy = HOOK_DELETE_POLICY): string {
   return `metadata:
   name: {{ .Release.Name }}-${name}
   namespace: {{ .Release.Namespace }}
@@ -105,15 +115,22 @@ export function scriptPodSpec(i: number, o: { account: string; container: string
     ...(o.job
       ? ['{{- with .Values.hooks.nodeSelector }}', `nodeSelector: {{- toYaml . | nindent ${i + 2} }}`, '{{- end }}', '{{- with .Values.hooks.tolerations }}', `tolerations: {{- toYaml . | nindent ${i + 2} }}`, '{{- end }}']
       : []),
+    'volumes:',
+    '- name: tmp',
+    '  emptyDir: {}',
     'containers:',
     `- name: ${o.container}`,
     '  image: {{ include "kubeflow.hookImage" . | quote }}',
     '  securityContext:',
     '    allowPrivilegeEscalation: false',
+    '    readOnlyRootFilesystem: true',
     '    capabilities:',
     '      drop: [ALL]',
+    '  volumeMounts:',
+    '  - name: tmp',
+    '    mountPath: /tmp',
     ...(o.job
-      ? [`  resources: {{- toYaml .Values.hooks.resources | nindent ${i + 4} }}`, '  env:', '  - name: HOME', '    value: /tmp', '  - name: TIMEOUT', '    value: "{{ .Values.hooks.timeoutSeconds }}s"']
+      ? [`  resources: {{- include "kubeflow.resources" (dict "resources" .Values.hooks.resources "path" "hooks.resources" "root" $) | nindent ${i + 4} }}`, '  env:', '  - name: HOME', '    value: /tmp', '  - name: TIMEOUT', '    value: "{{ .Values.hooks.timeoutSeconds }}s"']
       : []),
     '  command: [sh, -ec]',
     '  args:',
@@ -123,7 +140,7 @@ export function scriptPodSpec(i: number, o: { account: string; container: string
   return [...lines.map((l) => `${p}${l}`), ...script].join('\n');
 }
 
-function jobTemplate(name: string, events: string, weight: number, argo: string, script: string): string {
+function jobTemplate(name: string, events: string, weight: number, argo: string, script: string, account = 'gate'): string {
   return `{{- if .Values.hooks.enabled }}
 apiVersion: batch/v1
 kind: Job
@@ -139,22 +156,42 @@ spec:
       annotations:
         sidecar.istio.io/inject: "false"
     spec:
-${scriptPodSpec(6, { account: 'gate', container: name, script, job: true })}
+${scriptPodSpec(6, { account, container: name, script, job: true })}
 {{- end }}
 `;
 }
 
-/** The wait gate: CRDs Established, webhook servers and istiod Available. */
+/** The wait gate: CRDs Established, webhook servers Available, then upstream's failurePolicy back on the gated webhooks. */
 function waitScript(gates: GateData[]): string {
-  const lines = ['echo "kubeflow-charts gate: waiting for CRDs and admission webhook servers"'];
+  const lines = [
+    '# A name the current values do not render is skipped; any other API error fails the job.',
+    'wait_crd() {',
+    '  found=$(kubectl get crd "$1" --ignore-not-found -o name)',
+    '  if [ -z "$found" ]; then echo "crd/$1: not rendered with these values"; return 0; fi',
+    '  kubectl wait --for=condition=Established --timeout="$TIMEOUT" "crd/$1"',
+    '}',
+    'restore_policy() { # resource name json-patch',
+    '  found=$(kubectl get "$1" "$2" --ignore-not-found -o name)',
+    '  if [ -z "$found" ]; then echo "$1/$2: not rendered with these values"; return 0; fi',
+    '  kubectl patch "$1" "$2" --type=json -p "$3"',
+    '}',
+    'echo "kubeflow-charts gate: waiting for CRDs and admission webhook servers"',
+  ];
   for (const g of gates) {
     if (!g.crds.length && !g.webhookServers.length) continue;
     lines.push(`{{- if ${enabled(g.component)} }}`);
-    for (const c of g.crds) lines.push(`if kubectl get crd ${c} >/dev/null 2>&1; then kubectl wait --for=condition=Established --timeout="$TIMEOUT" crd/${c}; fi`);
+    for (const c of g.crds) lines.push(`wait_crd ${c}`);
     for (const s of g.webhookServers) {
       const [ns, name] = s.split('/');
       lines.push(`kubectl -n ${ns} rollout status deployment/${name} --timeout="$TIMEOUT"`);
     }
+    lines.push('{{- end }}');
+  }
+  lines.push('echo "kubeflow-charts gate: servers ready; admission webhooks of the release fail closed again"');
+  for (const g of gates) {
+    if (!g.policies.length) continue;
+    lines.push(`{{- if ${enabled(g.component)} }}`);
+    for (const p of g.policies) lines.push(`restore_policy ${p.resource} ${p.name} ${sh(p.patch)}`);
     lines.push('{{- end }}');
   }
   lines.push('echo "kubeflow-charts gate: ready"');
@@ -165,7 +202,8 @@ function waitScript(gates: GateData[]): string {
 function restartScript(gates: GateData[]): string {
   const lines = [
     'restart() { # namespace kind name selector',
-    '  kubectl -n "$1" get "$2" "$3" >/dev/null 2>&1 || return 0',
+    '  found=$(kubectl -n "$1" get "$2" "$3" --ignore-not-found -o name)',
+    '  if [ -z "$found" ]; then echo "$2/$3 in $1: not rendered with these values"; return 0; fi',
     `  pods=$(kubectl -n "$1" get pods -l "$4" -o jsonpath='{range .items[*]}{.metadata.name}:{.spec.containers[*].name} {.spec.initContainers[*].name};{end}')`,
     '  missing=$(printf "%s" "$pods" | tr ";" "\\n" | grep -v "istio-proxy" | grep -c . || true)',
     '  if [ "$missing" -gt 0 ]; then echo "restarting $2/$3 in $1: $missing pod(s) without sidecar"; kubectl -n "$1" rollout restart "$2/$3"; fi',
@@ -181,23 +219,16 @@ function restartScript(gates: GateData[]): string {
   return lines.join('\n');
 }
 
-function preDeleteScript(gates: GateData[]): string {
-  const lines = ['echo "kubeflow-charts: removing admission webhooks before the services behind them"'];
-  for (const g of gates) {
-    if (!g.webhooks.length) continue;
-    lines.push(`{{- if ${enabled(g.component)} }}`);
-    lines.push(`kubectl delete --ignore-not-found ${g.webhooks.map((w) => w.toLowerCase().replace('webhookconfiguration/', 'webhookconfiguration.admissionregistration.k8s.io/')).join(' ')}`);
-    lines.push('{{- end }}');
-  }
-  return lines.join('\n');
-}
-
 export const CRD_VERSION_ANNOTATION = 'kubeflow-charts.io/version';
 
 function crdCheckScript(gates: GateData[]): string {
   const lines = [
     'stale=""',
-    'check() { v=$(kubectl get crd "$1" -o jsonpath="{.metadata.annotations.kubeflow-charts\\.io/version}" 2>/dev/null || true); [ "$v" = "$2" ] || stale="$stale $1(${v:-missing})"; }',
+    '# a missing CRD is stale; any other API error fails the job',
+    'check() {',
+    '  v=$(kubectl get crd "$1" --ignore-not-found -o jsonpath="{.metadata.annotations.kubeflow-charts\\.io/version}")',
+    '  [ "$v" = "$2" ] || stale="$stale $1(${v:-missing})"',
+    '}',
   ];
   for (const g of gates) {
     if (!g.crds.length) continue;
@@ -217,66 +248,14 @@ function crdCheckScript(gates: GateData[]): string {
   return lines.join('\n');
 }
 
-/** A ServiceAccount bound to a ClusterRole holding `rules`; `meta(namespaced)` gives each object's metadata. */
-export function accountWithRole(suffix: string, meta: (namespaced: boolean) => string, rules: string): string {
-  return `apiVersion: v1
-kind: ServiceAccount
-${meta(true)}
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRole
-${meta(false)}
-rules:
-${rules}
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRoleBinding
-${meta(false)}
-roleRef:
-  apiGroup: rbac.authorization.k8s.io
-  kind: ClusterRole
-  name: {{ .Release.Name }}-${suffix}
-subjects:
-- kind: ServiceAccount
-  name: {{ .Release.Name }}-${suffix}
-  namespace: {{ .Release.Namespace }}
-`;
-}
-
-export const withoutNamespace = (m: string, namespaced: boolean) => (namespaced ? m : m.replace(/\n {2}namespace: .*/, ''));
-
-function rbac(): string {
-  const meta = (namespaced: boolean) => withoutNamespace(hookMeta('gate', 'post-install,post-upgrade,pre-upgrade,pre-delete', HOOK_WEIGHTS.gateRbac, 'PreDelete'), namespaced);
-  return `{{- if .Values.hooks.enabled }}
-# RBAC of the gate jobs: what they wait for, restart and clean up, nothing else.
-${accountWithRole(
-  'gate',
-  meta,
-  `- apiGroups: [apiextensions.k8s.io]
-  resources: [customresourcedefinitions]
-  verbs: [get, list, watch]
-- apiGroups: [apps]
-  resources: [deployments, statefulsets, daemonsets, replicasets]
-  verbs: [get, list, watch, patch]
-- apiGroups: [""]
-  resources: [pods]
-  verbs: [get, list, watch]
-- apiGroups: [admissionregistration.k8s.io]
-  resources: [mutatingwebhookconfigurations, validatingwebhookconfigurations]
-  verbs: [get, list, delete]`,
-)}{{- end }}
-`;
-}
-
-
 /** The gate hook templates of the umbrella, by file name. */
 export function gateFiles(gates: GateData[]): Record<string, string> {
   return {
-    'templates/gate-rbac.yaml': rbac(),
+    'templates/gate-rbac.yaml': gateRbac(gates),
     'templates/gate-wait-job.yaml': jobTemplate('gate-wait', 'post-install,post-upgrade', HOOK_WEIGHTS.wait, 'Skip', waitScript(gates)),
     // in ambient mode no pod has a sidecar: nothing to restart
     'templates/gate-restart-job.yaml': `{{- if ne (dig "mesh" "mode" "sidecar" .Values.global) "ambient" }}\n${jobTemplate('gate-sidecars', 'post-install,post-upgrade', HOOK_WEIGHTS.restart, 'Skip', restartScript(gates))}{{- end }}\n`,
-    'templates/pre-delete-webhooks-job.yaml': jobTemplate('remove-webhooks', 'pre-delete', 0, 'PreDelete', preDeleteScript(gates)),
-    'templates/pre-upgrade-crd-check-job.yaml': jobTemplate('crd-check', 'pre-upgrade', 0, 'Skip', crdCheckScript(gates)),
+    'templates/pre-upgrade-crd-check-rbac.yaml': crdCheckRbac(),
+    'templates/pre-upgrade-crd-check-job.yaml': jobTemplate('crd-check', 'pre-upgrade', 0, 'Skip', crdCheckScript(gates), 'crd-check'),
   };
 }

@@ -1,6 +1,8 @@
 import type { ChartModel } from '../core/chart-model.js';
 import { addMetadata } from '../templatize/workloads.js';
-import { HOOK_WEIGHTS, type Placement } from './tiers.js';
+import { sp } from '../templatize/template-doc.js';
+import { INSTALL_POLICY_ANNOTATION, type Placement } from './tiers.js';
+import type { Content } from '../core/chart-model.js';
 
 /**
  * Annotations that place an object in the install order (docs/ordering.md):
@@ -10,12 +12,8 @@ import { HOOK_WEIGHTS, type Placement } from './tiers.js';
 export function placementAnnotations(p: Placement | undefined, version: string): Record<string, string> {
   if (!p) return {};
   const a: Record<string, string> = { 'argocd.argoproj.io/sync-wave': String(p.wave) };
-  if (p.gatedWebhook) {
-    // Helm registers it after the gate saw its server ready; Argo CD applies it in its wave.
-    a['helm.sh/hook'] = 'post-install,post-upgrade';
-    a['helm.sh/hook-weight'] = String(HOOK_WEIGHTS.webhooks);
-    a['argocd.argoproj.io/hook'] = 'Sync';
-  }
+  // an ordinary resource (Helm and Argo CD manage and delete it); Argo CD applies it in its server's wave
+  if (p.gatedWebhook) a[INSTALL_POLICY_ANNOTATION] = 'Ignore';
   if (p.tier === 'crds') {
     a['argocd.argoproj.io/sync-options'] = 'ServerSideApply=true,Prune=false';
     // read by the umbrella's pre-upgrade check: Helm never upgrades CRDs
@@ -28,8 +26,37 @@ export function placementAnnotations(p: Placement | undefined, version: string):
 /** The order stage on one chart: every object gets the annotations of its placement. */
 export function placeChart(m: ChartModel, placements: Map<string, Placement>): ChartModel {
   for (const o of m.objects) {
-    o.annotations = { ...placementAnnotations(placements.get(o.key), m.version), ...o.annotations };
-    for (const b of o.branches) if (b.content) addMetadata(b.content.doc, 'annotations', o.annotations);
+    const p = placements.get(o.key);
+    o.annotations = { ...placementAnnotations(p, m.version), ...o.annotations };
+    for (const b of o.branches) {
+      if (!b.content) continue;
+      addMetadata(b.content.doc, 'annotations', o.annotations);
+      if (p?.gatedWebhook) bindFailurePolicies(m.name, b.content, p.gatedWebhook.servers);
+    }
+  }
+  // installed alone (no gate), say which webhooks were registered failing open
+  const gated = m.objects.filter((o) => placements.get(o.key)?.gatedWebhook);
+  if (gated.length) {
+    const lines = gated.map((o) => {
+      const servers = placements.get(o.key)!.gatedWebhook!.servers.map((s) => JSON.stringify(s)).join(' ');
+      return `{{- if eq (include "${m.name}.webhookFailurePolicy" (dict "policy" "Fail" "servers" (list ${servers}))) "Ignore" }}\n${o.sample.kind} ${o.sample.name} was registered with failurePolicy Ignore: its server was not ready yet. Once it is, run "helm upgrade {{ .Release.Name }} <chart> --reset-then-reuse-values" to make it fail closed.\n{{- end }}`;
+    });
+    m.files['templates/NOTES.txt'] = `${m.files['templates/NOTES.txt'] ?? ''}${lines.join('\n')}\n`;
   }
   return m;
+}
+
+/**
+ * Binds each failing-closed webhook of a gated configuration to the chart's
+ * webhookFailurePolicy helper: upstream's policy, or Ignore while Helm installs
+ * against a cluster where a server is not available yet (lookup; helm template
+ * and Argo CD have no cluster and get upstream's).
+ */
+function bindFailurePolicies(chart: string, c: Content, servers: string[]): void {
+  const call = `include "${chart}.webhookFailurePolicy" (dict "policy" "Fail" "servers" (list ${servers.map((s) => JSON.stringify(s)).join(' ')}))`;
+  for (const w of c.doc.webhooks ?? []) {
+    if (!w || typeof w !== 'object') continue;
+    if (w.failurePolicy === 'Fail') w.failurePolicy = c.t.value(() => `{{ ${call} }}`);
+    else if (w.failurePolicy === undefined) w[c.t.key((i) => `${sp(i)}{{- if eq (${call}) "Ignore" }}\n${sp(i)}failurePolicy: Ignore\n${sp(i)}{{- end }}`)] = null;
+  }
 }

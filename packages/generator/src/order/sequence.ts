@@ -1,7 +1,7 @@
 import YAML from 'yaml';
 import { LIFECYCLE_LABEL } from '../core/chart-model.js';
 import { metadataBlock, parseYaml, podTemplate, splitObjects, WORKLOAD_KINDS, type KObject } from '../core/model.js';
-import { BUILTIN_GROUPS, crdHead, HOOK_WEIGHTS, selectorMatches, SYSTEM_NAMESPACES, TIERS, webhookMatches } from './tiers.js';
+import { BUILTIN_GROUPS, crdHead, HOOK_WEIGHTS, INSTALL_POLICY_ANNOTATION, selectorMatches, SYSTEM_NAMESPACES, TIERS, webhookMatches } from './tiers.js';
 
 /**
  * The install sequence of a rendered release as Helm 3, Helm 4 and Argo CD
@@ -42,11 +42,20 @@ export interface Stage {
   /** what the engine waits for before the next stage */
   waits: string;
   /** gate job semantics read from its script */
-  gate?: { deployments: string[]; crds: string[]; restarts: string[] };
+  gate?: Gate;
+}
+
+/** What gate jobs do, read from their scripts: wait for deployments and CRDs, restart workloads, set webhook policies back. */
+export interface Gate {
+  deployments: string[];
+  crds: string[];
+  restarts: string[];
+  /** webhook configurations (by name) whose failurePolicy the gate sets back to upstream's */
+  restores: string[];
 }
 
 export interface Violation {
-  engine: Engine;
+  engine: Engine | 'lifecycle';
   rule: string;
   message: string;
 }
@@ -86,13 +95,14 @@ const hookOf = (o: PlanObject) => (o.annotations['helm.sh/hook'] ?? '').split(',
 const weightOf = (o: PlanObject) => Number(o.annotations['helm.sh/hook-weight'] ?? 0);
 const waveOf = (o: PlanObject) => Number(o.annotations['argocd.argoproj.io/sync-wave'] ?? 0);
 
-function readGate(o: PlanObject): Stage['gate'] | undefined {
+function readGate(o: PlanObject): Gate | undefined {
   if (o.kind !== 'Job') return undefined;
-  const script = JSON.stringify(o.doc?.spec?.template?.spec?.containers ?? []);
+  const script = (o.doc?.spec?.template?.spec?.containers ?? []).flatMap((c: any) => [...(c.command ?? []), ...(c.args ?? [])]).join('\n');
   const deployments = [...script.matchAll(/kubectl -n (\S+) rollout status deployment\/([\w.-]+)/g)].map((m) => `${m[1]}/${m[2]}`);
-  const crds = [...script.matchAll(/crd\/([\w.-]+)/g)].map((m) => m[1]);
-  const restarts = [...script.matchAll(/restart (\S+) (deployment|statefulset|daemonset) ([\w.-]+) /g)].map((m) => `${m[1]}/${m[3]}`);
-  return deployments.length || crds.length || restarts.length ? { deployments, crds, restarts } : undefined;
+  const crds = [...script.matchAll(/^\s*wait_crd ([\w.-]+)\s*$/gm)].map((m) => m[1]);
+  const restarts = [...script.matchAll(/^\s*restart (\S+) (deployment|statefulset|daemonset) ([\w.-]+) /gm)].map((m) => `${m[1]}/${m[3]}`);
+  const restores = [...script.matchAll(/^\s*restore_policy \S+ ([\w.-]+) /gm)].map((m) => m[1]);
+  return deployments.length || crds.length || restarts.length || restores.length ? { deployments, crds, restarts, restores } : undefined;
 }
 
 function hookStages(objs: PlanObject[], event: string, order: string[]): Stage[] {
@@ -101,8 +111,8 @@ function hookStages(objs: PlanObject[], event: string, order: string[]): Stage[]
   return weights.map((w) => {
     const objects = hooks.filter((o) => weightOf(o) === w).sort(byKind(order));
     const jobs = objects.filter((o) => o.kind === 'Job' || o.kind === 'Pod');
-    const gates = jobs.map(readGate).filter((g): g is NonNullable<Stage['gate']> => !!g);
-    const gate = gates.length ? { deployments: gates.flatMap((g) => g.deployments), crds: gates.flatMap((g) => g.crds), restarts: gates.flatMap((g) => g.restarts) } : undefined;
+    const gates = jobs.map(readGate).filter((g): g is Gate => !!g);
+    const gate = gates.length ? { deployments: gates.flatMap((g) => g.deployments), crds: gates.flatMap((g) => g.crds), restarts: gates.flatMap((g) => g.restarts), restores: gates.flatMap((g) => g.restores) } : undefined;
     return { phase: event, order: w, objects, waits: jobs.length ? `${jobs.map((j) => `Job ${j.name}`).join(', ')} complete` : 'nothing (created, not waited for)', gate };
   });
 }
@@ -172,7 +182,7 @@ export function check(engine: Engine, stages: Stage[]): Violation[] {
   const pos = positions(stages, order);
   const all = stages.flatMap((s) => s.objects);
   const v = (rule: string, message: string) => out.push({ engine, rule, message });
-  const gateBetween = (from: Position, to: Position, what: (g: NonNullable<Stage['gate']>) => boolean) =>
+  const gateBetween = (from: Position, to: Position, what: (g: Gate) => boolean) =>
     stages.some((s, i) => i >= from.stage && i < to.stage && s.gate && what(s.gate));
   const waveBefore = (a: PlanObject, b: PlanObject) => {
     const pa = pos.get(a.key)!;
@@ -226,6 +236,20 @@ export function check(engine: Engine, stages: Stage[]): Violation[] {
   const plural = new Map([...crds.values()].map((c) => [`${c.doc?.spec?.group}/${c.doc?.spec?.names?.kind}`, c.doc?.spec?.names?.plural]));
   for (const w of all.filter((o) => o.kind.endsWith('WebhookConfiguration'))) {
     const pw = pos.get(w.key)!;
+    // managed: a hook is never deleted by helm uninstall, and Argo CD re-creates hooks on every sync
+    if (hookOf(w).length) v('webhook-managed', `${label(w)} is a Helm hook (${hookOf(w).join(',')}): helm uninstall never deletes it`);
+    const argo = w.annotations['argocd.argoproj.io/hook'];
+    if (argo && argo !== 'Skip') v('webhook-managed', `${label(w)} is an Argo CD ${argo} hook: every sync deletes and re-creates it`);
+    // fail-open while Helm installs it against a cluster where its server is not ready, until a gate sets upstream's policy back
+    const failOpen = engine !== 'argocd' && w.annotations[INSTALL_POLICY_ANNOTATION] === 'Ignore';
+    const restoredAt = stages.findIndex((st) => st.gate?.restores.includes(w.name));
+    if (failOpen && restoredAt >= 0) {
+      const servers = (w.doc?.webhooks ?? []).flatMap((h: any) => serverOf(h.clientConfig?.service));
+      for (const s of servers) {
+        const waited = stages.some((st, i) => i <= restoredAt && st.gate?.deployments.includes(`${s.namespace}/${s.name}`));
+        if (!waited) v('webhook-restored-after-ready', `${label(w)} gets its failurePolicy back before ${label(s)} is ready`);
+      }
+    }
     for (const hook of w.doc?.webhooks ?? []) {
       const servers = serverOf(hook.clientConfig?.service);
       const injector = w.kind === 'MutatingWebhookConfiguration' && String(hook.name).includes('sidecar-injector');
@@ -236,7 +260,9 @@ export function check(engine: Engine, stages: Stage[]): Violation[] {
         const res = plural.get(`${group}/${x.kind}`) ?? `${x.kind.toLowerCase()}s`;
         if (hook.failurePolicy !== 'Ignore' && webhookMatches(hook, { group, plural: res, namespace: x.namespace, labels: x.labels }, (ns) => nsLabels.get(ns) ?? {})) {
           // created before the webhook is registered (not admitted at all), or after its server is ready
-          const createdFirst = engine === 'argocd' ? px.stage < pw.stage : before(px, pw);
+          // fail-open until the restoring gate stage (no gate: until the next upgrade)
+          const whileOpen = failOpen && (restoredAt < 0 || px.stage < restoredAt);
+          const createdFirst = whileOpen || (engine === 'argocd' ? px.stage < pw.stage : before(px, pw));
           const serverReady =
             servers.length > 0 &&
             servers.every((s) => (engine === 'argocd' ? waveBefore(s, x) : gateBetween(pos.get(s.key)!, px, (g) => g.deployments.includes(`${s.namespace}/${s.name}`))));
@@ -287,23 +313,26 @@ export function planSummary(): string {
     '',
     '1. crds: every enabled chart\'s crds/ is created first; Helm waits until each CRD is Established.',
     '2. install: every other object except hooks, at once, in kind order (Helm 4 puts webhook configurations',
-    '   before custom resources, Helm 3 sorts them with the custom resources, alphabetically). The admission',
-    '   webhooks that admit objects of the release are hooks, so nothing created here waits for a webhook.',
-    '   With --wait Helm then waits for every workload to be ready.',
-    `3. post-install/post-upgrade hook weight ${HOOK_WEIGHTS.gateRbac}: the gate's ServiceAccount and RBAC.`,
-    `4. hook weight ${HOOK_WEIGHTS.wait}: Job gate-wait: CRDs Established, every webhook server (cert-manager, istiod,`,
-    '   controllers) rolled out. Helm waits for the Job.',
-    `5. hook weight ${HOOK_WEIGHTS.webhooks}: the admission webhook configurations that admit the release's own objects.`,
-    `6. hook weight ${HOOK_WEIGHTS.restart}: Job gate-sidecars: restarts workloads whose pods started without the Istio sidecar.`,
-    '7. pre-upgrade (upgrades only): Job crd-check fails the upgrade while installed CRDs are not this version\'s.',
-    '8. pre-delete (uninstall): Job remove-webhooks deletes every webhook configuration before the services behind them.',
+    '   before custom resources, Helm 3 sorts them with the custom resources, alphabetically). Admission webhook',
+    '   configurations are ordinary release resources. Those that admit objects of the release are rendered with',
+    '   failurePolicy Ignore while Helm installs them against a cluster where their server is not available',
+    '   (lookup), so nothing created here is rejected by a webhook that cannot answer yet. The gate\'s',
+    '   ServiceAccount and namespaced Roles are ordinary resources too. With --wait Helm waits for every workload.',
+    `3. post-install/post-upgrade hook weight ${HOOK_WEIGHTS.wait}: Job gate-wait: CRDs Established, every webhook server`,
+    '   (cert-manager, istiod, controllers) rolled out, then upstream\'s failurePolicy (Fail) is set back on those',
+    '   webhooks. Helm waits for the Job.',
+    `4. hook weight ${HOOK_WEIGHTS.restart}: Job gate-sidecars: restarts workloads whose pods started without the Istio sidecar.`,
+    '5. pre-upgrade (upgrades only): Job crd-check fails the upgrade while installed CRDs are not this version\'s.',
+    '6. uninstall: Helm deletes every release resource, webhook configurations first (Helm 4) or with the rest',
+    '   (Helm 3), with or without hooks; hook Jobs and their RBAC were removed when they succeeded or failed.',
     '',
     'Argo CD:',
     '',
-    '1. PreSync: nothing (the gate jobs carry argocd.argoproj.io/hook: Skip).',
+    '1. PreSync: nothing (the gate jobs and their RBAC carry argocd.argoproj.io/hook: Skip).',
     '2. Sync, wave by wave in tier order; Argo CD waits until a wave is healthy before the next. Admission webhook',
-    '   configurations are Sync hooks in their server\'s wave; CRDs use ServerSideApply=true,Prune=false.',
-    '3. PostSync: nothing. PreDelete: the remove-webhooks Job.',
+    '   configurations are ordinary resources in their server\'s wave (upstream\'s failurePolicy: no cluster',
+    '   lookup at render); CRDs use ServerSideApply=true,Prune=false. A sync without changes re-creates nothing.',
+    '3. PostSync, PreDelete: nothing. Deleting the Application deletes the webhook configurations with the rest.',
   );
   return lines.join('\n');
 }

@@ -20,13 +20,21 @@ export const tierIndex = (t: TierName) => TIERS.findIndex((x) => x.name === t);
 export const isTier = (t: string): t is TierName => TIERS.some((x) => x.name === t);
 
 /** Helm hook weights of the umbrella's gate (post-install, post-upgrade). */
-export const HOOK_WEIGHTS = { gateRbac: -10, wait: -5, webhooks: 0, restart: 5 } as const;
+export const HOOK_WEIGHTS = { gateRbac: -10, wait: -5, restart: 5 } as const;
+
+/**
+ * Marks an admission webhook configuration that admits objects of its own release. It is an
+ * ordinary release resource; while Helm installs it against a cluster where its server is not
+ * available yet, its failurePolicy renders as Ignore until the gate (or the next upgrade) puts
+ * upstream's back (docs/ordering.md). `kfc plan` reads this annotation.
+ */
+export const INSTALL_POLICY_ANNOTATION = 'kubeflow-charts.io/install-failure-policy';
 
 export interface Placement {
   tier: TierName;
   wave: number;
-  /** admission webhook configuration registered by the post-install gate (it admits objects the release creates) */
-  gatedWebhook?: boolean;
+  /** admission webhook configuration that admits objects the release creates: fail-open until its servers (Deployments `namespace/name`) are available */
+  gatedWebhook?: { servers: string[] };
   /** kept on uninstall: holds user data */
   keep?: boolean;
 }
@@ -252,12 +260,17 @@ export function computeOrdering(components: Array<{ name: string; tier?: string;
   for (const x of docs) {
     if (x.o.kind === 'PersistentVolumeClaim' || (x.o.kind === 'StatefulSet' && x.d.spec?.volumeClaimTemplates?.length)) if (x.o.namespace) dataNamespaces.add(x.o.namespace);
   }
-  const gated = new Set(webhooks.filter((w) => w.admits.length > 0).map((w) => w.key));
+  const deploymentOf = (k: string) => byKey.get(k)?.o;
+  const gated = new Map(
+    webhooks
+      .filter((w) => w.admits.length > 0)
+      .map((w) => [w.key, { servers: [...new Set(w.backends.map(deploymentOf).filter((o) => o?.kind === 'Deployment').map((o) => `${o!.namespace}/${o!.name}`))].sort() }]),
+  );
   const placements = new Map<string, Placement>();
   for (const x of docs) {
     const t = compute(x.o.key);
     const keep = x.o.kind === 'CustomResourceDefinition' || x.o.kind === 'PersistentVolumeClaim' || (x.o.kind === 'Namespace' && dataNamespaces.has(x.o.name)) || (x.o.kind === 'Profile' && group(x.o.apiVersion) === 'kubeflow.org');
-    placements.set(x.o.key, { tier: TIERS[Math.min(t, TIERS.length - 1)].name, wave: t, ...(gated.has(x.o.key) ? { gatedWebhook: true } : {}), ...(keep ? { keep: true } : {}) });
+    placements.set(x.o.key, { tier: TIERS[Math.min(t, TIERS.length - 1)].name, wave: t, ...(gated.has(x.o.key) ? { gatedWebhook: gated.get(x.o.key) } : {}), ...(keep ? { keep: true } : {}) });
   }
   return { placements, webhooks, injected, injectedNamespaces: [...injectedNamespaces].sort(), injectorBackends: [...injectorBackends].sort(), crds, undeclared };
 }
@@ -265,5 +278,6 @@ export function computeOrdering(components: Array<{ name: string; tier?: string;
 /** The parts of a CRD the ordering needs, read without parsing megabytes of schema. */
 export function crdHead(raw: string): any {
   const m = (re: RegExp) => re.exec(raw)?.[1]?.trim().replace(/^["']|["']$/g, '');
-  return { metadata: { name: m(/^ {2}name: (.+)$/m) }, spec: { group: m(/^ {2}group: (.+)$/m), names: { kind: m(/^ {4}kind: (.+)$/m), plural: m(/^ {4}plural: (.+)$/m) } } };
+  const strategy = m(/^ {2}conversion:\n(?: {4}.*\n)*? {4}strategy: (.+)$/m);
+  return { metadata: { name: m(/^ {2}name: (.+)$/m) }, spec: { group: m(/^ {2}group: (.+)$/m), names: { kind: m(/^ {4}kind: (.+)$/m), plural: m(/^ {4}plural: (.+)$/m) }, ...(strategy ? { conversion: { strategy } } : {}) } };
 }

@@ -4,6 +4,7 @@ import { globalDefaults, loadSchemaDefinitions } from '../core/schema.js';
 import type { ComponentPlan, Toggle } from '../discover/plan.js';
 import type { FoldedObject } from '../fold/fold.js';
 import type { Release } from '../upstream/release.js';
+import { valueHelpers } from './helpers.js';
 import { assignWorkloadKeys, ChartValues, generatorLabels, templatizeObject, type TemplatizeOptions } from './workloads.js';
 
 export interface TemplatizeInput {
@@ -127,7 +128,8 @@ official images keep library/), else it prints as upstream wrote it.
 {{- end -}}{{- end -}}
 {{- $ref -}}
 {{- end -}}
-`;
+
+${valueHelpers(chart)}`;
 }
 
 /**

@@ -150,8 +150,3 @@ export function optionalScalar(key: string, expr: string) {
 export function optionalNumber(key: string, expr: string) {
   return (i: number) => `${sp(i)}{{- if not (kindIs "invalid" ${expr}) }}\n${sp(i)}${key}: {{ toYaml ${expr} }}\n${sp(i)}{{- end }}`;
 }
-
-/** Extra entries appended to an existing mapping. */
-export function extraEntries(expr: string) {
-  return (i: number) => `${sp(i)}{{- with ${expr} }}{{- toYaml . | nindent ${i} }}{{- end }}`;
-}

@@ -3,7 +3,7 @@ import type { Content } from '../core/chart-model.js';
 import { KfcError } from '../core/errors.js';
 import type { KObject } from '../core/model.js';
 import { parseYaml } from '../core/model.js';
-import { assertNoMarkers, blockValue, extraEntries, inlineValue, optionalBlock, optionalNumber, optionalScalar, sp, TemplateDoc } from './template-doc.js';
+import { assertNoMarkers, blockValue, inlineValue, optionalBlock, optionalNumber, optionalScalar, sp, TemplateDoc } from './template-doc.js';
 import { loadSchemaDefinitions } from '../core/schema.js';
 import { camelCase } from '../core/util.js';
 import { formatImage, parseImage } from '../core/image.js';
@@ -109,13 +109,24 @@ type FieldKind = 'block' | 'scalar' | 'number';
  * keeps its literal value, so every variant still renders its upstream.
  */
 function bind(t: TemplateDoc, parent: any, key: string, store: any, skey: string, expr: string, kind: FieldKind, absent: unknown): void {
-  const present = has(parent, key);
-  const upstream = present ? parent[key] : absent;
+  bindWith(t, parent, key, store, skey, absent, kind === 'block' ? blockValue(expr) : inlineValue(expr), kind === 'block' ? optionalBlock(key, expr) : kind === 'number' ? optionalNumber(key, expr) : optionalScalar(key, expr));
+}
+
+/** Like bind, with the template text given: `present` after `key:`, `missing` for the whole (optional) entry. */
+function bindWith(t: TemplateDoc, parent: any, key: string, store: any, skey: string, absent: unknown, present: (keyCol: number) => string, missing: (indent: number) => string): void {
+  const has_ = has(parent, key);
+  const upstream = has_ ? parent[key] : absent;
   if (has(store, skey)) {
     if (!isDeepStrictEqual(store[skey], upstream)) return;
   } else store[skey] = structuredClone(upstream);
-  if (present) parent[key] = t.value(kind === 'block' ? blockValue(expr) : inlineValue(expr));
-  else parent[t.key(kind === 'block' ? optionalBlock(key, expr) : kind === 'number' ? optionalNumber(key, expr) : optionalScalar(key, expr))] = null;
+  if (has_) parent[key] = t.value(present);
+  else parent[t.key(missing)] = null;
+}
+
+/** Resources from values, through the chart's check that requests do not exceed limits. */
+function bindResources(t: TemplateDoc, chart: string, c: any, store: any, expr: string, path: string): void {
+  const call = (v: string) => `include "${chart}.resources" (dict "resources" ${v} "path" ${JSON.stringify(path)} "root" $)`;
+  bindWith(t, c, 'resources', store, 'resources', {}, (keyCol) => `{{- ${call(expr)} | nindent ${keyCol + 2} }}`, (i) => `${sp(i)}{{- with ${expr} }}\n${sp(i)}resources: {{- ${call('.')} | nindent ${i + 2} }}\n${sp(i)}{{- end }}`);
 }
 
 function bindContainers(t: TemplateDoc, cv: ChartValues, chart: string, wkey: string, base: string, spec: any, group: 'containers' | 'initContainers'): void {
@@ -132,30 +143,45 @@ function bindContainers(t: TemplateDoc, cv: ChartValues, chart: string, wkey: st
         c.image = t.value(() => `{{ include "${chart}.image" (dict "image" ${expr}.image "global" $.Values.global) | quote }}`);
       }
     }
-    bind(t, c, 'resources', store, 'resources', `${expr}.resources`, 'block', {});
+    bindResources(t, chart, c, store, `${expr}.resources`, `${expr.replace(/^\$\.Values\./, '')}.resources`);
   }
 }
 
-function podTemplateBlock(base: string) {
+/** The `include` of the chart's podMeta helper for one pod template's labels or annotations. */
+function podMetaCall(chart: string, wkey: string, field: 'labels' | 'annotations', upstream: Record<string, unknown> | undefined, fixed: Record<string, string>, keepEmpty: boolean): string {
+  const json = (v: unknown) => JSON.stringify(JSON.stringify(v ?? {}));
+  const extra = field === 'labels' ? 'podLabels' : 'podAnnotations';
+  return `include "${chart}.podMeta" (dict "upstream" (fromJson ${json(upstream)}) "extra" $.Values.${wkey}.${extra} "fixed" (fromJson ${json(field === 'labels' ? fixed : {})}) "path" ${JSON.stringify(`${wkey}.${extra}`)} "root" $${keepEmpty ? ' "keepEmpty" true' : ''})`;
+}
+
+/** Pod metadata for a template upstream gives none: rendered only when values add labels or annotations. */
+function podTemplateBlock(chart: string, wkey: string, fixed: Record<string, string>) {
+  const l = podMetaCall(chart, wkey, 'labels', {}, fixed, false);
+  const a = podMetaCall(chart, wkey, 'annotations', {}, fixed, false);
   return (i: number) =>
     [
-      `${sp(i)}{{- if or ${base}.podLabels ${base}.podAnnotations }}`,
+      `${sp(i)}{{- if or (${l}) (${a}) }}`,
       `${sp(i)}metadata:`,
-      `${sp(i)}  {{- with ${base}.podLabels }}`,
-      `${sp(i)}  labels: {{- toYaml . | nindent ${i + 4} }}`,
+      `${sp(i)}  {{- with ${l} }}`,
+      `${sp(i)}  labels: {{- . | nindent ${i + 4} }}`,
       `${sp(i)}  {{- end }}`,
-      `${sp(i)}  {{- with ${base}.podAnnotations }}`,
-      `${sp(i)}  annotations: {{- toYaml . | nindent ${i + 4} }}`,
+      `${sp(i)}  {{- with ${a} }}`,
+      `${sp(i)}  annotations: {{- . | nindent ${i + 4} }}`,
       `${sp(i)}  {{- end }}`,
       `${sp(i)}{{- end }}`,
     ].join('\n');
 }
 
-function bindPodMeta(t: TemplateDoc, meta: any, field: 'labels' | 'annotations', expr: string): void {
+/** Upstream's pod labels or annotations merged with the values' (one key each, never duplicated). */
+function bindPodMeta(t: TemplateDoc, chart: string, wkey: string, meta: any, field: 'labels' | 'annotations', fixed: Record<string, string>): void {
   const m = meta[field];
-  if (m === undefined || m === null) meta[t.key(optionalBlock(field, expr))] = null;
-  else if (typeof m === 'object' && Object.keys(m).length === 0) meta[field] = t.value(blockValue(`(merge (dict) ${expr})`));
-  else m[t.key(extraEntries(expr))] = null;
+  if (m === undefined || m === null) {
+    const call = podMetaCall(chart, wkey, field, {}, fixed, false);
+    meta[t.key((i) => `${sp(i)}{{- with ${call} }}\n${sp(i)}${field}: {{- . | nindent ${i + 2} }}\n${sp(i)}{{- end }}`)] = null;
+  } else {
+    const call = podMetaCall(chart, wkey, field, m, fixed, true);
+    meta[field] = t.value((keyCol) => `{{- ${call} | nindent ${keyCol + 2} }}`);
+  }
 }
 
 /** Rewrites one workload so images, resources, replicas and scheduling come from values. */
@@ -167,10 +193,12 @@ function templatizeWorkload(t: TemplateDoc, doc: any, o: KObject, wkey: string, 
   const scalable = SCALABLE.has(o.kind);
   const store = cv.workload(wkey, o, scalable, scalable && has(doc.spec, 'replicas'));
   if (scalable) bind(t, doc.spec, 'replicas', store, 'replicas', `${base}.replicas`, 'number', null);
-  if (!tmpl.metadata) tmpl[t.key(podTemplateBlock(base))] = null;
+  // selector labels of the workload: values may not change them
+  const fixed: Record<string, string> = Object.fromEntries(Object.entries<unknown>(doc.spec?.selector?.matchLabels ?? {}).map(([k, v]) => [k, String(v)]));
+  if (!tmpl.metadata) tmpl[t.key(podTemplateBlock(cv.chart, wkey, fixed))] = null;
   else {
-    bindPodMeta(t, tmpl.metadata, 'labels', `${base}.podLabels`);
-    bindPodMeta(t, tmpl.metadata, 'annotations', `${base}.podAnnotations`);
+    bindPodMeta(t, cv.chart, wkey, tmpl.metadata, 'labels', fixed);
+    bindPodMeta(t, cv.chart, wkey, tmpl.metadata, 'annotations', fixed);
   }
   store.podLabels ??= {};
   store.podAnnotations ??= {};

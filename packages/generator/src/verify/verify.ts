@@ -33,6 +33,7 @@ export const ADDED_METADATA = {
     'argocd.argoproj.io/sync-options',
     'argocd.argoproj.io/compare-options',
     'kubeflow-charts.io/version',
+    'kubeflow-charts.io/install-failure-policy',
   ],
 };
 
