@@ -45,7 +45,7 @@ describe.each(Object.keys(RELEASES))('no well-known credential by default, %s', 
     expect(found).toEqual([]);
     expect(objs.filter(isWellKnownSecret).map((o) => o.key)).toEqual([]);
     // the generated path: one hook Job per chart with credentials, naming the Secrets it creates
-    const jobs = objs.filter((o) => o.kind === 'Job' && /-secrets$/.test(o.name)).map((o) => o.name).sort();
+    const jobs = objs.filter((o) => o.kind === 'Job' && /-secrets-[0-9a-f]{8}$/.test(o.name)).map((o) => o.name.replace(/-[0-9a-f]{8}$/, '')).sort();
     expect(jobs).toEqual(expect.arrayContaining(['kubeflow-dex-secrets', 'kubeflow-katib-secrets', 'kubeflow-oauth2-proxy-secrets', 'kubeflow-pipelines-secrets']));
 
     // the same render in devMode carries them: the check above can fail
@@ -97,14 +97,14 @@ async function fakeApi(seed: Record<string, Record<string, string>> = {}) {
   return { url, namespaces, secrets, calls, value, close: () => new Promise<void>((r) => server.close(() => r())) };
 }
 
-/** The secrets Jobs of a render in hook order, each as {script, env}. */
+/** The secrets Jobs of a render in sync-wave order, each as {script, env}. */
 function secretsJobs(rendered: string): Array<{ name: string; weight: number; script: string; secrets: string }> {
   return splitObjects(rendered, 'render')
-    .filter((o) => o.kind === 'Job' && /-secrets$/.test(o.name))
+    .filter((o) => o.kind === 'Job' && /-secrets-[0-9a-f]{8}$/.test(o.name))
     .map((o) => {
       const d = parseYaml(o.raw);
       const c = d.spec.template.spec.containers[0];
-      return { name: o.name, weight: Number(d.metadata.annotations['helm.sh/hook-weight']), script: c.args[0], secrets: c.env.find((e: any) => e.name === 'KFC_SECRETS').value };
+      return { name: o.name.replace(/-[0-9a-f]{8}$/, ''), weight: Number(d.metadata.annotations['argocd.argoproj.io/sync-wave']), script: c.args[0], secrets: c.env.find((e: any) => e.name === 'KFC_SECRETS').value };
     })
     .sort((a, b) => a.weight - b.weight || a.name.localeCompare(b.name));
 }

@@ -7,6 +7,9 @@ import { check, ENGINES, formatSequence, planObjects, planSummary, sequence, typ
 import { UMBRELLA } from '../core/chart-model.js';
 import { formatLifecycle } from '../order/lifecycle.js';
 
+/** Where the README installs the umbrella. */
+export const RELEASE_NAMESPACE = 'kubeflow-charts';
+
 export interface PlanOptions {
   chart?: string;
   values: string[];
@@ -34,7 +37,8 @@ export async function plan(o: PlanOptions): Promise<PlanResult> {
       throw new KfcError(`cannot read ${o.rendered}: ${(e as Error).message}`, 'pass the output of `helm template --include-crds`');
     }
   } else {
-    text = await helmTemplate(path.resolve(o.chart ?? path.join(repoRoot(), 'charts', UMBRELLA)), { includeCrds: true, valuesFiles: o.values, release: UMBRELLA });
+    // the release namespace of the README's install command: one the release itself does not declare
+    text = await helmTemplate(path.resolve(o.chart ?? path.join(repoRoot(), 'charts', UMBRELLA)), { includeCrds: true, valuesFiles: o.values, release: UMBRELLA, namespace: RELEASE_NAMESPACE });
   }
   const objs = planObjects(text);
   const out: string[] = [planSummary(), ''];

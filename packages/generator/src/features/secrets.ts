@@ -8,11 +8,10 @@ import { escapeBraces } from '../templatize/template-doc.js';
 
 /**
  * Secrets a chart needs but never ships: a feature declares them (`generate:`),
- * and a hook Job creates each one in the cluster when it is missing, before
- * anything else of the release (Helm pre-install/pre-upgrade, Argo CD
- * PreSync). Nothing random is rendered, so renders stay byte-identical (Argo
- * CD stays in sync) and values survive upgrades; a Secret the user created
- * under that name is used as it is.
+ * and a Job of the chart creates each one in the cluster when it is missing.
+ * Nothing random is rendered, so renders stay byte-identical (Argo CD stays in
+ * sync) and values survive upgrades; a Secret the user created under that name
+ * is used as it is.
  */
 
 export type KeyRule = { random: number } | { value: string } | { copy: string } | { bcrypt: string };
@@ -39,7 +38,7 @@ export function secretsJobValues(image: ImageValue): { values: Record<string, un
   return {
     values: { image, resources: { requests: { cpu: '10m', memory: '32Mi' }, limits: { memory: '128Mi' } }, nodeSelector: {}, tolerations: [] },
     schema: {
-      description: 'The hook Job that creates the Secrets this chart reads and does not ship (passwords, keys), once, when they are missing; they are kept across upgrades. Set the corresponding existingSecret values to bring your own instead.',
+      description: 'The Job that creates the Secrets this chart reads and does not ship (passwords, keys), once, when they are missing; they are kept across upgrades and uninstalls. Create a Secret under the same name (or set existingSecret where a value offers it) to bring your own.',
       type: 'object',
       additionalProperties: false,
       properties: {
@@ -55,46 +54,49 @@ export function secretsJobValues(image: ImageValue): { values: Record<string, un
 const q = (s: string) => JSON.stringify(s);
 const RELEASE_NS = '__KFC_RELEASE_NAMESPACE__';
 
-/** The hook templates (RBAC + Job) of a chart's generated Secrets; empty when there are none. */
-export function secretsJobTemplate(chart: string, secrets: GeneratedSecret[], weight: number): string {
+/**
+ * The templates (RBAC + Job) of a chart's generated Secrets; empty when there
+ * are none. They are ordinary release resources, not hooks: Helm creates
+ * Namespaces first and the Job among the workloads, whose pods wait for the
+ * Secrets; Argo CD runs the Job in `wave` (after the namespaces, before the
+ * workloads) and keeps it, completed and in sync. The Job's name carries a
+ * hash of what it creates, so a change of values makes a new Job instead of
+ * an immutable-field error; `helm uninstall` removes Job and RBAC and leaves
+ * the Secrets (data, like PVCs).
+ */
+export function secretsJobTemplate(chart: string, secrets: GeneratedSecret[], wave: number): string {
   if (!secrets.length) return '';
   const any = secrets.length === 1 ? secrets[0].when : `or ${secrets.map((s) => `(${s.when})`).join(' ')}`;
-  const hook = (w: number) => `  annotations:
-    helm.sh/hook: pre-install,pre-upgrade
-    helm.sh/hook-weight: "${w}"
-    helm.sh/hook-delete-policy: before-hook-creation,hook-succeeded
-    argocd.argoproj.io/hook: PreSync
-    argocd.argoproj.io/hook-delete-policy: BeforeHookCreation,HookSucceeded
-    argocd.argoproj.io/sync-wave: "${w}"`;
-  const name = `{{ .Release.Name }}-${chart}-secrets`;
-  const labels = `  labels:
+  const meta = (w: number) => `  labels:
     ${LIFECYCLE_LABEL}: secrets
     app.kubernetes.io/managed-by: {{ .Release.Service }}
-    app.kubernetes.io/instance: {{ .Release.Name }}`;
+    app.kubernetes.io/instance: {{ .Release.Name }}
+  annotations:
+    argocd.argoproj.io/sync-wave: "${w}"`;
+  const name = `{{ .Release.Name }}-${chart}-secrets`;
   const readable = [...new Set(secrets.flatMap((s) => [s.name, ...Object.values(s.keys).flatMap((r) => ('copy' in r ? [r.copy] : 'bcrypt' in r && r.bcrypt.includes('/') ? [r.bcrypt] : [])).map((ref) => ref.split('/')[1])]))].sort();
   // a Secret upstream leaves without a namespace goes where the release installs it
   const line = (s: GeneratedSecret) => escapeBraces(JSON.stringify({ namespace: s.namespace || RELEASE_NS, name: s.name, keys: s.keys })).replace(`"${RELEASE_NS}"`, '{{ .Release.Namespace | quote }}');
-  const lines = secrets.map((s) => `{{- if ${s.when} }}\n${line(s)}\n{{- end }}`);
+  const lines = secrets.map((s) => `{{- if ${s.when} }}\n${line(s)}\n{{- end }}`).join('\n');
   const script = escapeBraces(secretsJobScript())
     .split('\n')
     .map((l) => (l ? `            ${l}` : ''))
     .join('\n');
   return `{{- if and (${any}) }}
+{{- $secrets := include ${q(`${chart}.generatedSecrets`)} . }}
 # Creates the Secrets ${chart} reads and does not ship, when missing (features: ${[...new Set(secrets.map((s) => s.feature))].join(', ')}).
 apiVersion: v1
 kind: ServiceAccount
 metadata:
   name: ${name}
   namespace: {{ .Release.Namespace }}
-${labels}
-${hook(weight - 1)}
+${meta(wave - 1)}
 ---
 apiVersion: rbac.authorization.k8s.io/v1
 kind: ClusterRole
 metadata:
   name: ${name}
-${labels}
-${hook(weight - 1)}
+${meta(wave - 1)}
 rules:
 - apiGroups: [""]
   resources: [namespaces]
@@ -111,8 +113,7 @@ apiVersion: rbac.authorization.k8s.io/v1
 kind: ClusterRoleBinding
 metadata:
   name: ${name}
-${labels}
-${hook(weight - 1)}
+${meta(wave - 1)}
 roleRef:
   apiGroup: rbac.authorization.k8s.io
   kind: ClusterRole
@@ -125,12 +126,12 @@ subjects:
 apiVersion: batch/v1
 kind: Job
 metadata:
-  name: ${name}
+  name: ${name}-{{ $secrets | sha256sum | trunc 8 }}
   namespace: {{ .Release.Namespace }}
-${labels}
-${hook(weight)}
+${meta(wave)}
 spec:
-  backoffLimit: 3
+  # Secrets copied from another chart's wait for that chart's Job
+  backoffLimit: 6
   template:
     metadata:
       labels:
@@ -172,12 +173,14 @@ spec:
         - name: PYTHONDONTWRITEBYTECODE
           value: "1"
         - name: KFC_SECRETS
-          value: |
-            ${lines.join('\n').split('\n').join('\n            ')}
+          value: {{ $secrets | quote }}
         command: [python3, -c]
         args:
         - |
 ${script}
+{{- end }}
+{{- define ${q(`${chart}.generatedSecrets`)} }}
+${lines}
 {{- end }}
 `;
 }
@@ -189,6 +192,6 @@ export function addSecretsJob(m: ChartModel, image: ImageValue): void {
   const { values, schema } = secretsJobValues(image);
   m.values.secretsJob = values;
   m.properties.secretsJob = schema;
-  // Secrets copied from another chart's come after that chart's (the umbrella runs all hooks by weight)
-  m.files['templates/secrets-job.yaml'] = secretsJobTemplate(m.name, m.generated, copies ? -4 : -5);
+  // after the namespaces (tier 1); a Job copying another chart's Secret one wave later
+  m.files['templates/secrets-job.yaml'] = secretsJobTemplate(m.name, m.generated, copies ? 3 : 2);
 }

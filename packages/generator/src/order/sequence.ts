@@ -210,7 +210,8 @@ export function check(engine: Engine, stages: Stage[]): Violation[] {
   const creators = new Map(all.filter((o) => !o.namespace && o.apiVersion.includes('/') && !BUILTIN_GROUPS.has(o.apiVersion.split('/')[0]) && o.kind !== 'CustomResourceDefinition').map((o) => [o.name, o]));
   for (const o of all) {
     const ns = o.namespace;
-    if (!ns || SYSTEM_NAMESPACES.has(ns) || o.annotations['helm.sh/hook']?.startsWith('test')) continue;
+    // the release's own namespace exists before anything of it (helm --create-namespace, Argo CD CreateNamespace)
+    if (!ns || ns === releaseNamespace || SYSTEM_NAMESPACES.has(ns) || o.annotations['helm.sh/hook']?.startsWith('test')) continue;
     const n = declared.get(ns);
     if (n) {
       const pn = pos.get(n.key)!;
