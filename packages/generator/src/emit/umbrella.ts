@@ -15,6 +15,7 @@ import { EXTRA_OBJECTS, extraObjectsSchema, kebab } from '../templatize/chart.js
 import { type ChartSummary, KUBEFLOW_ICON, valuesYaml } from './chart.js';
 import { HELPERS, notes, testFiles, umbrellaReadme } from './umbrella-docs.js';
 import { resolveChecks } from './umbrella-checks.js';
+import { httpRoute } from './umbrella-route.js';
 import { acceptRemoved, type RemovedValues } from './deprecated.js';
 
 
@@ -89,6 +90,12 @@ export async function emitUmbrella(o: UmbrellaOptions): Promise<ChartSummary> {
   values.extraObjects = [];
   props.extraObjects = extraObjectsSchema();
   files['templates/extra-objects.yaml'] = EXTRA_OBJECTS;
+  const route = httpRoute(checks.find((c) => c.kind === 'Service' && c.url?.endsWith('/')));
+  if (route) {
+    values.httpRoute = route.values;
+    props.httpRoute = route.schema;
+    files['templates/httproute.yaml'] = route.template;
+  }
   values.tests = { enabled: true };
   props.tests = {
     description: '`helm test` pods checking that the dashboard and the auth endpoints answer.',
@@ -132,6 +139,21 @@ export async function emitUmbrella(o: UmbrellaOptions): Promise<ChartSummary> {
   }
   const off = comps.filter((c) => !c.enabled);
   if (off.length) ci('all-components', Object.fromEntries(off.map((c) => [c.name, { enabled: true }])), 'Every component enabled, including those upstream leaves commented out');
+  if (route) {
+    ci('gateway-api', route.scenario, 'feature httpRoute: the Kubeflow ingress behind your Gateway API Gateway, with a Certificate');
+    const b = (route.values.backend as { name: string; namespace: string; port: number });
+    ciFiles[ciFiles.length - 1].feature = {
+      name: 'httpRoute',
+      expect: {
+        fields: [
+          { select: { kind: 'HTTPRoute', name: 'kubeflow', namespace: b.namespace }, path: 'spec.parentRefs[0]', equals: { name: 'default-gateway', namespace: 'default', sectionName: 'https' } },
+          { select: { kind: 'HTTPRoute', name: 'kubeflow', namespace: b.namespace }, path: 'spec.hostnames', equals: ['kubeflow.example.com'] },
+          { select: { kind: 'HTTPRoute', name: 'kubeflow', namespace: b.namespace }, path: 'spec.rules[0].backendRefs[0]', equals: { name: b.name, port: b.port } },
+          { select: { kind: 'Certificate', name: 'kubeflow-tls', namespace: 'default' }, path: 'spec.dnsNames', equals: ['kubeflow.example.com'] },
+        ],
+      },
+    };
+  }
   for (const f of o.shared ?? []) {
     for (const sc of f.scenarios) {
       if (Object.entries(sc.requires ?? {}).some(([chart, variant]) => !comps.find((c) => c.name === chart)?.variants.includes(variant))) continue;
