@@ -9,7 +9,13 @@ const USAGE = `kfc: Helm charts for Kubeflow, generated from the upstream manife
 Usage:
   kfc build  [--lock FILE] [--upstream DIR [--tag TAG]] [--out DIR] [--force]
   kfc verify [--lock FILE] [--upstream DIR [--tag TAG]] [--charts DIR] [--chart NAME]
-  kfc repo   [--charts DIR] [--out DIR] [--url URL]   package charts + index.yaml (default repo/)
+  kfc repo   [--charts DIR] [--out DIR] [--url URL] [--merge INDEX] [--force]
+                                   package charts into a chart repository (default repo/), merged
+                                   into its index.yaml (or INDEX): earlier versions are kept
+  kfc repo   --oci oci://REGISTRY/PATH [--plain-http] [--merge INDEX] [--digests FILE] [--force]
+                                   push every chart with helm push (after helm registry login)
+  kfc previous --index INDEX [--chart NAME] [--charts DIR]
+                                   the highest version in INDEX below the built chart's (empty: none)
   kfc images [--chart DIR] [-f VALUES]...                  every image a values file deploys (for mirroring)
   kfc diff   <tagA|dirA> <tagB|dirB> [-v]                  what changes for users between two releases
   kfc plan   [--chart DIR] [-f VALUES]... [--rendered FILE] [--engine helm3|helm4|argocd] [-v] [--summary]
@@ -41,6 +47,11 @@ async function main(argv: string[]): Promise<number> {
       verbose: { type: 'boolean', short: 'v' },
       summary: { type: 'boolean' },
       url: { type: 'string' },
+      merge: { type: 'string' },
+      oci: { type: 'string' },
+      'plain-http': { type: 'boolean' },
+      digests: { type: 'string' },
+      index: { type: 'string' },
       force: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -62,9 +73,22 @@ async function main(argv: string[]): Promise<number> {
       return report.ok ? 0 : 1;
     }
     case 'repo': {
+      if (values.oci) {
+        const { publishOci } = await import('./commands/oci.js');
+        const r = await publishOci({ charts: values.charts ?? 'charts', ref: values.oci, merge: values.merge, plainHttp: values['plain-http'], force: values.force, digests: values.digests });
+        for (const d of r.digests) process.stdout.write(`${d}\n`);
+        process.stderr.write(`${values.oci}: ${r.pushed.length} pushed, ${r.replaced.length} replaced, ${r.unchanged.length} already there\n`);
+        return 0;
+      }
       const { buildRepo } = await import('./commands/repo.js');
-      const r = buildRepo({ charts: values.charts, out: values.out, url: values.url });
-      process.stderr.write(`wrote ${r.charts.length} chart packages and index.yaml to ${r.dir}\n`);
+      const r = buildRepo({ charts: values.charts, out: values.out, url: values.url, merge: values.merge, force: values.force });
+      process.stderr.write(`${r.dir}: index.yaml with ${r.added.length} new, ${r.replaced.length} replaced, ${r.unchanged.length} unchanged chart versions (earlier versions kept)\n`);
+      return 0;
+    }
+    case 'previous': {
+      const { previousVersion } = await import('./commands/previous.js');
+      const v = previousVersion({ index: values.index, chart: values.chart?.[0], charts: values.charts });
+      if (v) process.stdout.write(`${v}\n`);
       return 0;
     }
     case 'plan': {

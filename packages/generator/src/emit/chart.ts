@@ -3,11 +3,14 @@ import path from 'node:path';
 import YAML from 'yaml';
 import { KfcError } from '../core/errors.js';
 import type { ChartModel, Content, ModelObject } from '../core/chart-model.js';
-import { metadataBlock } from '../core/model.js';
+import { metadataBlock, type KObject } from '../core/model.js';
 import { DRAFT_07, requireDefaults, schemaAt, schemaRows, withDefinitions } from '../core/schema.js';
 import { sourceRef } from '../upstream/release.js';
-
-export const KUBEFLOW_ICON = 'https://raw.githubusercontent.com/kubeflow/kubeflow/master/components/centraldashboard/public/assets/logo.svg';
+import { PROJECT } from '../core/project.js';
+import { defaultContents } from './default-render.js';
+import { kubeRange, kubeVersionConstraint, type KubeRange } from './kube-version.js';
+import { artifactHubAnnotations, commonChartFields, containerImages, crdInfo, imageList, type CrdInfo } from './metadata.js';
+import { componentNotes, readinessTemplate } from './notes.js';
 
 /** Each chart file must stay well under Helm's 5 MiB per-file limit. */
 export const MAX_FILE_BYTES = 5 * 1024 * 1024;
@@ -26,6 +29,14 @@ export interface ChartSummary {
   crds: string[];
   schema: any;
   ciFiles: Array<{ file: string; values: Record<string, unknown>; feature?: { name: string; expect: unknown; umbrella?: Record<string, unknown> } }>;
+  /** container images of the default render (Artifact Hub's image inventory) */
+  images: Array<{ name: string; image: string }>;
+  /** CRDs of the default render */
+  crdInfo: CrdInfo[];
+  /** Kubernetes minors serving every object of any variant */
+  kube: KubeRange;
+  /** defines `<name>.readiness` (templates/_readiness.tpl) */
+  readiness: boolean;
 }
 
 /**
@@ -101,7 +112,7 @@ function readme(m: ChartModel, s: ChartSummary, values: any): string {
     '## Install',
     '',
     '```sh',
-    'helm repo add kubeflow-charts <chart repository URL>',
+    `helm repo add kubeflow-charts ${PROJECT.chartRepository}`,
     `helm install ${s.name} kubeflow-charts/${s.name} --version ${s.version}`,
     '```',
     '',
@@ -166,6 +177,11 @@ export function objectTemplate(o: ModelObject, text: (c: Content) => string): st
   return out;
 }
 
+/** Every object a chart model can render (any variant, switch or feature), CRDs included. */
+export function everyObject(m: Pick<ChartModel, 'objects'>): KObject[] {
+  return m.objects.flatMap((x) => (x.crd ? [x.sample] : x.branches.flatMap((b) => (b.content ? [b.content.obj] : []))));
+}
+
 /** The values schema of a chart model. */
 export function chartSchema(m: Pick<ChartModel, 'name' | 'properties' | 'values'>): any {
   const schema = { $schema: DRAFT_07, title: `Values of the ${m.name} chart`, type: 'object', additionalProperties: false, properties: m.properties };
@@ -173,7 +189,7 @@ export function chartSchema(m: Pick<ChartModel, 'name' | 'properties' | 'values'
 }
 
 /** The emit stage: writes one chart model into `dir` and returns its summary. */
-export function emitChart(m: ChartModel, dir: string): ChartSummary {
+export function emitChart(m: ChartModel, dir: string, opts: { kube?: KubeRange } = {}): ChartSummary {
   const name = m.name;
   const crds: string[] = [];
   const texts = new Map<Content, string>();
@@ -195,6 +211,17 @@ export function emitChart(m: ChartModel, dir: string): ChartSummary {
   const schema = chartSchema(m);
   for (const c of m.ciFiles) write(path.join(dir, c.file), `# ${c.comment}\n${Object.keys(c.values).length ? YAML.stringify(c.values, { version: '1.1' }) : '{}\n'}`);
 
+  const defaults = defaultContents(m);
+  const images = imageList(defaults.flatMap((o) => (o.kind === 'CustomResourceDefinition' ? [] : containerImages(o.raw))));
+  const crdInfos = defaults.filter((o) => o.kind === 'CustomResourceDefinition').map((o) => crdInfo(o.raw));
+  // the release's range when given (every chart of a release states the same), else this chart's own
+  const kube = opts.kube ?? kubeRange(everyObject(m), `chart ${name}`);
+  const readiness = readinessTemplate(m, objectTemplate);
+  if (readiness) write(path.join(dir, 'templates', '_readiness.tpl'), readiness);
+  const ownNotes = componentNotes(m, !!readiness, crds.length);
+  const featureNotes = m.files['templates/NOTES.txt'];
+  write(path.join(dir, 'templates', 'NOTES.txt'), featureNotes ? `${ownNotes}\n${featureNotes}` : ownNotes);
+
   const summary: ChartSummary = {
     name,
     version: m.version,
@@ -208,6 +235,10 @@ export function emitChart(m: ChartModel, dir: string): ChartSummary {
     crds,
     schema,
     ciFiles: m.ciFiles.map((c) => ({ file: c.file, values: c.values, ...(c.feature ? { feature: c.feature } : {}) })),
+    images,
+    crdInfo: crdInfos,
+    kube,
+    readiness: !!readiness,
   };
   const chartYaml = {
     apiVersion: 'v2',
@@ -216,15 +247,15 @@ export function emitChart(m: ChartModel, dir: string): ChartSummary {
     type: 'application',
     version: m.version,
     appVersion: m.release.tag,
-    home: 'https://www.kubeflow.org',
-    icon: KUBEFLOW_ICON,
-    sources: summary.upstreamPaths.map((p) => `https://github.com/${m.release.repository}/tree/${sourceRef(m.release)}/${p}`),
+    kubeVersion: kubeVersionConstraint(kube),
+    ...commonChartFields(summary.upstreamPaths.map((p) => `https://github.com/${m.release.repository}/tree/${sourceRef(m.release)}/${p}`)),
     keywords: ['kubeflow', ...m.plan.keywords],
     annotations: {
       'kubeflow-charts/upstream-commit': m.release.commit,
       'kubeflow-charts/upstream-paths': summary.upstreamPaths.join(','),
       ...(m.variants.length ? { 'kubeflow-charts/variants': m.variants.join(',') } : {}),
       'kubeflow-charts/enabled-upstream': String(m.plan.enabled),
+      ...artifactHubAnnotations({ release: m.release, images, crds: crdInfos }),
     },
   };
   write(path.join(dir, 'Chart.yaml'), `# Generated by kubeflow-charts from ${m.release.repository}@${m.release.tag}; do not edit.\n${YAML.stringify(chartYaml, { version: '1.1', lineWidth: 0, indentSeq: false })}`);

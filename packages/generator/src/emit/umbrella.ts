@@ -12,7 +12,10 @@ import { gateData, gateFiles, gateImage } from '../order/gates.js';
 import type { OrderingModel } from '../order/tiers.js';
 import { sourceRef, type Release } from '../upstream/release.js';
 import { EXTRA_OBJECTS, extraObjectsSchema, kebab } from '../templatize/chart.js';
-import { type ChartSummary, KUBEFLOW_ICON, valuesYaml } from './chart.js';
+import { type ChartSummary, valuesYaml } from './chart.js';
+import { combineRanges, kubeVersionConstraint } from './kube-version.js';
+import { artifactHubAnnotations, commonChartFields, imageList } from './metadata.js';
+import { umbrellaNotesSections } from './notes.js';
 import { HELPERS, notes, testFiles, umbrellaReadme } from './umbrella-docs.js';
 import { resolveChecks } from './umbrella-checks.js';
 import { httpRoute } from './umbrella-route.js';
@@ -45,7 +48,6 @@ export async function emitUmbrella(o: UmbrellaOptions): Promise<ChartSummary> {
   const files: Record<string, string> = {
     'templates/_helpers.tpl': HELPERS,
     ...gateFiles(gates),
-    'templates/NOTES.txt': notes(checks),
     ...testFiles(checks),
   };
 
@@ -111,6 +113,10 @@ export async function emitUmbrella(o: UmbrellaOptions): Promise<ChartSummary> {
   if (deprecations) files['templates/NOTES.txt'] = `${files['templates/NOTES.txt']}${deprecations}\n`;
   const schema = withDefinitions(requireDefaults({ $schema: DRAFT_07, title: 'Values of the kubeflow umbrella chart', type: 'object', additionalProperties: false, properties: props }, values));
 
+  files['templates/NOTES.txt'] = notes(checks, umbrellaNotesSections(comps.map((c) => ({ name: c.name, readiness: c.readiness, crds: c.crds.length }))));
+  const enabledComps = comps.filter((c) => c.enabled);
+  const images = imageList([...enabledComps.flatMap((c) => c.images), { name: 'gate', image: formatImage(image) }]);
+  const kube = combineRanges(comps.map((c) => c.kube));
   const chartYaml = {
     apiVersion: 'v2',
     name: UMBRELLA,
@@ -118,12 +124,14 @@ export async function emitUmbrella(o: UmbrellaOptions): Promise<ChartSummary> {
     type: 'application',
     version: o.version,
     appVersion: o.release.tag,
-    home: 'https://www.kubeflow.org',
-    icon: KUBEFLOW_ICON,
-    sources: [`https://github.com/${o.release.repository}/tree/${sourceRef(o.release)}/example`],
+    kubeVersion: kubeVersionConstraint(kube),
+    ...commonChartFields([`https://github.com/${o.release.repository}/tree/${sourceRef(o.release)}/example`]),
     keywords: ['kubeflow', 'mlops', 'machine-learning'],
     dependencies: comps.map((c) => ({ name: c.name, version: c.version, repository: `file://../${c.name}`, condition: `${c.name}.enabled` })),
-    annotations: { 'kubeflow-charts/upstream-commit': o.release.commit },
+    annotations: {
+      'kubeflow-charts/upstream-commit': o.release.commit,
+      ...artifactHubAnnotations({ release: o.release, images, crds: enabledComps.flatMap((c) => c.crdInfo) }),
+    },
   };
   const ciFiles: ChartSummary['ciFiles'] = [];
   const ci = (slug: string, vals: Record<string, unknown>, comment: string) => {
@@ -198,6 +206,10 @@ export async function emitUmbrella(o: UmbrellaOptions): Promise<ChartSummary> {
     crds: [],
     schema,
     ciFiles,
+    images,
+    crdInfo: [],
+    kube,
+    readiness: false,
   };
 }
 
