@@ -4,7 +4,7 @@ import path from 'node:path';
 import { KfcError } from '../core/errors.js';
 import { helmRun } from '../core/helm.js';
 import { findHelm, type Tool } from '../core/toolchain.js';
-import { sha256, writeFileAtomic } from '../core/util.js';
+import { pool, sha256, writeFileAtomic } from '../core/util.js';
 import { packageCharts } from './repo.js';
 import { readIndex } from './repo-index.js';
 
@@ -48,10 +48,9 @@ export async function publishOci(o: OciOptions): Promise<OciResult> {
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'kfc-oci-'));
   const r: OciResult = { pushed: [], unchanged: [], replaced: [], digests: [] };
   try {
-    // 1. what the registry already holds
-    const plan: Array<{ p: (typeof packages)[number]; file: string; action: 'push' | 'keep' | 'replace'; digest?: string }> = [];
-    const conflicts: string[] = [];
-    for (const p of packages) {
+    // 1. what the registry already holds (a few at a time)
+    type Step = { p: (typeof packages)[number]; file: string; action: 'push' | 'keep' | 'replace' | 'conflict'; digest?: string };
+    const plan: Step[] = await pool(packages, 4, async (p): Promise<Step> => {
       const file = path.join(tmp, p.file);
       writeFileSync(file, p.data);
       const pulled = path.join(tmp, 'pulled', p.name);
@@ -61,31 +60,30 @@ export async function publishOci(o: OciOptions): Promise<OciResult> {
         if (!/not found|manifest unknown|name unknown/i.test(res.stderr)) {
           throw new KfcError(`cannot read ${ref}/${p.name}:${p.version} from the registry (${helm.version}): ${res.stderr.trim()}`, 'check the registry address and `helm registry login`; add --plain-http for a plain HTTP registry');
         }
-        plan.push({ p, file, action: 'push' });
-        continue;
+        return { p, file, action: 'push' };
       }
       const got = readdirSync(pulled).find((f) => f.endsWith('.tgz'));
       const same = !!got && sha256(readFileSync(path.join(pulled, got))) === sha256(p.data);
-      if (same) plan.push({ p, file, action: 'keep', digest: digestOf(`${res.stdout}\n${res.stderr}`) });
-      else if (o.force) plan.push({ p, file, action: 'replace' });
-      else conflicts.push(`${p.name}:${p.version}`);
-    }
+      if (same) return { p, file, action: 'keep', digest: digestOf(`${res.stdout}\n${res.stderr}`) };
+      return { p, file, action: o.force ? 'replace' : 'conflict' };
+    });
+    const conflicts = plan.filter((s) => s.action === 'conflict').map((s) => `${s.p.name}:${s.p.version}`);
     if (conflicts.length) {
       throw new KfcError(`${ref} already holds other content for ${conflicts.join(', ')}`, 'a published chart version is immutable: raise chartRevision in upstream.lock.json and rebuild, or pass --force to replace it');
     }
-    // 2. push
-    for (const step of plan) {
+    // 2. push (a few at a time), then report in chart order
+    const pushedDigests = await pool(plan, 4, async (step) => {
+      if (step.action === 'keep') return step.digest;
+      const res = await helmRun(['push', step.file, ref, ...tls], helm);
+      if (res.exitCode !== 0) throw new KfcError(`helm push ${step.p.file} ${ref} failed (${helm.version}): ${res.stderr.trim()}`, 'check `helm registry login` and the registry address');
+      return digestOf(`${res.stdout}\n${res.stderr}`);
+    });
+    plan.forEach((step, i) => {
       const id = `${step.p.name}:${step.p.version}`;
-      let digest = step.digest;
-      if (step.action !== 'keep') {
-        const res = await helmRun(['push', step.file, ref, ...tls], helm);
-        if (res.exitCode !== 0) throw new KfcError(`helm push ${step.p.file} ${ref} failed (${helm.version}): ${res.stderr.trim()}`, 'check `helm registry login` and the registry address');
-        digest = digestOf(`${res.stdout}\n${res.stderr}`);
-        (step.action === 'push' ? r.pushed : r.replaced).push(id);
-      } else r.unchanged.push(id);
-      if (!digest) throw new KfcError(`helm did not report the digest of ${ref}/${id}`, 'report this with your helm version');
-      r.digests.push(`${ref.replace(/^oci:\/\//, '')}/${step.p.name}@${digest}`);
-    }
+      (step.action === 'push' ? r.pushed : step.action === 'replace' ? r.replaced : r.unchanged).push(id);
+      if (!pushedDigests[i]) throw new KfcError(`helm did not report the digest of ${ref}/${id}`, 'report this with your helm version');
+      r.digests.push(`${ref.replace(/^oci:\/\//, '')}/${step.p.name}@${pushedDigests[i]}`);
+    });
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
