@@ -14,6 +14,8 @@ Usage:
                                    into its index.yaml (or INDEX): earlier versions are kept
   kfc repo   --oci oci://REGISTRY/PATH [--plain-http] [--merge INDEX] [--digests FILE] [--force]
                                    push every chart with helm push (after helm registry login)
+  kfc argocd [--charts DIR] [--out DIR]
+                                   write the Argo CD examples (default examples/argocd/)
   kfc previous --index INDEX [--chart NAME] [--charts DIR]
                                    the highest version in INDEX below the built chart's (empty: none)
   kfc images [--chart DIR] [-f VALUES]...                  every image a values file deploys (for mirroring)
@@ -83,6 +85,12 @@ async function main(argv: string[]): Promise<number> {
       const { buildRepo } = await import('./commands/repo.js');
       const r = buildRepo({ charts: values.charts, out: values.out, url: values.url, merge: values.merge, force: values.force });
       process.stderr.write(`${r.dir}: index.yaml with ${r.added.length} new, ${r.replaced.length} replaced, ${r.unchanged.length} unchanged chart versions (earlier versions kept)\n`);
+      return 0;
+    }
+    case 'argocd': {
+      const { writeArgocdExamples } = await import('./commands/argocd.js');
+      const files = await writeArgocdExamples({ charts: values.charts, out: values.out });
+      process.stderr.write(`wrote ${files.length} Argo CD examples\n`);
       return 0;
     }
     case 'previous': {

@@ -58,6 +58,9 @@ export interface Violation {
   engine: Engine | 'lifecycle';
   rule: string;
   message: string;
+  /** key of the object created too early, and of the objects it waits for */
+  object?: string;
+  needs?: string[];
 }
 
 function kindRank(order: string[], kind: string): [number, string] {
@@ -181,7 +184,7 @@ export function check(engine: Engine, stages: Stage[]): Violation[] {
   const order = engine === 'helm3' ? HELM3_ORDER : engine === 'helm4' ? HELM4_ORDER : ARGO_ORDER;
   const pos = positions(stages, order);
   const all = stages.flatMap((s) => s.objects);
-  const v = (rule: string, message: string) => out.push({ engine, rule, message });
+  const v = (rule: string, message: string, object?: PlanObject, needs: PlanObject[] = []) => out.push({ engine, rule, message, object: object?.key, needs: needs.map((n) => n.key) });
   const gateBetween = (from: Position, to: Position, what: (g: Gate) => boolean) =>
     stages.some((s, i) => i >= from.stage && i < to.stage && s.gate && what(s.gate));
   const waveBefore = (a: PlanObject, b: PlanObject) => {
@@ -199,7 +202,7 @@ export function check(engine: Engine, stages: Stage[]): Violation[] {
     const pc = pos.get(crd.key)!;
     const po = pos.get(o.key)!;
     const ok = engine === 'argocd' ? waveBefore(crd, o) : pc.stage === 0 || (pc.stage < po.stage && gateBetween(pc, po, (g) => g.crds.includes(crd.name)));
-    if (!ok) v('crd-before-resource', `${label(o)} is created before its CRD ${crd.name} is established`);
+    if (!ok) v('crd-before-resource', `${label(o)} is created before its CRD ${crd.name} is established`, o, [crd]);
   }
 
   // objects without a namespace land in the release's: the namespace of its own lifecycle jobs
@@ -215,13 +218,13 @@ export function check(engine: Engine, stages: Stage[]): Violation[] {
     const n = declared.get(ns);
     if (n) {
       const pn = pos.get(n.key)!;
-      if (pn.stage > pos.get(o.key)!.stage) v('namespace-before-object', `${label(o)} is created before its Namespace ${ns}`);
+      if (pn.stage > pos.get(o.key)!.stage) v('namespace-before-object', `${label(o)} is created before its Namespace ${ns}`, o, [n]);
       continue;
     }
     const creator = creators.get(ns);
     if (!creator) v('namespace-declared', `${label(o)} is in namespace ${ns}, which no object of the release declares or creates`);
     else if (engine !== 'argocd' || !waveBefore(creator, o))
-      v('namespace-created-first', `${label(o)} is in namespace ${ns}, which only exists once ${label(creator)} is reconciled; ${engine === 'argocd' ? 'it needs a later wave' : 'Helm creates both at once'}`);
+      v('namespace-created-first', `${label(o)} is in namespace ${ns}, which only exists once ${label(creator)} is reconciled; ${engine === 'argocd' ? 'it needs a later wave' : 'Helm creates both at once'}`, o, [creator]);
   }
 
   // 2. and 3. webhooks
@@ -268,7 +271,7 @@ export function check(engine: Engine, stages: Stage[]): Violation[] {
             servers.length > 0 &&
             servers.every((s) => (engine === 'argocd' ? waveBefore(s, x) : gateBetween(pos.get(s.key)!, px, (g) => g.deployments.includes(`${s.namespace}/${s.name}`))));
           const ok = createdFirst || serverReady;
-          if (!ok) v('webhook-before-admitted', `${label(x)} is admitted by ${label(w)} (${hook.name}) but may be created before ${servers.map(label).join(', ') || 'its server'} is ready`);
+          if (!ok) v('webhook-before-admitted', `${label(x)} is admitted by ${label(w)} (${hook.name}) but may be created before ${servers.map(label).join(', ') || 'its server'} is ready`, x, [w, ...servers]);
         }
         if (!injector || !WORKLOAD_KINDS[x.kind]) continue;
         const tmpl = podTemplate(x.doc, x.kind);
@@ -283,7 +286,7 @@ export function check(engine: Engine, stages: Stage[]): Violation[] {
                 const gatedAfter = stages.some((st, i) => i > px.stage && st.gate?.deployments.includes(`${s.namespace}/${s.name}`)) && stages.some((st, i) => i >= px.stage && st.gate?.restarts.includes(`${xns}/${x.name}`) && stages.slice(0, i).some((g) => g.gate?.deployments.includes(`${s.namespace}/${s.name}`)));
                 return gateBetween(ps, px, (g) => g.deployments.includes(`${s.namespace}/${s.name}`)) || gatedAfter;
               });
-        if (!ok) v('sidecar-after-istiod', `${label(x)} runs in a sidecar-injected namespace but may start before ${servers.map(label).join(', ')} serves ${w.name}, and nothing restarts it`);
+        if (!ok) v('sidecar-after-istiod', `${label(x)} runs in a sidecar-injected namespace but may start before ${servers.map(label).join(', ')} serves ${w.name}, and nothing restarts it`, x, [w, ...servers]);
       }
     }
   }
