@@ -1,16 +1,12 @@
 import path from 'node:path';
 import { execa } from 'execa';
 import { expect } from 'vitest';
-import { compareVersions } from '../packages/generator/src/commands/repo-index.js';
 import { findHelm } from '../packages/generator/src/core/toolchain.js';
-import { readYaml } from './helpers.js';
-import { chartsFor, RELEASES } from './releases.js';
+import { BY_VERSION, chartsFor, versionOf } from './releases.js';
 
 /** The mirrored releases with their chart versions, oldest first. */
 export function publishedReleases(): Array<{ tag: string; charts: string; version: string }> {
-  return Object.keys(RELEASES)
-    .map((tag) => ({ tag, charts: chartsFor(tag), version: String(readYaml(path.join(chartsFor(tag), 'kubeflow', 'Chart.yaml')).version) }))
-    .sort((a, b) => compareVersions(a.version, b.version));
+  return BY_VERSION.map((tag) => ({ tag, charts: chartsFor(tag), version: versionOf(tag) }));
 }
 
 /** Runs helm with a private configuration (repositories, cache) in `home`. */

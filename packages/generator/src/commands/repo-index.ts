@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import YAML from 'yaml';
 import { KfcError } from '../core/errors.js';
 import { parseYaml } from '../core/model.js';
+import { compareVersions as compareReleaseVersions } from '../upstream/version.js';
 
 /**
  * A Helm chart repository index (index.yaml) and how `kfc repo` merges new
@@ -29,31 +30,11 @@ export interface RepoIndex {
   generated: string;
 }
 
-/** Semantic version order (major.minor.patch, then pre-release before release). */
+const SEMVER = /^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$/;
+
+/** Chart version order (build metadata ignored, as Helm does). */
 export function compareVersions(a: string, b: string): number {
-  const parse = (v: string) => {
-    const m = /^v?(\d+)\.(\d+)\.(\d+)(?:-([0-9A-Za-z.-]+))?(?:\+.*)?$/.exec(v);
-    if (!m) throw new KfcError(`"${v}" is not a semantic version`, 'chart versions must be MAJOR.MINOR.PATCH');
-    return { n: [Number(m[1]), Number(m[2]), Number(m[3])], pre: m[4] };
-  };
-  const x = parse(a);
-  const y = parse(b);
-  for (let i = 0; i < 3; i++) if (x.n[i] !== y.n[i]) return x.n[i] - y.n[i];
-  if (x.pre === y.pre) return 0;
-  if (!x.pre) return 1;
-  if (!y.pre) return -1;
-  const xs = x.pre.split('.');
-  const ys = y.pre.split('.');
-  for (let i = 0; i < Math.max(xs.length, ys.length); i++) {
-    if (xs[i] === undefined) return -1;
-    if (ys[i] === undefined) return 1;
-    const nx = /^\d+$/.test(xs[i]);
-    const ny = /^\d+$/.test(ys[i]);
-    if (nx && ny && Number(xs[i]) !== Number(ys[i])) return Number(xs[i]) - Number(ys[i]);
-    if (nx !== ny) return nx ? -1 : 1;
-    if (xs[i] !== ys[i]) return xs[i] < ys[i] ? -1 : 1;
-  }
-  return 0;
+  return compareReleaseVersions(a.replace(/\+.*$/, ''), b.replace(/\+.*$/, ''));
 }
 
 /** Reads an index.yaml; a file that is not one is an error naming it. */
@@ -72,6 +53,7 @@ export function readIndex(file: string): RepoIndex {
     if (!Array.isArray(list)) throw new KfcError(`${file}: entries.${name} is not a list`, 'repair or regenerate the index');
     list.forEach((e, i) => {
       if (typeof e?.version !== 'string' || typeof e?.digest !== 'string') throw new KfcError(`${file}: entries.${name}[${i}] lacks version or digest`, 'repair or regenerate the index');
+      if (!SEMVER.test(e.version)) throw new KfcError(`${file}: entries.${name}[${i}] has version "${e.version}", not MAJOR.MINOR.PATCH`, 'repair or regenerate the index');
     });
   }
   return { apiVersion: 'v1', entries: doc.entries, generated: String(doc.generated ?? '') };
