@@ -25,7 +25,7 @@ function notesWorkloads(notes: string): string[] {
 function renderedWorkloads(rendered: string): string[] {
   return splitObjects(rendered, 'render')
     .filter((o) => WORKLOADS.includes(o.kind) && !isHook(o.raw))
-    .map((o) => `${o.namespace}/${o.kind.toLowerCase()}/${o.name}`)
+    .map((o) => `${o.namespace ?? 'kubeflow-charts'}/${o.kind.toLowerCase()}/${o.name}`)
     .sort();
 }
 

@@ -2,18 +2,18 @@ import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, wri
 import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
-import { execa } from 'execa';
+import YAML from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildRepo } from '../packages/generator/src/commands/repo.js';
 import { compareVersions, mergeIndex, readIndex } from '../packages/generator/src/commands/repo-index.js';
+import { artifactHubChanges, changesFromDiff } from '../packages/generator/src/emit/changes.js';
 import { parseYaml, splitObjects } from '../packages/generator/src/core/model.js';
 import { repoRoot } from '../packages/generator/src/core/paths.js';
 import { iconFile, PROJECT } from '../packages/generator/src/core/project.js';
-import { findHelm } from '../packages/generator/src/core/toolchain.js';
 import { serveDir } from './fixtures.js';
 import { helmIn, publishedReleases } from './repo-helpers.js';
 import { readYaml } from './helpers.js';
-import { chartsFor, PINNED, RELEASES } from './releases.js';
+import { chartsFor, PINNED } from './releases.js';
 
 const cli = path.join(repoRoot(), 'packages/generator/dist/cli.js');
 
@@ -144,5 +144,35 @@ describe('chart repository refusals', () => {
     expect(r.unchanged).toEqual(['a-1.10.200']);
     expect(compareVersions('26.3.0', '1.11.0')).toBeGreaterThan(0);
     expect(compareVersions('1.11.0-rc.1', '1.11.0')).toBeLessThan(0);
+  });
+});
+
+describe('artifacthub.io/changes', () => {
+  it('compares two versions by release, images, CRDs and components; takes the upstream diff first', () => {
+    const facts = (tag: string, images: string[], crds: string[], deps: string[]) => ({
+      appVersion: tag,
+      version: '1.0.0',
+      annotations: { 'artifacthub.io/images': YAML.stringify(images.map((image) => ({ name: 'x', image }))), 'artifacthub.io/crds': YAML.stringify(crds.map((name) => ({ name, version: 'v1' }))) },
+      dependencies: deps.map((name) => ({ name, version: '1.0.0' })),
+    });
+    const prev = facts('v1', ['ghcr.io/a/b:1.0', 'mysql:8.0'], ['x.example.com'], ['a', 'b']);
+    const cur = facts('v2', ['ghcr.io/a/b:2.0', 'docker.io/c/d:1'], ['y.example.com'], ['a', 'c']);
+    const upstream = changesFromDiff({ chart: 'a', status: 'changed', objectsAdded: ['k'], objectsRemoved: [], objectsChanged: [], valuesRemoved: ['old.key'], valuesAdded: [], valuesRenamed: [['fooBar', 'foo']], variantsRemoved: [], variantsAdded: ['gke'], crdsRemoved: [], crdVersionsRemoved: [], selectorChanged: [], keptOrphans: ['PersistentVolumeClaim kubeflow/x'], pathsBefore: [], pathsAfter: [] });
+    expect(artifactHubChanges(cur, prev, upstream).map((c) => `${c.kind}: ${c.description}`)).toEqual([
+      'changed: values key fooBar is now foo',
+      'removed: value old.key',
+      'added: variant gke',
+      'removed: PersistentVolumeClaim kubeflow/x is gone from the release but kept on the cluster (delete it when unused)',
+      'changed: objects: 1 added, 0 removed, 0 changed',
+      'changed: Kubeflow v1 -> v2',
+      'changed: image ghcr.io/a/b:1.0 -> :2.0',
+      'added: image docker.io/c/d:1',
+      'removed: image mysql:8.0',
+      'added: CRD y.example.com (v1)',
+      'removed: CRD x.example.com (Helm keeps it installed; delete it yourself when unused)',
+      'added: component c',
+      'removed: component b',
+    ]);
+    expect(artifactHubChanges(cur, cur)).toEqual([{ kind: 'changed', description: 'Chart-only revision of Kubeflow v2 (1.0.0 -> 1.0.0)' }]);
   });
 });

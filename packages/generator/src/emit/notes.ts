@@ -19,10 +19,11 @@ export const showCrds = (chart: string) => `helm show crds ${REPO_ALIAS}/${chart
 
 function statement(c: Content): string {
   const o = c.obj;
-  const ns = o.namespace ?? 'default';
+  // a workload without a namespace lands in the release's
+  const ns = o.namespace ? JSON.stringify(o.namespace) : '.Release.Namespace';
   const ref = `${o.kind.toLowerCase()}/${o.name}`;
-  if (o.kind === 'Deployment') return `{{- $_ := set $deploy ${JSON.stringify(ns)} (append (default (list) (get $deploy ${JSON.stringify(ns)})) ${JSON.stringify(ref)}) }}\n`;
-  return `{{- $rollout = append $rollout ${JSON.stringify(`-n ${ns} ${ref}`)} }}\n`;
+  if (o.kind === 'Deployment') return `{{- $_ := set $deploy ${ns} (append (default (list) (get $deploy ${ns})) ${JSON.stringify(ref)}) }}\n`;
+  return `{{- $rollout = append $rollout (printf "-n %s %s" ${ns} ${JSON.stringify(ref)}) }}\n`;
 }
 
 /** templates/_readiness.tpl of a component chart, or undefined when it has no long-running workloads. */
@@ -67,7 +68,7 @@ export function componentNotes(m: ChartModel, hasReadiness: boolean, crds: numbe
 export function umbrellaNotesSections(comps: Array<{ name: string; readiness: boolean; crds: number }>): { readiness: string; crdUpgrade: string } {
   const readiness = comps
     .filter((c) => c.readiness)
-    .map((c) => `{{- if ${enabled(c.name)} }}\n{{- with include ${JSON.stringify(`${c.name}.readiness`)} (dict "Values" (index .Values ${JSON.stringify(c.name)})) }}\n{{ . }}\n{{- end }}\n{{- end }}`)
+    .map((c) => `{{- if ${enabled(c.name)} }}\n{{- with include ${JSON.stringify(`${c.name}.readiness`)} (dict "Values" (index .Values ${JSON.stringify(c.name)}) "Release" .Release) }}\n{{ . }}\n{{- end }}\n{{- end }}`)
     .join('\n');
   const withCrds = comps.filter((c) => c.crds);
   const crdUpgrade = [
