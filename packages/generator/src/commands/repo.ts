@@ -1,7 +1,6 @@
 import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import YAML from 'yaml';
 import { UMBRELLA } from '../core/chart-model.js';
 import { KfcError } from '../core/errors.js';
 import { parseYaml } from '../core/model.js';
@@ -10,6 +9,7 @@ import { iconFile, PROJECT } from '../core/project.js';
 import { packChart } from '../core/tar.js';
 import { sha256, writeFileAtomic } from '../core/util.js';
 import { artifactHubChanges } from '../emit/changes.js';
+import { chartYamlText, yamlText } from '../emit/metadata.js';
 import { HELMIGNORED } from '../emit/umbrella.js';
 import { indexYaml, mergeIndex, previousEntry, readIndex, type IndexEntry, type RepoIndex } from './repo-index.js';
 
@@ -71,7 +71,7 @@ export function packageCharts(chartsDir: string, depRepository: string, previous
     }
     const prev = previousEntry(previous, name, String(chart.version));
     if (prev) {
-      chart.annotations = { ...chart.annotations, 'artifacthub.io/changes': YAML.stringify(artifactHubChanges(chart, prev), { lineWidth: 0, indentSeq: false }) };
+      chart.annotations = { ...chart.annotations, 'artifacthub.io/changes': yamlText(artifactHubChanges(chart, prev)) };
       changed = true;
     }
     let dir = src;
@@ -80,8 +80,7 @@ export function packageCharts(chartsDir: string, depRepository: string, previous
       staged = mkdtempSync(path.join(os.tmpdir(), 'kfc-repo-'));
       dir = path.join(staged, name);
       cpSync(src, dir, { recursive: true });
-      const header = text.split('\n')[0];
-      writeFileSync(path.join(dir, 'Chart.yaml'), `${header.startsWith('#') ? `${header}\n` : ''}${YAML.stringify(chart, { version: '1.1', lineWidth: 0, indentSeq: false })}`);
+      writeFileSync(path.join(dir, 'Chart.yaml'), chartYamlText(text, chart));
     }
     try {
       out.push({ name, version: String(chart.version), file: `${name}-${chart.version}.tgz`, data: packChart(dir, name, HELMIGNORED), chart });

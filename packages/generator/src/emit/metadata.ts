@@ -6,9 +6,9 @@ import { artifactHubChanges, type Change } from './changes.js';
 
 /**
  * Chart.yaml metadata shared by component charts and the umbrella: icon,
- * maintainers, home, sources, and the Artifact Hub annotations (images,
- * crds, links, license, changes). Lists inside annotations are YAML text,
- * as Artifact Hub reads them.
+ * maintainers, home, sources, and the Artifact Hub annotations (links,
+ * license, changes; images and crds come from the render, inventory.ts).
+ * Lists inside annotations are YAML text, as Artifact Hub reads them.
  */
 
 export interface CrdInfo {
@@ -72,7 +72,13 @@ export function crdInfo(raw: string): CrdInfo {
   };
 }
 
-const yamlText = (v: unknown) => YAML.stringify(v, { lineWidth: 0, indentSeq: false });
+export const yamlText = (v: unknown) => YAML.stringify(v, { lineWidth: 0, indentSeq: false });
+
+/** Chart.yaml text as emit writes it: `header` (a comment line, or the previous text whose comment line is kept), then the chart. */
+export function chartYamlText(header: string, chart: object): string {
+  const first = header.split('\n')[0];
+  return `${first.startsWith('#') ? `${first}\n` : ''}${YAML.stringify(chart, { version: '1.1', lineWidth: 0, indentSeq: false })}`;
+}
 
 /** Chart.yaml fields every chart carries (before `annotations`). */
 export function commonChartFields(sources: string[]) {
@@ -87,8 +93,6 @@ export function commonChartFields(sources: string[]) {
 /** The Artifact Hub annotations of a chart. */
 export function artifactHubAnnotations(o: {
   release: Release;
-  images: Array<{ name: string; image: string }>;
-  crds: CrdInfo[];
   /** changes since the previous published version; default: the Kubeflow release this version packages */
   changes?: Change[];
 }): Record<string, string> {
@@ -101,8 +105,7 @@ export function artifactHubAnnotations(o: {
   return {
     'artifacthub.io/license': projectLicense(),
     'artifacthub.io/links': yamlText(links),
-    ...(o.images.length ? { 'artifacthub.io/images': yamlText(o.images) } : {}),
-    ...(o.crds.length ? { 'artifacthub.io/crds': yamlText(o.crds) } : {}),
+    // artifacthub.io/images and artifacthub.io/crds: from the chart's render (inventory.ts)
     'artifacthub.io/changes': yamlText(o.changes ?? artifactHubChanges({ appVersion: release.tag, annotations: { 'kubeflow-charts/upstream-commit': release.commit } })),
   };
 }
