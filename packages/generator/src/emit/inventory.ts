@@ -3,14 +3,16 @@ import path from 'node:path';
 import { helmTemplate } from '../core/helm.js';
 import { parseYaml, splitObjects } from '../core/model.js';
 import { findHelm } from '../core/toolchain.js';
+import { imagesIn } from '../commands/images.js';
 import { pool } from '../core/util.js';
 import type { ChartSummary } from './chart.js';
 import { chartYamlText, containerImages, crdInfo, imageList, yamlText } from './metadata.js';
 
 /**
- * Artifact Hub's image inventory and CRD list of a written chart, from its
- * default render (`helm template --include-crds`, default values): variants,
- * feature switches and template helpers count exactly as Helm evaluates them.
+ * Artifact Hub's image list and CRD list of a written chart, from its default
+ * render (`helm template --include-crds`, default values) and the image
+ * inventory of `kfc images`: variants, feature switches and template helpers
+ * count exactly as Helm evaluates them.
  * Written into the chart's Chart.yaml (`artifacthub.io/images`, `artifacthub.io/crds`)
  * and its summary.
  */
@@ -18,8 +20,11 @@ export async function addInventories(chartsDir: string, charts: ChartSummary[]):
   const helm = await findHelm();
   await pool(charts, 2, async (c) => {
     const dir = path.join(chartsDir, c.name);
-    const objs = splitObjects(await helmTemplate(dir, { helm, includeCrds: true, namespace: 'kubeflow' }), `chart ${c.name} (default values)`);
-    c.images = imageList(objs.filter((o) => o.kind !== 'CustomResourceDefinition').flatMap((o) => containerImages(o.raw)));
+    const rendered = await helmTemplate(dir, { helm, includeCrds: true, namespace: 'kubeflow' });
+    const objs = splitObjects(rendered, `chart ${c.name} (default values)`);
+    // the image inventory (`kfc images`: containers and every reference upstream keeps elsewhere), named by container where one runs it
+    const containers = objs.filter((o) => o.kind !== 'CustomResourceDefinition').flatMap((o) => containerImages(o.raw));
+    c.images = imageList([...containers, ...imagesIn(rendered).map((image) => ({ name: '', image }))]);
     c.crdInfo = objs.filter((o) => o.kind === 'CustomResourceDefinition').map((o) => crdInfo(o.raw)).sort((a, b) => a.name.localeCompare(b.name));
     writeInventory(path.join(dir, 'Chart.yaml'), c);
   });
