@@ -107,13 +107,13 @@ export async function emitUmbrella(o: UmbrellaOptions): Promise<ChartSummary> {
   };
   // keys removed upstream: accepted for one release, with a notice in NOTES (subcharts' NOTES are not shown)
   const r = o.removed;
+  files['templates/NOTES.txt'] = notes(checks, umbrellaNotesSections(comps.map((c) => ({ name: c.name, readiness: c.readiness, crds: c.crds.length }))));
   const deprecations = r
     ? [acceptRemoved(props, r.charts[UMBRELLA] ?? [], r), ...comps.map((c) => acceptRemoved(structuredClone(c.schema.properties), r.charts[c.name] ?? [], r, c.name))].filter(Boolean).join('\n')
     : '';
   if (deprecations) files['templates/NOTES.txt'] = `${files['templates/NOTES.txt']}${deprecations}\n`;
   const schema = withDefinitions(requireDefaults({ $schema: DRAFT_07, title: 'Values of the kubeflow umbrella chart', type: 'object', additionalProperties: false, properties: props }, values));
 
-  files['templates/NOTES.txt'] = notes(checks, umbrellaNotesSections(comps.map((c) => ({ name: c.name, readiness: c.readiness, crds: c.crds.length }))));
   const kube = combineRanges(comps.map((c) => c.kube));
   const chartYaml = {
     apiVersion: 'v2',
