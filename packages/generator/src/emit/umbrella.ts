@@ -105,9 +105,9 @@ export async function emitUmbrella(o: UmbrellaOptions): Promise<ChartSummary> {
     additionalProperties: false,
     properties: { enabled: { description: 'Render the test pods.', type: 'boolean' } },
   };
+  files['templates/NOTES.txt'] = notes(checks, umbrellaNotesSections(comps.map((c) => ({ name: c.name, readiness: c.readiness, crds: c.crds.length }))));
   // keys removed upstream: accepted for one release, with a notice in NOTES (subcharts' NOTES are not shown)
   const r = o.removed;
-  files['templates/NOTES.txt'] = notes(checks, umbrellaNotesSections(comps.map((c) => ({ name: c.name, readiness: c.readiness, crds: c.crds.length }))));
   const deprecations = r
     ? [acceptRemoved(props, r.charts[UMBRELLA] ?? [], r), ...comps.map((c) => acceptRemoved(structuredClone(c.schema.properties), r.charts[c.name] ?? [], r, c.name))].filter(Boolean).join('\n')
     : '';
