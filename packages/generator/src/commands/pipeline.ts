@@ -25,10 +25,12 @@ export function chartModels(a: Analysis): { models: ChartModel[]; ordering: Orde
     const variants = c.plan.variants.map((v) => v.name);
     const folded = fold(variants, c.configs);
     const model = templatizeChart({ plan: c.plan, release: a.release, version: a.release.version, variants, toggles: c.toggles, folded, sharedKeys: c.sharedKeys });
+    // placement annotations first, so that features patching metadata merge with them
+    placeChart(model, ordering.placements);
     applyFeatures(model, loadFeatures(c.plan.config));
     applyFeatures(model, shared, used);
     addSecretsJob(model, hookImage);
-    return placeChart(model, ordering.placements);
+    return model;
   });
   for (const f of shared) {
     if (!used.get(f.name)) throw new KfcError(`shared feature ${f.name} (${f.file}) matches no object of any chart in release ${a.release.tag}`, "upstream renamed or removed what it selects: update the feature's selectors");
