@@ -54,7 +54,10 @@ describe('Kubernetes schemas of the pinned minor', () => {
     expect(tol([{ key: 'gpu', operator: 'Exists', effect: 'NoSchedule' }])).toBe(true);
     expect(tol([{ key: 'gpu', operater: 'Exists' }])).toBe(false);
     expect(tol([{ effect: 'Sometimes' }])).toBe(false);
+    expect(tol([{ key: 'gpu', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 1.5 }])).toBe(false);
+    expect(kubeSchema('IoK8sApiCoreV1Toleration').properties.tolerationSeconds.type).toBe('integer');
     const aff = kubeSchema('IoK8sApiCoreV1Affinity');
+    expect(aff.definitions.IoK8sApiCoreV1WeightedPodAffinityTerm.properties.weight.type).toBe('integer');
     expect(Object.keys(aff.definitions)).toContain('IoK8sApiCoreV1NodeSelectorTerm');
     expect(JSON.stringify(aff)).not.toContain('#/definitions/IoK8sApiCoreV1Affinity"');
   });

@@ -21,8 +21,9 @@ import { writeFileAtomic } from '../core/util.js';
  * JSON Schema: objects list their properties and forbid others (the strict
  * reading of `kubectl --validate=strict`), maps and free-form fields
  * (RawExtension, JSON, FieldsV1) stay open. The declarations say `number` for
- * integers too; {@link ./kube-validate.ts} adds the precompiled validators,
- * which know integers and formats.
+ * integers too: the precompiled validator of each definition is asked which
+ * of its numbers are integers (see {@link refineIntegers}); kube-validate.ts
+ * also runs those validators, for the formats (int32 ranges and the like).
  *
  * Definitions are named as kubernetes-models names them: the OpenAPI id in
  * PascalCase, `io.k8s.api.core.v1.Toleration` -> `IoK8sApiCoreV1Toleration`.
@@ -40,7 +41,7 @@ export interface KubeDefinitions {
 
 /** kubernetes-models major.minor -> the Kubernetes minor it was generated from (its CHANGELOG). */
 const KUBERNETES_OF: Record<string, string> = { '4.5': '1.33' };
-const FORMAT = 1;
+const FORMAT = 2;
 
 const require = createRequire(import.meta.url);
 
@@ -90,6 +91,7 @@ export function loadKubeDefinitions(): KubeDefinitions {
   const definitions: Record<string, any> = {};
   const kinds: Record<string, string> = {};
   for (const dir of [models.dir, machinery.dir]) for (const f of declarationFiles(dir)) readDeclarations(f, definitions, kinds);
+  refineIntegers(definitions, [models.dir, machinery.dir]);
   const missing = [...new Set(Object.values(definitions).flatMap((d) => refsOf(d)))].filter((r) => !definitions[r]);
   if (missing.length) throw new KfcError(`${source}: definitions referenced but not found: ${missing.slice(0, 5).join(', ')}`, 'reinstall the packages (npm ci); if it persists, the package layout changed and verify/kube-schema.ts needs an update');
   if (!kinds['apps/v1/Deployment'] || !definitions.IoK8sApiCoreV1Toleration) throw new KfcError(`${source}: no Deployment/Toleration definitions found`, 'the package layout changed; update verify/kube-schema.ts');
@@ -117,6 +119,27 @@ export function kubeSchema(name: string, defs: KubeDefinitions = loadKubeDefinit
   const definitions = Object.fromEntries([...reach].sort().map((n) => [n, defs.definitions[n]]));
   const self = JSON.parse(JSON.stringify(root).replaceAll(`"$ref":"#/definitions/${name}"`, '"$ref":"#"'));
   return { $schema: 'http://json-schema.org/draft-07/schema#', ...self, ...(reach.size ? { definitions } : {}) };
+}
+
+/**
+ * Turns `number` properties into `integer` where Kubernetes says integer: a
+ * probe of 0.5 through kubernetes-models' precompiled validator of the
+ * definition fails with `must be integer` exactly there.
+ */
+function refineIntegers(definitions: Record<string, any>, packageDirs: string[]): void {
+  const req = createRequire(path.join(packageDirs[0], 'package.json'));
+  for (const [name, d] of Object.entries(definitions)) {
+    const numbers = Object.entries<any>(d.properties ?? {}).filter(([, s]) => s.type === 'number' || s.items?.type === 'number');
+    const file = packageDirs.map((dir) => path.join(dir, '_schemas', `${name}.js`)).find((f) => existsSync(f));
+    if (!numbers.length || !file) continue;
+    const validate = req(file).validate as ((v: unknown) => boolean) & { errors?: Array<{ instancePath: string; keyword: string; params: { type?: string } }> | null };
+    for (const [p, s] of numbers) {
+      const inList = s.type !== 'number';
+      validate({ [p]: inList ? [0.5] : 0.5 });
+      const at = inList ? `/${p}/0` : `/${p}`;
+      if ((validate.errors ?? []).some((e) => e.instancePath === at && e.keyword === 'type' && e.params.type === 'integer')) (inList ? s.items : s).type = 'integer';
+    }
+  }
 }
 
 function refsOf(schema: any, out: string[] = []): string[] {
