@@ -75,7 +75,7 @@ describe('Kubernetes schemas of the pinned minor', () => {
       { path: '/spec/replicas', message: 'must be integer' },
       { path: '/spec/selector', message: 'required field is missing' },
       { path: '/spec/template/spec/containers/0/imagePullPolcy', message: 'unknown field "imagePullPolcy"' },
-      { path: '/spec/template/spec/containers/0/ports/0/containerPort', message: 'must be number' },
+      { path: '/spec/template/spec/containers/0/ports/0/containerPort', message: 'must be integer' },
       { path: '/spec/template/spec/tolerations/0/effect', message: 'must be one of "NoExecute", "NoSchedule", "PreferNoSchedule"' },
     ]);
   });
