@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { gzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { KfcError } from './errors.js';
 
 /**
@@ -54,4 +54,31 @@ function header(name: string, size: number): Buffer {
   for (const b of h) sum += b;
   h.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 'ascii');
   return h;
+}
+
+/** The regular files of a .tgz (ustar, with pax `path` records honoured): archive path -> content. */
+export function readTarGz(file: string): Map<string, Buffer> {
+  let data: Buffer;
+  try {
+    data = gunzipSync(readFileSync(file));
+  } catch (e) {
+    throw new KfcError(`cannot read ${file}: ${(e as Error).message}`, 'the package is damaged; rebuild or download it again');
+  }
+  const out = new Map<string, Buffer>();
+  let paxPath: string | undefined;
+  for (let at = 0; at + 512 <= data.length; ) {
+    const h = data.subarray(at, at + 512);
+    if (h.every((b) => b === 0)) break;
+    const str = (from: number, len: number) => h.toString('utf8', from, from + len).replace(/\0.*$/s, '');
+    const size = parseInt(str(124, 12).trim() || '0', 8);
+    const type = str(156, 1);
+    const body = data.subarray(at + 512, at + 512 + size);
+    const prefix = str(345, 155);
+    const name = paxPath ?? (prefix ? `${prefix}/${str(0, 100)}` : str(0, 100));
+    paxPath = undefined;
+    if (type === 'x') paxPath = /(?:^|\n)\d+ path=([^\n]*)\n/.exec(body.toString('utf8'))?.[1];
+    else if (type === '0' || type === '') out.set(name, Buffer.from(body));
+    at += 512 + Math.ceil(size / 512) * 512;
+  }
+  return out;
 }
