@@ -56,19 +56,22 @@ describe.each(Object.keys(RELEASES))('chart files, %s', (tag) => {
     for (const c of charts) expect(yamlKeysWithoutComment(readFileSync(path.join(dir, c, 'values.yaml'), 'utf8')), c).toEqual([]);
   });
 
-  it('one ci values file per variant and per kustomize Component switch', () => {
+  it('one ci values file per variant and per switch, plus one per feature scenario', () => {
     const summary = JSON.parse(readFileSync(path.join(dir, '.kfc-build.json'), 'utf8'));
     for (const s of summary.charts) {
       const files = ciFiles(path.join(dir, s.name)).map((f) => path.basename(f));
+      for (const f of files) expect(f).toMatch(/^\d\d-[a-z0-9-]+-values\.yaml$/);
+      // every file on disk is recorded, feature scenarios marked
+      expect(s.ciFiles.map((c: any) => path.basename(c.file))).toEqual(files);
+      const parity = s.ciFiles.filter((c: any) => !c.feature).length;
       if (s.name === 'kubeflow') {
         // the umbrella: defaults, every component variant and switch, everything enabled
         const comps = summary.charts.filter((x: any) => x.name !== 'kubeflow');
         const variants = comps.reduce((n: number, x: any) => n + Math.max(0, x.variants.length - 1) + x.toggles.length, 0);
-        expect(files).toHaveLength(1 + variants + (comps.some((x: any) => !x.enabled) ? 1 : 0));
+        expect(parity).toBe(1 + variants + (comps.some((x: any) => !x.enabled) ? 1 : 0));
         continue;
       }
-      for (const f of files) expect(f).toMatch(/^\d\d-[a-z0-9-]+-values\.yaml$/);
-      expect(files).toHaveLength(Math.max(1, s.variants.length) + s.toggles.length);
+      expect(parity).toBe(Math.max(1, s.variants.length) + s.toggles.length);
       for (const v of s.variants) expect(files.some((f: string) => f.endsWith(`-${v}-values.yaml`))).toBe(true);
     }
   });
