@@ -1,7 +1,7 @@
 import type { ChartModel } from '../core/chart-model.js';
 import { analyze, orderingOf, type Analysis } from '../fold/analyze.js';
 import { fold } from '../fold/fold.js';
-import { placeChart } from '../order/place.js';
+import { placeChart, resolveWaves } from '../order/place.js';
 import type { OrderingModel } from '../order/tiers.js';
 import { templatizeChart } from '../templatize/chart.js';
 import { applyFeatures } from '../features/apply.js';
@@ -30,6 +30,7 @@ export function chartModels(a: Analysis): { models: ChartModel[]; ordering: Orde
     applyFeatures(model, loadFeatures(c.plan.config));
     applyFeatures(model, shared, used);
     addSecretsJob(model, hookImage);
+    resolveWaves(model, ordering.placements, a.release.tag);
     return model;
   });
   for (const f of shared) {
