@@ -29,3 +29,16 @@ export function firstWorkload(values: any): { workload: string; container: strin
   }
   return undefined;
 }
+
+/** The three mistakes of the issue, as separate values files for the umbrella (paths derived from the generated katib chart). */
+export function brokenValues(dir: string): { files: Record<string, unknown>; paths: { workload: string; replicas: string; cpu: string } } {
+  const w = firstWorkload(readYaml(path.join(dir, 'katib', 'values.yaml')))!;
+  return {
+    files: {
+      'misspelt.yaml': { pipelnes: { enabled: true } },
+      'wrong-type.yaml': { katib: { [w.workload]: { replicas: 'two' } } },
+      'bad-quantity.yaml': { katib: { [w.workload]: { containers: { [w.container]: { resources: { limits: { cpu: '5 cores' } } } } } } },
+    },
+    paths: { workload: w.workload, replicas: `katib.${w.workload}.replicas`, cpu: `katib.${w.workload}.containers.${w.container}.resources.limits.cpu` },
+  };
+}

@@ -21,6 +21,9 @@ Usage:
   kfc images [--chart DIR] [-f VALUES]...                  every image a values file deploys (for mirroring)
   kfc diff   <tagA|dirA> <tagB|dirB> [-v]                  what changes for users between two releases
   kfc plan   [--chart DIR] [-f VALUES]... [--rendered FILE] [--engine helm3|helm4|argocd] [-v] [--summary]
+  kfc validate CHART -f VALUES [-f VALUES]... [--charts DIR]
+                   check values files against CHART's values.schema.json (CHART: a directory
+                   or a name in charts/; for the umbrella, subchart keys against their charts)
 
 Options:
   --lock FILE      release pin (default: upstream.lock.json; env KFC_LOCK)
@@ -115,6 +118,14 @@ async function main(argv: string[]): Promise<number> {
       const r = await diffReleases(positionals[0], positionals[1], { lockFile: values.lock }, consoleLogger);
       process.stdout.write(formatDiff(r, values.verbose));
       return 0;
+    }
+    case 'validate': {
+      const { runValidate } = await import('./commands/validate.js');
+      if (positionals.length !== 1) {
+        process.stderr.write(`kfc validate: name one chart (got ${positionals.length ? positionals.join(' ') : 'none'})\n\n${USAGE}`);
+        return 2;
+      }
+      return runValidate({ chart: positionals[0], values: values.values ?? [], charts: values.charts }, process.stdout);
     }
     default:
       process.stderr.write(`kfc: unknown command "${cmd}"\n\n${USAGE}`);

@@ -1,7 +1,7 @@
 import type { ChartModel } from '../core/chart-model.js';
 import { analyze, orderingOf, type Analysis } from '../fold/analyze.js';
 import { fold } from '../fold/fold.js';
-import { placeChart } from '../order/place.js';
+import { placeChart, resolveWaves } from '../order/place.js';
 import type { OrderingModel } from '../order/tiers.js';
 import { templatizeChart } from '../templatize/chart.js';
 import { applyFeatures } from '../features/apply.js';
@@ -25,10 +25,13 @@ export function chartModels(a: Analysis): { models: ChartModel[]; ordering: Orde
     const variants = c.plan.variants.map((v) => v.name);
     const folded = fold(variants, c.configs);
     const model = templatizeChart({ plan: c.plan, release: a.release, version: a.release.version, variants, toggles: c.toggles, folded, sharedKeys: c.sharedKeys });
+    // placement annotations first, so that features patching metadata merge with them
+    placeChart(model, ordering.placements);
     applyFeatures(model, loadFeatures(c.plan.config));
     applyFeatures(model, shared, used);
     addSecretsJob(model, hookImage);
-    return placeChart(model, ordering.placements);
+    resolveWaves(model, ordering.placements, a.release.tag);
+    return model;
   });
   for (const f of shared) {
     if (!used.get(f.name)) throw new KfcError(`shared feature ${f.name} (${f.file}) matches no object of any chart in release ${a.release.tag}`, "upstream renamed or removed what it selects: update the feature's selectors");

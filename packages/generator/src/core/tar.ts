@@ -56,32 +56,42 @@ function header(name: string, size: number): Buffer {
   return h;
 }
 
-/**
- * Reads one file out of a (gzipped) tar archive, as npm packs packages:
- * ustar headers with the name prefix field, pax `path` records honoured.
- * Returns undefined when the archive holds no such file.
- */
-export function readTarEntry(tgz: Buffer, wanted: string): Buffer | undefined {
-  const tar = tgz[0] === 0x1f && tgz[1] === 0x8b ? gunzipSync(tgz) : tgz;
-  let p = 0;
+/** Each regular file of an (optionally gzipped) ustar archive, pax `path` records honoured. */
+function* tarEntries(archive: Buffer, label: string): Generator<[string, Buffer]> {
+  const data = archive[0] === 0x1f && archive[1] === 0x8b ? gunzipSync(archive) : archive;
   let paxPath: string | undefined;
-  while (p + 512 <= tar.length) {
-    const h = tar.subarray(p, p + 512);
+  for (let at = 0; at + 512 <= data.length; ) {
+    const h = data.subarray(at, at + 512);
     if (h.every((b) => b === 0)) break;
     const str = (from: number, len: number) => h.toString('utf8', from, from + len).replace(/\0.*$/s, '');
     const size = parseInt(str(124, 12).trim() || '0', 8);
-    const type = String.fromCharCode(h[156] || 0x30);
+    const type = str(156, 1);
     const prefix = str(345, 155);
     const name = paxPath ?? (prefix ? `${prefix}/${str(0, 100)}` : str(0, 100));
-    const data = tar.subarray(p + 512, p + 512 + size);
-    if (data.length < size) throw new KfcError(`tar archive truncated in ${name}`, 'the download is incomplete; delete it and retry');
+    const body = data.subarray(at + 512, at + 512 + size);
+    if (body.length < size) throw new KfcError(`${label}: tar archive truncated in ${name}`, 'the file is incomplete; delete it and download or build it again');
     paxPath = undefined;
-    if (type === 'x') {
-      paxPath = /(?:^|\n)\d+ path=([^\n]*)\n/.exec(data.toString('utf8'))?.[1];
-    } else if ((type === '0' || type === '\0') && name === wanted) {
-      return Buffer.from(data);
-    }
-    p += 512 + Math.ceil(size / 512) * 512;
+    if (type === 'x') paxPath = /(?:^|\n)\d+ path=([^\n]*)\n/.exec(body.toString('utf8'))?.[1];
+    else if (type === '0' || type === '') yield [name, Buffer.from(body)];
+    at += 512 + Math.ceil(size / 512) * 512;
   }
+}
+
+/**
+ * Reads one file out of a (gzipped) tar archive, as npm packs packages.
+ * Returns undefined when the archive holds no such file.
+ */
+export function readTarEntry(tgz: Buffer, wanted: string): Buffer | undefined {
+  for (const [name, body] of tarEntries(tgz, 'archive')) if (name === wanted) return body;
   return undefined;
+}
+
+/** The regular files of a .tgz: archive path -> content. */
+export function readTarGz(file: string): Map<string, Buffer> {
+  try {
+    return new Map(tarEntries(readFileSync(file), file));
+  } catch (e) {
+    if (e instanceof KfcError) throw e;
+    throw new KfcError(`cannot read ${file}: ${(e as Error).message}`, 'the package is damaged; rebuild or download it again');
+  }
 }

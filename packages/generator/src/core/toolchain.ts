@@ -27,7 +27,8 @@ function once(name: string, f: () => Promise<Tool>): Promise<Tool> {
   return p;
 }
 
-function onPath(bin: string): string | undefined {
+/** The first executable `bin` on PATH. */
+export function onPath(bin: string): string | undefined {
   for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
     if (!dir) continue;
     const candidate = path.join(dir, bin);

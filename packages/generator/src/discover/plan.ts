@@ -90,7 +90,7 @@ function localBases(releaseDir: string, dir: string): string[] {
 /**
  * The variant a directory is: the one whose glob matches it, else the one
  * matching a directory it wraps (upstream wrapping an overlay in another
- * directory, as 26.03 did with applications/pipeline/overlays, keeps its name).
+ * directory, as upstream did with its Pipelines default in 26.03, keeps its name).
  */
 function variantOf(config: ComponentConfig | undefined, dir: string, releaseDir?: string, depth = 0): string | undefined {
   const direct = directVariant(config, dir);

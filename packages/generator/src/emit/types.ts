@@ -1,20 +1,77 @@
 import { compile } from 'json-schema-to-typescript';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { UMBRELLA } from '../core/chart-model.js';
+import { loadSchemaDefinitions } from '../core/schema.js';
 import type { ChartSummary } from './chart.js';
 
 export function typeName(chart: string): string {
   return chart.replace(/(^|-)([a-z0-9])/g, (_m, _d, c: string) => c.toUpperCase()) + 'Values';
 }
 
-/** Writes `<chart>.d.ts` for every chart's values schema plus an index into `dir`. */
+/**
+ * Kubernetes quantities as a type: the schema's pattern cannot be a type, so
+ * this is the nearest one (a number, or a number with a unit suffix).
+ */
+const COMMON = `/** A Kubernetes quantity: a number, or a number with a unit (\`500m\`, \`1.5\`, \`2Gi\`, \`1e3\`). The values schema checks the exact form. */
+export type Quantity = number | \`\${number}\` | \`\${number}\${QuantitySuffix}\`;
+/** Binary (Ki..Ei), decimal (n, u, m, k..E) and exponent-free suffixes of a quantity. */
+export type QuantitySuffix = 'Ki' | 'Mi' | 'Gi' | 'Ti' | 'Pi' | 'Ei' | 'n' | 'u' | 'm' | 'k' | 'M' | 'G' | 'T' | 'P' | 'E';
+`;
+
+/**
+ * The schema given to json-schema-to-typescript: the chart's values schema with
+ * the nodes no JSON Schema keyword can type replaced by a TypeScript type:
+ * quantities (the pattern of values-schemas/resources.json), and in the
+ * umbrella each component's pass-through map by that component's own values type.
+ */
+export function typingSchema(schema: any, subcharts: Map<string, string>): { schema: any; uses: Set<string> } {
+  const quantity = loadSchemaDefinitions().resources?.properties?.limits?.additionalProperties?.pattern;
+  const uses = new Set<string>();
+  const walk = (s: any, top: boolean): any => {
+    if (Array.isArray(s)) return s.map((x) => walk(x, false));
+    if (!s || typeof s !== 'object') return s;
+    if (quantity && s.pattern === quantity) {
+      uses.add('Quantity');
+      return { ...(s.description ? { description: s.description } : {}), tsType: 'Quantity' };
+    }
+    const out: any = {};
+    for (const [k, v] of Object.entries(s)) {
+      if (k === 'properties' && top) {
+        out.properties = Object.fromEntries(
+          Object.entries<any>(v as object).map(([key, p]) => {
+            const t = subcharts.get(key);
+            if (!t) return [key, walk(p, false)];
+            uses.add(t);
+            return [key, { description: p.description, tsType: t }];
+          }),
+        );
+      } else out[k] = k === 'enum' || k === 'const' || k === 'default' ? v : walk(v, false);
+    }
+    return out;
+  };
+  return { schema: walk(schema, true), uses };
+}
+
+/**
+ * Writes `<chart>.d.ts` for every chart's values schema, `common.d.ts` and an
+ * index into `dir` (the generated part of @kubeflow-charts/values-types).
+ * Types come from the same schema the chart ships, so a values object that
+ * type-checks has the keys and types the schema accepts.
+ */
 export async function emitTypes(charts: Array<Pick<ChartSummary, 'name' | 'schema' | 'version'>>, dir: string, banner: string): Promise<void> {
   mkdirSync(dir, { recursive: true });
-  const index: string[] = [`// ${banner}`, '', '/** Every key optional, recursively: the shape of a values override file. */', 'export type DeepPartial<T> = T extends object ? { [K in keyof T]?: DeepPartial<T[K]> } : T;', ''];
+  writeFileSync(path.join(dir, 'common.d.ts'), `// ${banner}\n\n${COMMON}`);
+  const index: string[] = [`// ${banner}`, '', "export type { Quantity, QuantitySuffix } from './common.js';"];
+  const names = new Map(charts.map((c) => [c.name, typeName(c.name)]));
   for (const c of charts) {
     const { title: _t, ...schema } = c.schema;
     const name = typeName(c.name);
-    const ts = await compile(schema, name, { bannerComment: `/* ${banner}\n * Values of the ${c.name} chart ${c.version}. */`, additionalProperties: false, format: false, declareExternallyReferenced: true });
+    const subcharts = c.name === UMBRELLA ? new Map([...names].filter(([n]) => n !== UMBRELLA)) : new Map<string, string>();
+    const typed = typingSchema(schema, subcharts);
+    const imports = [...typed.uses].sort().map((t) => (t === 'Quantity' ? `import type { Quantity } from './common.js';` : `import type { ${t} } from './${[...names].find(([, v]) => v === t)![0]}.js';`));
+    const head = `/* ${banner}\n * Values of the ${c.name} chart ${c.version}. */${imports.length ? `\n\n${imports.join('\n')}` : ''}`;
+    const ts = await compile(typed.schema, name, { bannerComment: head, additionalProperties: false, format: false, declareExternallyReferenced: true });
     writeFileSync(path.join(dir, `${c.name}.d.ts`), ts);
     index.push(`export type { ${name} } from './${c.name}.js';`);
   }

@@ -18,7 +18,7 @@ import type { KeyRule } from './secrets.js';
 
 /** Whether an object is the one a selector names (kustomize's hash suffix on ConfigMaps/Secrets allowed). */
 export function selects(o: { kind: string; name: string; namespace?: string; apiVersion?: string }, s: Pick<Selector, 'kind' | 'name' | 'namespace' | 'group'>): boolean {
-  if (o.kind !== s.kind) return false;
+  if (s.kind !== '*' && o.kind !== s.kind) return false;
   if (s.namespace !== undefined && (o.namespace ?? '') !== s.namespace) return false;
   if (s.group !== undefined && (o.apiVersion?.includes('/') ? o.apiVersion.split('/')[0] : '') !== s.group) return false;
   if (s.name.includes('*')) return new RegExp(`^${s.name.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`).test(o.name);
@@ -45,7 +45,9 @@ function matching(m: ChartModel, f: Feature, s: Selector): ModelObject[] {
  */
 function applyEdit(m: ChartModel, f: Feature, e: Edit, at: string): { fitted: number; error?: KfcError } {
   const when = e.when ?? f.when;
-  const objs = m.objects.filter((o) => selects(o.sample, e.select));
+  // a wildcard leaves CRDs alone (they ship verbatim); naming one is an error
+  const wildcard = e.select.kind === '*' || e.select.name.includes('*');
+  const objs = m.objects.filter((o) => selects(o.sample, e.select) && !(wildcard && o.crd));
   if (!objs.length) return { fitted: 0, error: missing(m, f, e.select) };
   if (objs.some((o) => o.crd)) return { fitted: 0, error: new KfcError(`feature ${f.name} (${f.file}): ${describeSelector(e.select)} is a CRD; CRDs ship verbatim in crds/ and cannot be changed by a value`, 'drop the edit') };
   const patched = new Set<Content>();
@@ -92,6 +94,7 @@ function containersOf(c: Content, name: string): Array<Record<string, any>> {
  */
 export function applyFeatures(m: ChartModel, features: Feature[], used = new Map<string, number>()): ChartModel {
   for (const f of features) {
+    if (f.except?.includes(m.name)) continue;
     if (f.values) {
       const blocks: Array<[string, unknown, any]> =
         f.valuesAt === 'root' ? Object.entries(f.values).map(([k, v]) => [k, v, f.schema.properties?.[k]]) : [[f.name, f.values, f.schema]];
@@ -120,7 +123,8 @@ export function applyFeatures(m: ChartModel, features: Feature[], used = new Map
       if (f.shared && !alts.some((e) => m.objects.some((o) => selects(o.sample, e.select)))) continue;
       const results = alts.map((e, j) => applyEdit(m, f, e, 'anyOf' in entry ? `set[${i}].anyOf[${j}]` : `set[${i}]`));
       used.set(f.name, (used.get(f.name) ?? 0) + results.reduce((n, r) => n + r.fitted, 0));
-      if (!results.some((r) => r.fitted)) {
+      // a shared feature fits some charts only; pipeline.ts checks it fits somewhere
+      if (!results.some((r) => r.fitted) && !f.shared) {
         const errors = results.map((r) => r.error!).filter(Boolean);
         if (errors.length === 1) throw errors[0];
         throw new KfcError(`feature ${f.name} (${f.file}) set[${i}]: none of its ${alts.length} alternatives fits release ${m.release.tag}:\n${errors.map((e) => `  - ${e.message}`).join('\n')}`, 'upstream changed these objects: update the feature');

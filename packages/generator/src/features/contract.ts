@@ -78,6 +78,8 @@ export interface Feature {
   generate: GenerateDecl[];
   /** from components/_shared/features: applies to every chart where its selectors match (global values only) */
   shared?: boolean;
+  /** charts a shared feature leaves alone */
+  except?: string[];
 }
 
 export interface GenerateDecl {
@@ -90,7 +92,7 @@ export interface GenerateDecl {
   keys: Record<string, any>;
 }
 
-const KEYS = new Set(['name', 'description', 'values', 'valuesAt', 'schema', 'when', 'drop', 'set', 'templates', 'ci', 'readme', 'generate']);
+const KEYS = new Set(['name', 'description', 'values', 'valuesAt', 'schema', 'when', 'drop', 'set', 'templates', 'ci', 'readme', 'generate', 'except']);
 
 function parseSelector(s: any, where: string): Selector {
   if (!s || typeof s !== 'object' || typeof s.kind !== 'string' || typeof s.name !== 'string') throw new KfcError(`${where}: a selector needs kind and name (and optionally namespace, container)`, 'see components/README.md, "Features"');
@@ -139,6 +141,7 @@ function parseFeature(data: any, file: string, templatesDir: string): Feature {
     file,
     description: data.description.trim(),
     ...(data.valuesAt === 'root' ? { valuesAt: 'root' as const } : {}),
+    ...(Array.isArray(data.except) ? { except: data.except } : {}),
     ...(values !== undefined ? { values, schema: { ...schema, description: schema.description ?? data.description.trim() } } : {}),
     when: data.when ?? `.Values.${data.name}.enabled`,
     drop: (data.drop ?? []).map((d: any, i: number) =>

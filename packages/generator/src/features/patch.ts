@@ -19,6 +19,7 @@ import { blockValue, sp, STRINGIFY_OPTIONS, type TemplateDoc } from '../templati
  * - `{$appendFrom: <expr>}` appends the items of a values list to a list;
  * - `{$each: <patch>}` patches every item of a list of mappings;
  * - `{$file: <name>}` (components/<component>/files/<name>) replaces a value by that text;
+ * - `$replace: [{from, to}]` at the top of a patch rewrites a text wherever the object holds it;
  * - any other value replaces the upstream one.
  *
  * Leaves: a string holding `{{ }}` is a template action (a lone action is
@@ -130,8 +131,39 @@ function editStrings(c: PatchContext, list: unknown[], d: { $items?: Array<{ mat
   }
 }
 
+/**
+ * `$replace: [{from, to}]`: every string of the object that contains `from`
+ * prints `to` there instead (a template) while the condition holds, upstream's
+ * text otherwise. Longer `from`s are replaced first. Returns how many strings changed.
+ */
+function replaceStrings(c: PatchContext, node: unknown, rules: Array<{ from: string; to: string }>): number {
+  const sorted = [...rules].sort((a, b) => b.from.length - a.from.length);
+  const re = new RegExp(sorted.map((r) => r.from.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'), 'g');
+  const to = new Map(sorted.map((r) => [r.from, `{{ if ${c.when} }}${r.to}{{ else }}${r.from}{{ end }}`]));
+  let n = 0;
+  const walk = (v: any, parent: any, key: string | number) => {
+    if (typeof v === 'string') {
+      if (!re.test(v)) return;
+      re.lastIndex = 0;
+      parent[key] = v.replace(re, (m) => c.t.raw(to.get(m)!));
+      re.lastIndex = 0;
+      n++;
+    } else if (Array.isArray(v)) v.forEach((x, i) => walk(x, v, i));
+    else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) if (!(v === meta && k === 'name')) walk(x, v, k);
+  };
+  // an object keeps its name
+  const meta = (node as any)?.metadata;
+  walk(node, undefined, '');
+  return n;
+}
+
 /** Applies a patch (see above) to the map `target` under the condition. */
 export function mergeMap(c: PatchContext, target: Record<string, any>, patch: Record<string, any>, listItem = false): void {
+  if (Array.isArray(patch.$replace)) {
+    if (!replaceStrings(c, target, patch.$replace)) throw new KfcError(`${c.where}: no string to replace`, 'it does not name what the feature replaces');
+    const { $replace: _r, ...rest } = patch;
+    patch = rest;
+  }
   for (const [k, pv] of Object.entries(patch)) {
     const has = Object.prototype.hasOwnProperty.call(target, k);
     const cur = target[k];

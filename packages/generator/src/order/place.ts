@@ -1,4 +1,5 @@
 import type { ChartModel } from '../core/chart-model.js';
+import { KfcError } from '../core/errors.js';
 import { addMetadata } from '../templatize/workloads.js';
 import { sp } from '../templatize/template-doc.js';
 import { INSTALL_POLICY_ANNOTATION, type Placement } from './tiers.js';
@@ -58,5 +59,22 @@ function bindFailurePolicies(chart: string, c: Content, servers: string[]): void
     if (!w || typeof w !== 'object') continue;
     if (w.failurePolicy === 'Fail') w.failurePolicy = c.t.value(() => `{{ ${call} }}`);
     else if (w.failurePolicy === undefined) w[c.t.key((i) => `${sp(i)}{{- if eq (${call}) "Ignore" }}\n${sp(i)}failurePolicy: Ignore\n${sp(i)}{{- end }}`)] = null;
+  }
+}
+
+/**
+ * Hand-written feature templates place themselves after an upstream object
+ * with `__KFC_WAVE_AFTER(Kind/namespace/name)__`: the wave after that
+ * object's, from this release's ordering. An object that is not there fails
+ * the build, naming the template.
+ */
+export function resolveWaves(m: ChartModel, placements: Map<string, Placement>, tag: string): void {
+  for (const [file, text] of Object.entries(m.files)) {
+    m.files[file] = text.replace(/__KFC_WAVE_AFTER\(([^)]+)\)__/g, (_all, ref: string) => {
+      const suffix = `/${ref}`;
+      const hit = [...placements].find(([key]) => key.endsWith(suffix) && key.split('/').length - ref.split('/').length <= 2);
+      if (!hit) throw new KfcError(`${m.name}: ${file} places itself after ${ref}, which is not an object of release ${tag}`, 'upstream renamed or moved it: update the template');
+      return String(hit[1].wave + 1);
+    });
   }
 }

@@ -8,6 +8,9 @@ import { BUILTIN_GROUPS, crdHead, HOOK_WEIGHTS, INSTALL_POLICY_ANNOTATION, selec
  * execute it, and the dependency rules checked on it (the `plan` command).
  */
 export type Engine = 'helm3' | 'helm4' | 'argocd';
+
+/** Annotation on objects a feature places in a namespace the user's platform owns (e.g. their Istio's). */
+export const EXTERNAL_NAMESPACE = 'kubeflow-charts.io/external-namespace';
 export const ENGINES: Engine[] = ['helm3', 'helm4', 'argocd'];
 
 /** Helm 4's kind order (pkg/release/util/kind_sorter.go); Helm 3 lacks the webhook kinds. */
@@ -215,6 +218,8 @@ export function check(engine: Engine, stages: Stage[]): Violation[] {
     const ns = o.namespace;
     // the release's own namespace exists before anything of it (helm --create-namespace, Argo CD CreateNamespace)
     if (!ns || ns === releaseNamespace || SYSTEM_NAMESPACES.has(ns) || o.annotations['helm.sh/hook']?.startsWith('test')) continue;
+    // a namespace of the user's own platform (bring-your-own Istio) exists before the release
+    if (o.annotations[EXTERNAL_NAMESPACE] === 'true') continue;
     const n = declared.get(ns);
     if (n) {
       const pn = pos.get(n.key)!;
