@@ -8,12 +8,6 @@ const WORKFLOWS = path.join(repoRoot(), '.github', 'workflows');
 const rootScripts: Record<string, string> = JSON.parse(readFileSync(path.join(repoRoot(), 'package.json'), 'utf8')).scripts;
 const cliSource = readFileSync(path.join(repoRoot(), 'packages/generator/src/cli.ts'), 'utf8');
 
-/**
- * npm scripts the workflows call that another issue adds: the chart-testing wrapper
- * (`npm run ct`, packages/chart-testing, issue 10). Reported as skipped until it exists.
- */
-const AWAITED: Record<string, string> = { ct: 'the chart-testing wrapper of issue 10 (packages/chart-testing)' };
-
 interface Step {
   file: string;
   job: string;
@@ -79,7 +73,6 @@ describe('GitHub workflows', () => {
     for (const s of calls) {
       const where = `${s.file} ${s.job}: ${s.run!.split('\n')[0]}`;
       for (const { script, args } of npmRuns(s.run!)) {
-        if (AWAITED[script] && !rootScripts[script]) continue;
         expect(rootScripts[script], `${where}: npm script ${script}`).toBeTruthy();
         const cli = /packages\/generator\/dist\/cli\.js(?: (\w+))?/.exec(rootScripts[script]);
         if (!cli) continue;
@@ -105,12 +98,4 @@ describe('GitHub workflows', () => {
     const rel = JSON.stringify(workflows().find((w) => w.file === 'release.yaml')!.doc);
     for (const needle of ['npm run repo -- --out repo', '--oci', 'cosign sign --yes', 'attest-build-provenance@', 'gh-pages', 'id-token']) expect(rel, needle).toContain(needle);
   });
-
-  for (const [script, why] of Object.entries(AWAITED)) {
-    const called = steps().some((s) => s.run && npmRuns(s.run).some((r) => r.script === script));
-    it.runIf(called && !!rootScripts[script])(`npm run ${script} exists (${why})`, () => {
-      expect(rootScripts[script]).toBeTruthy();
-    });
-    it.skipIf(!called || !!rootScripts[script])(`skipped: npm run ${script} is not in package.json yet: ${why}`, () => {});
-  }
 });

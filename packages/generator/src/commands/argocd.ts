@@ -1,4 +1,4 @@
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
 import { UMBRELLA } from '../core/chart-model.js';
@@ -110,13 +110,22 @@ export async function argocdExamples(o: { charts?: string } = {}): Promise<Recor
       syncPolicy: { automated: { prune: true, selfHeal: true }, retry: SYNC_POLICY.retry },
     },
   });
+  // every component the umbrella enables, also one that renders nothing by default (user-namespace
+  // without profiles): users add values to it; it goes last, after everything it could depend on
+  const last = Math.max(0, ...waves.values());
+  const enabled = Object.entries<any>(parseYaml(readFileSync(path.join(chartsDir, UMBRELLA, 'values.yaml'), 'utf8')) ?? {})
+    .filter(([k, v]) => v?.enabled === true && existsSync(path.join(chartsDir, k, 'Chart.yaml')))
+    .map(([k]) => k);
+  for (const c of enabled) if (!waves.has(c)) waves.set(c, last);
+  // release name `kubeflow` for every child: the objects get the names the umbrella gives them, so
+  // moving between the umbrella Application and the app-of-apps keeps every object (and its data)
   for (const [c, wave] of [...waves.entries()].sort(([a], [b]) => a.localeCompare(b))) {
     files[`app-of-apps/components/${c}.yaml`] = doc(
       header,
       application({
         name: `kubeflow-${c}`,
         wave,
-        source: { repoURL: PROJECT.chartRepository, chart: c, targetRevision: version, helm: { releaseName: c, valuesObject: { global: { kubeflowUmbrella: true } } } },
+        source: { repoURL: PROJECT.chartRepository, chart: c, targetRevision: version, helm: { releaseName: UMBRELLA, valuesObject: { global: { kubeflowUmbrella: true } } } },
         ignore: ignoreDifferences(objs.filter((x) => componentOf(x) === c)),
       }),
     );
