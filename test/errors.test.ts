@@ -88,7 +88,7 @@ describe('bad input ends with one clear message and leaves no partial chart', ()
     try {
       const out = previousOutput();
       const e = await failure(build({ lockFile: lockFor('v1.11.0'), out, logger: silentLogger, force: true }));
-      expect(e.message).toBe(`${path.join(dir, 'katib.yaml')}: unknown key "variant" (known: description, paths, variants, keywords, tier, install, options, checks, features)`);
+      expect(e.message).toBe(`${path.join(dir, 'katib.yaml')}: unknown key "variant" (known: description, paths, variants, keywords, tier, install, options, checks, features, variantOverrides)`);
       untouched(out);
       expect(existsSync(out)).toBe(true);
     } finally {

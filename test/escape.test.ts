@@ -8,8 +8,8 @@ import { escapeBraces } from '../packages/generator/src/templatize/template-doc.
 import { chartsFor, lockFor } from './releases.js';
 
 describe('template delimiters in upstream strings', () => {
-  it('escapeBraces leaves no action but its own', () => {
-    expect(escapeBraces('a {{ .Values.x }} b }}} {{- x -}}')).toBe('a {{ "{{" }} .Values.x {{ "}}" }} b {{ "}}" }}} {{ "{{" }}- x -{{ "}}" }}');
+  it('escapeBraces leaves no action but its own: every run of braces becomes one string action', () => {
+    expect(escapeBraces('a {{ .Values.x }} b }}} {{- x -}}')).toBe('a {{ "{{" }} .Values.x {{ "}}" }} b {{ "}}}" }} {{ "{{" }}- x -{{ "}}" }}');
   });
 
   it('real upstream ConfigMaps holding {{ .Values.* }} render byte for byte', async () => {

@@ -101,6 +101,20 @@ describe('Kubernetes schemas of the pinned minor', () => {
     expect(v.validate({ apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w' } })[0].message).toMatch(/no schema for example.com\/v1 Widget/);
   });
 
+  it('Gateway API objects (HTTPRoute) validate against the Gateway API definitions, inherited fields included', () => {
+    const v = new KubeValidator();
+    const route: any = {
+      apiVersion: 'gateway.networking.k8s.io/v1',
+      kind: 'HTTPRoute',
+      metadata: { name: 'kubeflow', namespace: 'istio-system' },
+      spec: { parentRefs: [{ name: 'gw', namespace: 'gateways' }], hostnames: ['kubeflow.example.com'], rules: [{ backendRefs: [{ name: 'istio-ingressgateway', port: 80 }] }] },
+    };
+    expect(v.validate(route)).toEqual([]);
+    route.spec.parentRef = route.spec.parentRefs;
+    route.spec.rules[0].backendRefs[0].port = '80';
+    expect(v.validate(route).map((i) => i.path).sort()).toEqual(['/spec/parentRef', '/spec/rules/0/backendRefs/0/port']);
+  });
+
   it('structural schemas: preserve-unknown-fields stays open, int-or-string and nullable widen the type', () => {
     const s = structuralToJsonSchema({ type: 'object', properties: { port: { 'x-kubernetes-int-or-string': true }, free: { type: 'object', [`x-kubernetes-${'preserve'}-unknown-fields`]: true }, note: { type: 'string', nullable: true } } });
     const ok = new Ajv({ strict: false }).compile(s);

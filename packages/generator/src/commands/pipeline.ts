@@ -19,7 +19,13 @@ export { analyze };
 export function chartModels(a: Analysis): { models: ChartModel[]; ordering: OrderingModel; shared: Feature[] } {
   const ordering = orderingOf(a);
   const hookImage = gateImage(a.components);
-  const shared = loadSharedFeatures();
+  // a shared feature whose subject charts are not in this release is off, and the build says so
+  const present = new Set(a.components.map((c) => c.plan.name));
+  const shared = loadSharedFeatures().filter((f) => {
+    if (f.needs!.some((n) => present.has(n))) return true;
+    a.warnings.push(`shared feature ${f.name} (${f.file}) is off in release ${a.release.tag}: it has none of the charts ${f.needs!.join(', ')}`);
+    return false;
+  });
   const used = new Map<string, number>();
   const models = a.components.map((c) => {
     const variants = c.plan.variants.map((v) => v.name);

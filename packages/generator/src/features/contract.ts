@@ -80,6 +80,8 @@ export interface Feature {
   shared?: boolean;
   /** charts a shared feature leaves alone */
   except?: string[];
+  /** a shared feature's subject: it applies when the release has one of these charts (else the build warns that it is off) */
+  needs?: string[];
 }
 
 export interface GenerateDecl {
@@ -92,7 +94,7 @@ export interface GenerateDecl {
   keys: Record<string, any>;
 }
 
-const KEYS = new Set(['name', 'description', 'values', 'valuesAt', 'schema', 'when', 'drop', 'set', 'templates', 'ci', 'readme', 'generate', 'except']);
+const KEYS = new Set(['name', 'description', 'values', 'valuesAt', 'schema', 'when', 'drop', 'set', 'templates', 'ci', 'readme', 'generate', 'except', 'needs']);
 
 function parseSelector(s: any, where: string): Selector {
   if (!s || typeof s !== 'object' || typeof s.kind !== 'string' || typeof s.name !== 'string') throw new KfcError(`${where}: a selector needs kind and name (and optionally namespace, container)`, 'see components/README.md, "Features"');
@@ -142,6 +144,7 @@ function parseFeature(data: any, file: string, templatesDir: string): Feature {
     description: data.description.trim(),
     ...(data.valuesAt === 'root' ? { valuesAt: 'root' as const } : {}),
     ...(Array.isArray(data.except) ? { except: data.except } : {}),
+    ...(Array.isArray(data.needs) ? { needs: data.needs.map(String) } : {}),
     ...(values !== undefined ? { values, schema: { ...schema, description: schema.description ?? data.description.trim() } } : {}),
     when: data.when ?? `.Values.${data.name}.enabled`,
     drop: (data.drop ?? []).map((d: any, i: number) =>
@@ -201,6 +204,7 @@ export function loadSharedFeatures(dir = componentsDir()): Feature[] {
   for (const f of out) {
     if (f.values) throw new KfcError(`${f.file}: a shared feature reads global values only; it cannot declare "values"`, 'add its values to values-schemas/global.json');
     if (f.generate.length || Object.keys(f.templates).length) throw new KfcError(`${f.file}: a shared feature can drop and set, not generate or add templates`, 'declare it in the component that owns the objects');
+    if (!Array.isArray(f.needs) || !f.needs.length) throw new KfcError(`${f.file}: a shared feature names the charts it is about in "needs" (e.g. needs: [cert-manager])`, 'the build then says when a release has none of them, instead of failing on selectors with nothing to match');
     f.shared = true;
   }
   return out;

@@ -30,8 +30,20 @@ export function getPath(doc: unknown, p: string): unknown {
 
 /** Every string of a rendered object, with Secret `data` decoded. */
 export function stringsOf(o: { kind: string; raw: string }, doc?: any): string[] {
-  const out = [o.raw];
   const d = doc ?? parseYaml(o.raw);
+  // every key and scalar, the object's own name aside (features keep names)
+  const out: string[] = [];
+  const walk = (v: unknown, inMeta: boolean) => {
+    if (Array.isArray(v)) v.forEach((x) => walk(x, false));
+    else if (v && typeof v === 'object') {
+      for (const [k, x] of Object.entries(v)) {
+        if (inMeta && k === 'name') continue;
+        out.push(k);
+        walk(x, v === d && k === 'metadata');
+      }
+    } else if (v !== null && v !== undefined) out.push(String(v));
+  };
+  walk(d, false);
   if (o.kind === 'Secret') for (const v of Object.values<string>(d?.data ?? {})) out.push(Buffer.from(String(v), 'base64').toString('utf8'));
   return out;
 }
@@ -73,6 +85,7 @@ export function checkExpectation(e: Expectation, objects: KObject[]): string[] {
     }
   }
   for (const needle of e.nowhere ?? []) {
+    // object names aside: features keep every object's name ($replace leaves metadata.name alone)
     for (const x of docs) if (stringsOf(x.o, x.d).some((s) => s.includes(needle))) fails.push(`${x.o.key} contains "${needle}"`);
   }
   return fails;

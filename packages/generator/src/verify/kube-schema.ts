@@ -41,7 +41,9 @@ export interface KubeDefinitions {
 
 /** kubernetes-models major.minor -> the Kubernetes minor it was generated from (its CHANGELOG). */
 const KUBERNETES_OF: Record<string, string> = { '4.5': '1.33' };
-const FORMAT = 2;
+/** Kubernetes SIG APIs beside the core ones (their definitions reference apimachinery's, which the core package brings). */
+const EXTRA_APIS = ['@kubernetes-models/gateway-api'];
+const FORMAT = 3;
 
 const require = createRequire(import.meta.url);
 
@@ -78,8 +80,10 @@ export function loadKubeDefinitions(): KubeDefinitions {
   const machinery = packageDir('@kubernetes-models/apimachinery', models.dir);
   const kubernetes = KUBERNETES_OF[models.version.split('.').slice(0, 2).join('.')];
   if (!kubernetes) throw new KfcError(`kubernetes-models ${models.version} is not a version the generator knows the Kubernetes minor of`, 'pin kubernetes-models to the version in packages/generator/package.json (npm ci), or add it to KUBERNETES_OF in verify/kube-schema.ts');
-  const source = `kubernetes-models@${models.version} + @kubernetes-models/apimachinery@${machinery.version}`;
-  const file = path.join(cacheDir(), 'kube-schema', `${models.version}-${machinery.version}-v${FORMAT}.json`);
+  // APIs of Kubernetes SIGs that clusters install as CRDs and our charts render objects of (HTTPRoute)
+  const extra = EXTRA_APIS.map((n) => ({ name: n, ...packageDir(n) }));
+  const source = [`kubernetes-models@${models.version}`, `@kubernetes-models/apimachinery@${machinery.version}`, ...extra.map((e) => `${e.name}@${e.version}`)].join(' + ');
+  const file = path.join(cacheDir(), 'kube-schema', `${models.version}-${machinery.version}-${extra.map((e) => e.version).join('-')}-v${FORMAT}.json`);
   if (existsSync(file)) {
     try {
       memo = JSON.parse(readFileSync(file, 'utf8')) as KubeDefinitions;
@@ -90,8 +94,9 @@ export function loadKubeDefinitions(): KubeDefinitions {
   }
   const definitions: Record<string, any> = {};
   const kinds: Record<string, string> = {};
-  for (const dir of [models.dir, machinery.dir]) for (const f of declarationFiles(dir)) readDeclarations(f, definitions, kinds);
-  refineIntegers(definitions, [models.dir, machinery.dir]);
+  const dirs = [models.dir, machinery.dir, ...extra.map((e) => e.dir)];
+  for (const dir of dirs) for (const f of declarationFiles(dir)) readDeclarations(f, definitions, kinds);
+  refineIntegers(definitions, dirs);
   const missing = [...new Set(Object.values(definitions).flatMap((d) => refsOf(d)))].filter((r) => !definitions[r]);
   if (missing.length) throw new KfcError(`${source}: definitions referenced but not found: ${missing.slice(0, 5).join(', ')}`, 'reinstall the packages (npm ci); if it persists, the package layout changed and verify/kube-schema.ts needs an update');
   if (!kinds['apps/v1/Deployment'] || !definitions.IoK8sApiCoreV1Toleration) throw new KfcError(`${source}: no Deployment/Toleration definitions found`, 'the package layout changed; update verify/kube-schema.ts');
@@ -201,11 +206,14 @@ function readDeclarations(file: string, definitions: Record<string, any>, kinds:
         return {};
     }
     if (ts.isLiteralTypeNode(t) && ts.isStringLiteral(t.literal)) return { type: 'string', enum: [t.literal.text] };
+    if (ts.isLiteralTypeNode(t) && ts.isNumericLiteral(t.literal)) return { type: 'number', enum: [Number(t.literal.text)] };
+    if (ts.isLiteralTypeNode(t) && (t.literal.kind === ts.SyntaxKind.TrueKeyword || t.literal.kind === ts.SyntaxKind.FalseKeyword)) return { type: 'boolean', enum: [t.literal.kind === ts.SyntaxKind.TrueKeyword] };
     if (ts.isParenthesizedTypeNode(t)) return convert(t.type);
     if (ts.isArrayTypeNode(t)) return { type: 'array', items: convert(t.elementType) };
     if (ts.isUnionTypeNode(t)) {
       const parts = t.types.map(convert);
       if (parts.every((p) => p.type === 'string' && p.enum)) return { type: 'string', enum: parts.flatMap((p) => p.enum) };
+      if (parts.every((p) => p.type === 'number' && p.enum)) return { type: 'number', enum: parts.flatMap((p) => p.enum) };
       if (parts.every((p) => typeof p.type === 'string' && Object.keys(p).length === 1)) return { type: parts.map((p) => p.type) };
       return { anyOf: parts };
     }
@@ -227,8 +235,8 @@ function readDeclarations(file: string, definitions: Record<string, any>, kinds:
     }
     throw new KfcError(`${file}: cannot read type \`${t.getText(sf)}\``, 'the kubernetes-models layout changed; update verify/kube-schema.ts');
   };
-  const objectOf = (members: ts.NodeArray<ts.TypeElement>): any => {
-    const props = members.filter(ts.isPropertySignature);
+  const objectOf = (members: ReadonlyArray<ts.Node>): any => {
+    const props = members.filter((m): m is ts.PropertySignature | ts.PropertyDeclaration => ts.isPropertySignature(m) || (ts.isPropertyDeclaration(m) && !m.modifiers?.some((x) => x.kind === ts.SyntaxKind.StaticKeyword)));
     if (!props.length) return {};
     const properties: Record<string, any> = {};
     const required: string[] = [];
@@ -244,7 +252,11 @@ function readDeclarations(file: string, definitions: Record<string, any>, kinds:
   for (const [localName, d] of defName) {
     const decl = local.get(localName);
     if (!decl) continue;
-    const body = ts.isInterfaceDeclaration(decl) ? objectOf(decl.members) : convert(decl.type);
+    // an interface extending another (Gateway API's specs): its class lists every property, inherited ones too
+    const inherits = ts.isInterfaceDeclaration(decl) && !!decl.heritageClauses?.some((h) => h.types.some((x) => defName.has(x.expression.getText(sf))));
+    const cls = inherits ? sf.statements.find((x): x is ts.ClassDeclaration => ts.isClassDeclaration(x) && x.name?.text === localName.slice(1)) : undefined;
+    if (inherits && !cls) throw new KfcError(`${file}: ${localName} extends another type and has no class listing its properties`, 'the kubernetes-models layout changed; update verify/kube-schema.ts');
+    const body = cls ? objectOf(cls.members) : ts.isInterfaceDeclaration(decl) ? objectOf(decl.members) : convert(decl.type);
     const doc = docOf(decl);
     definitions[d] = doc ? { description: doc, ...body } : body;
     const av = body.properties?.apiVersion?.enum;
