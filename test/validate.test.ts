@@ -39,7 +39,7 @@ describe('kfc validate rejects bad values, naming each path', () => {
     expect(r.stdout).toContain(`misspelt.yaml: pipelnes\n    expected: one of the`);
     expect(r.stdout).toContain('got:      unknown key `pipelnes`\n    did you mean `pipelines`?');
     expect(r.stdout).toContain(`wrong-type.yaml: ${paths.replicas}\n    expected: integer\n    got:      "two" (string)`);
-    expect(r.stdout).toMatch(new RegExp(`bad-quantity.yaml: ${paths.cpu.replace(/\./g, '\\.')}\\n    expected: A Kubernetes quantity.*\\n    got:      "5 cores" \\(string\\)`));
+    expect(r.stdout).toMatch(new RegExp(`bad-quantity.yaml: ${paths.cpu.replace(/\./g, '\\.')}\\n    expected: A non-negative Kubernetes quantity.*\\n    got:      "5 cores" \\(string\\)`));
     expect(r.stdout).toContain('FAILED: 3 errors');
   });
 

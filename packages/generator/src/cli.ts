@@ -18,7 +18,7 @@ Usage:
                                    write the Argo CD examples (default examples/argocd/)
   kfc previous --index INDEX [--chart NAME] [--charts DIR]
                                    the highest version in INDEX below the built chart's (empty: none)
-  kfc images [--chart DIR] [-f VALUES]...                  every image a values file deploys (for mirroring)
+  kfc images [--chart DIR] [-f VALUES]... [--set K=V]...   every image a values file deploys (for mirroring)
   kfc diff   <tagA|dirA> <tagB|dirB> [-v]                  what changes for users between two releases
   kfc plan   [--chart DIR] [-f VALUES]... [--rendered FILE] [--engine helm3|helm4|argocd] [-v] [--summary]
   kfc validate CHART -f VALUES [-f VALUES]... [--charts DIR]
@@ -47,6 +47,7 @@ async function main(argv: string[]): Promise<number> {
       charts: { type: 'string' },
       chart: { type: 'string', multiple: true },
       values: { type: 'string', short: 'f', multiple: true },
+      set: { type: 'string', multiple: true },
       rendered: { type: 'string' },
       engine: { type: 'string', multiple: true },
       verbose: { type: 'boolean', short: 'v' },
@@ -108,7 +109,7 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'images': {
       const { listImages } = await import('./commands/images.js');
-      const images = await listImages({ chart: values.chart?.[0], values: values.values ?? [] });
+      const images = await listImages({ chart: values.chart?.[0], values: values.values ?? [], set: values.set ?? [] });
       process.stdout.write(`${images.join('\n')}\n`);
       return 0;
     }

@@ -115,6 +115,16 @@ function describe(v: unknown): string {
   return `${JSON.stringify(v)} (${typeof v === 'number' && Number.isInteger(v) ? 'integer' : typeof v})`;
 }
 
+/**
+ * A value that fits none of a oneOf/anyOf's forms is one issue, not one per
+ * form: the errors inside the alternatives at the same place are dropped and
+ * the oneOf/anyOf error stays (issueOf words it from the schema's description).
+ */
+function collapseAlternatives(errors: ErrorObject[]): ErrorObject[] {
+  const alts = errors.filter((e) => e.keyword === 'oneOf' || e.keyword === 'anyOf');
+  return errors.filter((e) => !alts.some((a) => a !== e && e.instancePath === a.instancePath && e.schemaPath.startsWith(`${a.schemaPath}/`)));
+}
+
 function issueOf(e: ErrorObject, prefix: string[]): ValuesIssue {
   const at = [...prefix, ...pointer(e.instancePath)];
   const p = e.params as Record<string, any>;
@@ -130,6 +140,9 @@ function issueOf(e: ErrorObject, prefix: string[]): ValuesIssue {
       return { path: dotted(at), expected: Array.isArray(p.type) ? p.type.join(' or ') : p.type, got: describe(e.data) };
     case 'enum':
       return { path: dotted(at), expected: `one of ${p.allowedValues.map((x: unknown) => JSON.stringify(x)).join(', ')}`, got: describe(e.data) };
+    case 'oneOf':
+    case 'anyOf':
+      return { path: dotted(at), expected: e.parentSchema?.description ? String(e.parentSchema.description) : `one of ${((e.schema as any[]) ?? []).length} allowed forms`, got: describe(e.data) };
     case 'pattern':
       return { path: dotted(at), expected: `${e.parentSchema?.description ? `${String(e.parentSchema.description).replace(/\.$/, '')}, ` : ''}a string matching ${p.pattern}`, got: describe(e.data) };
     default:
@@ -211,7 +224,7 @@ export function validateValues(opts: ValidateOptions): { chart: string; issues: 
   const issues: ValuesIssue[] = [];
   const check = (chart: ChartFiles, values: unknown, prefix: string[]) => {
     const v = validatorOf(chart);
-    if (!v(values)) issues.push(...(v.errors ?? []).map((e) => issueOf(e, prefix)));
+    if (!v(values)) issues.push(...collapseAlternatives(v.errors ?? []).map((e) => issueOf(e, prefix)));
   };
   check(c, merged, []);
   for (const [key, sub] of subcharts(c, chartsDir)) {

@@ -63,6 +63,11 @@ export function visitImages(
   }
   if (!node || typeof node !== 'object') return;
   const o = node as Record<string, any>;
+  // a ConfigMap named for images (Knative's `eventing-integrations-images`): each value is one
+  if (o.kind === 'ConfigMap' && typeof o.metadata?.name === 'string' && /(^|-)images?$/.test(o.metadata.name) && o.data && typeof o.data === 'object') {
+    for (const [k, v] of Object.entries<any>(o.data)) if (typeof v === 'string') leaf(o.data, k, v, true, found);
+    return;
+  }
   // env entries and similar {name: X_IMAGE, value: ref}
   const named = typeof o.name === 'string' && imageKey(o.name);
   for (const [k, v] of Object.entries(o)) {
@@ -93,7 +98,8 @@ function referencesInEmbedded(text: string): string[] {
   for (const line of text.split('\n')) {
     const indent = line.length - line.trimStart().length;
     const key = /^\s*([\w.-]+):\s*(\S*)\s*$/.exec(line);
-    if (key && imageKey(key[1]) && !key[2]) {
+    // `image:`, `imageGroupOne:` (the notebook spawner's image groups) open a block of images
+    if (key && (imageKey(key[1]) || /^image[A-Z]/.test(key[1])) && !key[2]) {
       block = indent;
       continue;
     }

@@ -3,6 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { UMBRELLA } from '../core/chart-model.js';
 import { loadSchemaDefinitions } from '../core/schema.js';
+import { KfcError } from '../core/errors.js';
 import type { ChartSummary } from './chart.js';
 
 export function typeName(chart: string): string {
@@ -26,12 +27,16 @@ export type QuantitySuffix = 'Ki' | 'Mi' | 'Gi' | 'Ti' | 'Pi' | 'Ei' | 'n' | 'u'
  * umbrella each component's pass-through map by that component's own values type.
  */
 export function typingSchema(schema: any, subcharts: Map<string, string>): { schema: any; uses: Set<string> } {
-  const quantity = loadSchemaDefinitions().resources?.properties?.limits?.additionalProperties?.pattern;
+  // a quantity: `{oneOf: [{type: string, pattern: <quantity>}, {type: number}]}` (values-schemas/resources.json)
+  const quantities = loadSchemaDefinitions().definitions?.quantities?.patternProperties;
+  const quantity = Object.values<any>(quantities ?? {})[0]?.oneOf?.find((x: any) => x.type === 'string')?.pattern;
+  if (!quantity) throw new KfcError('values-schemas/resources.json: no quantity pattern under definitions.quantities', 'the types need it to type quantities; keep the oneOf string pattern there');
+  const isQuantity = (s: any) => s.pattern === quantity || (Array.isArray(s.oneOf) && s.oneOf.some((x: any) => x?.pattern === quantity));
   const uses = new Set<string>();
   const walk = (s: any, top: boolean): any => {
     if (Array.isArray(s)) return s.map((x) => walk(x, false));
     if (!s || typeof s !== 'object') return s;
-    if (quantity && s.pattern === quantity) {
+    if (isQuantity(s)) {
       uses.add('Quantity');
       return { ...(s.description ? { description: s.description } : {}), tsType: 'Quantity' };
     }
