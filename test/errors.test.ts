@@ -71,6 +71,9 @@ describe('bad input ends with one clear message and leaves no partial chart', ()
     const res = await build({ lockFile: lockFor('v1.11.0'), upstreamDir: dir, out, logger: silentLogger });
     expect(res.warnings.join('\n')).toMatch(/oauth2-proxy: variant broken \(common\/oauth2-proxy\/overlays\/broken\) does not build; skipped: .*nowhere/);
     expect(res.charts.find((c) => c.name === 'oauth2-proxy')?.variants).toEqual(['dex-only']);
+    // a release without cert-manager or istio: the shared features about them are off, and the build says so
+    expect(res.warnings.join('\n')).toMatch(/shared feature certManagerIssuer \(.*cert-manager-issuer\.yaml\) is off in release snapshot-\w+: it has none of the charts cert-manager/);
+    expect(res.warnings.filter((w) => w.startsWith('shared feature ')).length).toBe(3);
   });
 
   it('a release pin that is not a tag', async () => {

@@ -1,7 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { build } from '../packages/generator/src/commands/build.js';
@@ -9,6 +10,7 @@ import { helmTemplate } from '../packages/generator/src/core/helm.js';
 import { silentLogger } from '../packages/generator/src/core/log.js';
 import { parseYaml, splitObjects, type KObject } from '../packages/generator/src/core/model.js';
 import { checkExpectation, stringsOf } from '../packages/generator/src/features/expect.js';
+import { loadFeatures, loadSharedFeatures } from '../packages/generator/src/features/contract.js';
 import { cleanupCopies, copyOf } from './fixtures.js';
 import { chartsFor, lockFor, PINNED, RELEASES } from './releases.js';
 
@@ -193,6 +195,19 @@ describe('features are checked against the release', () => {
     const out = path.join(path.dirname(dir), 'charts');
     const e = await build({ lockFile: lockFor('26.03'), upstreamDir: dir, upstreamTag: '26.03', out, logger: silentLogger }).catch((x) => x);
     expect(e?.message).toMatch(/^feature \w+ \(.*components\/katib\/features\/[\w-]+\.yaml\).*: Deployment katib-mysql( container katib-mysql)? matches no object of chart katib in release 26\.03$/m);
+  });
+
+  it('shared features name their subject charts; a component feature cannot carry the shared-only keys', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'kfc-shared-'));
+    const feature = (extra: string) => `name: f\ndescription: d\nwhen: .Values.global.devMode\n${extra}drop:\n  - {kind: Issuer, name: '*'}\n`;
+    mkdirSync(path.join(dir, '_shared', 'features'), { recursive: true });
+    writeFileSync(path.join(dir, '_shared', 'features', 'f.yaml'), feature(''));
+    expect(() => loadSharedFeatures(dir)).toThrow(/f\.yaml: a shared feature names the charts it is about in "needs"/);
+    writeFileSync(path.join(dir, '_shared', 'features', 'f.yaml'), feature('needs: [cert-manager]\n'));
+    expect(loadSharedFeatures(dir).map((f) => f.needs)).toEqual([['cert-manager']]);
+    mkdirSync(path.join(dir, 'katib', 'features'), { recursive: true });
+    writeFileSync(path.join(dir, 'katib', 'features', 'f.yaml'), feature('needs: [istio]\n'));
+    expect(() => loadFeatures({ name: 'katib', file: path.join(dir, 'katib.yaml') } as any, dir)).toThrow(/feature f declares "needs", which only shared features/);
   });
 
   it('an expectation that does not hold is reported with the object and path', () => {

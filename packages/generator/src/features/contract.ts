@@ -221,6 +221,7 @@ export function loadFeatures(config: ComponentConfig | undefined, dir = componen
     out.push(...config.features.map((f) => parseFeature(f, config.file, templatesDir)));
   }
   out.push(...readFeatureFiles(path.join(own, 'features'), templatesDir));
+  for (const f of out) if (f.needs || f.except) throw new KfcError(`${f.file}: feature ${f.name} declares "${f.needs ? 'needs' : 'except'}", which only shared features (components/_shared/features) have`, 'a component feature applies to its own chart; remove the key');
   const names = out.map((f) => f.name);
   const dup = names.find((n, i) => names.indexOf(n) !== i);
   if (dup) throw new KfcError(`${config.file}: feature "${dup}" is declared twice`, 'give each feature its own values key');
