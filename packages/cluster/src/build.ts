@@ -18,7 +18,7 @@ import { repoRoot } from '@kubeflow-charts/generator/core/paths';
  */
 export const MODULE_DIR = (): string => path.join(repoRoot(), 'tools', 'controlplane');
 
-export const BINARIES = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kfc-node'] as const;
+const UPSTREAM = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler'] as const;
 
 function go(args: string[], cwd: string, what: string): string {
   try {
@@ -95,26 +95,39 @@ export function checkGoMod(): void {
   }
 }
 
-function sourceFiles(dir: string): string[] {
+function sourceFiles(dir: string, filter: (f: string) => boolean): string[] {
   return readdirSync(dir, { recursive: true, encoding: 'utf8' })
-    .filter((f) => /\.go$|^go\.(mod|sum)$/.test(path.basename(f)) && statSync(path.join(dir, f)).isFile())
+    .filter((f) => filter(f) && statSync(path.join(dir, f)).isFile())
     .sort();
 }
 
-/** Where this source and these pins build to: one directory per Kubernetes version and source hash. */
-export function binDir(): string {
+/** A directory per build input: the pins' go.mod/go.sum for upstream's binaries, our sources for kfc-node. */
+function buildDir(kind: 'upstream' | 'kfc-node'): string {
   const pins = toolPins().controlplane;
   const dir = MODULE_DIR();
   const h = createHash('sha256');
   h.update(execFileSync(goBinary('the control plane'), ['env', 'GOVERSION'], { encoding: 'utf8', env: goEnv() }));
-  for (const f of sourceFiles(dir)) h.update(f).update(readFileSync(path.join(dir, f)));
-  return path.join(toolCacheDir(), 'controlplane', `kubernetes-${pins.kubernetes}-etcd-${pins.etcd}-${h.digest('hex').slice(0, 12)}`, 'bin');
+  const mine = (f: string) => f.startsWith(`cmd${path.sep}`) && f.endsWith('.go');
+  const files = sourceFiles(dir, kind === 'upstream' ? (f) => /^go\.(mod|sum)$|^tools\.go$/.test(f) : (f) => mine(f) || /^go\.(mod|sum)$/.test(f));
+  for (const f of files) h.update(f).update(readFileSync(path.join(dir, f)));
+  const name = kind === 'upstream' ? `kubernetes-${pins.kubernetes}-etcd-${pins.etcd}` : 'kfc-node';
+  return path.join(toolCacheDir(), 'controlplane', `${name}-${h.digest('hex').slice(0, 12)}`);
 }
 
-/** Builds the control plane once per machine and version (minutes, cold); returns its bin directory. */
-export function ensureBuilt(log: (m: string) => void = () => {}): string {
-  const dest = binDir();
-  if (BINARIES.every((b) => exists(path.join(dest, b)))) return dest;
+export interface ControlPlaneBinaries {
+  etcd: string;
+  'kube-apiserver': string;
+  'kube-controller-manager': string;
+  'kube-scheduler': string;
+  'kfc-node': string;
+}
+
+/** Builds the control plane once per machine and version (minutes, cold); returns its binaries. */
+export function ensureBuilt(log: (m: string) => void = () => {}): ControlPlaneBinaries {
+  const upstream = buildDir('upstream');
+  const node = buildDir('kfc-node');
+  const bins = { ...Object.fromEntries(UPSTREAM.map((b) => [b, path.join(upstream, b)])), 'kfc-node': path.join(node, 'kfc-node') } as unknown as ControlPlaneBinaries;
+  if (Object.values(bins).every(exists)) return bins;
   checkGoMod();
   const pins = toolPins().controlplane;
   const [major, minor] = pins.kubernetes.slice(1).split('.');
@@ -126,16 +139,18 @@ export function ensureBuilt(log: (m: string) => void = () => {}): string {
     `-X k8s.io/component-base/version.buildDate=1970-01-01T00:00:00Z`,
     '-s -w',
   ].join(' ');
-  log(`building the control plane (Kubernetes ${pins.kubernetes}, etcd ${pins.etcd}) into ${dest}: a few minutes the first time`);
   const started = Date.now();
-  buildInto(dest, 'kfc-node', (tmp) => {
-    const k8s = ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler'].map((c) => `k8s.io/kubernetes/cmd/${c}`);
-    go(['build', '-ldflags', stamp, '-o', `${tmp}/`, ...k8s], MODULE_DIR(), `go build ${k8s.join(' ')}`);
-    go(['build', '-ldflags', '-s -w', '-o', path.join(tmp, 'etcd'), 'go.etcd.io/etcd/server/v3'], MODULE_DIR(), 'go build etcd');
-    go(['build', '-o', path.join(tmp, 'kfc-node'), './cmd/kfc-node'], MODULE_DIR(), 'go build kfc-node');
-  });
+  if (!UPSTREAM.every((b) => exists(path.join(upstream, b)))) {
+    log(`building the control plane (Kubernetes ${pins.kubernetes}, etcd ${pins.etcd}) into ${upstream}: several minutes the first time`);
+    buildInto(upstream, 'etcd', (tmp) => {
+      const k8s = UPSTREAM.filter((b) => b !== 'etcd').map((c) => `k8s.io/kubernetes/cmd/${c}`);
+      go(['build', '-ldflags', stamp, '-o', `${tmp}/`, ...k8s], MODULE_DIR(), `go build ${k8s.join(' ')}`);
+      go(['build', '-ldflags', '-s -w', '-o', path.join(tmp, 'etcd'), 'go.etcd.io/etcd/server/v3'], MODULE_DIR(), 'go build etcd');
+    });
+  }
+  buildInto(node, 'kfc-node', (tmp) => go(['build', '-o', path.join(tmp, 'kfc-node'), './cmd/kfc-node'], MODULE_DIR(), 'go build kfc-node'));
   log(`built the control plane in ${((Date.now() - started) / 1000).toFixed(0)} s`);
-  return dest;
+  return bins;
 }
 
 function exists(f: string): boolean {

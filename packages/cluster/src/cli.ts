@@ -70,7 +70,7 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'build':
-      process.stdout.write(`${ensureBuilt(log)}\n`);
+      process.stdout.write(`${Object.values(ensureBuilt(log)).join('\n')}\n`);
       return 0;
     case 'pin':
       pin(log);

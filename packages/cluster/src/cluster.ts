@@ -23,8 +23,8 @@ export interface ClusterState {
   kubeconfig: string;
   apiPort: number;
   etcdPort: number;
-  binDir: string;
-  pids: Record<string, number>;
+  /** each process we started: its pid and executable */
+  pids: Record<string, { pid: number; exe: string }>;
   started: string;
   kubernetes: string;
 }
@@ -46,18 +46,17 @@ export function readState(dir = stateDir()): ClusterState | undefined {
   }
 }
 
-/** Whether `pid` is alive and still runs the binary we started (a recycled pid is not ours). */
-export function ours(pid: number, binDir: string): boolean {
+/** Whether the process is alive and still runs the binary we started (a recycled pid is not ours). */
+export function ours(p: { pid: number; exe: string }): boolean {
   try {
-    const exe = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0];
-    return exe.startsWith(binDir) || exe.includes('/kwok');
+    return readFileSync(`/proc/${p.pid}/cmdline`, 'utf8').split('\0')[0] === p.exe;
   } catch {
     return false;
   }
 }
 
 export function running(state = readState()): boolean {
-  return !!state && Object.values(state.pids).length > 0 && Object.values(state.pids).every((pid) => ours(pid, state.binDir));
+  return !!state && Object.values(state.pids).length > 0 && Object.values(state.pids).every(ours);
 }
 
 function freePort(): Promise<number> {
@@ -98,12 +97,12 @@ current-context: kubeflow-charts
   );
 }
 
-function start(name: string, bin: string, args: string[], dir: string, env: NodeJS.ProcessEnv = process.env): number {
+function start(name: string, bin: string, args: string[], dir: string, env: NodeJS.ProcessEnv = process.env): { pid: number; exe: string } {
   const log = openSync(path.join(dir, 'logs', `${name}.log`), 'a');
   const child = spawn(bin, args, { detached: true, stdio: ['ignore', log, log], env });
   child.unref();
   if (!child.pid) throw new KfcError(`cannot start ${name} (${bin})`, `see ${path.join(dir, 'logs', `${name}.log`)}`);
-  return child.pid;
+  return { pid: child.pid, exe: bin };
 }
 
 async function sleep(ms: number): Promise<void> {
@@ -128,7 +127,7 @@ function apiGet(state: Pick<ClusterState, 'apiPort' | 'dir'>, p: string): Promis
 
 async function waitFor(what: string, state: ClusterState, deadline: number, check: () => Promise<boolean>): Promise<void> {
   while (!(await check())) {
-    const dead = Object.entries(state.pids).find(([, pid]) => !ours(pid, state.binDir));
+    const dead = Object.entries(state.pids).find(([, p]) => !ours(p));
     if (dead) throw new KfcError(`${dead[0]} exited while waiting for ${what}`, `see ${path.join(state.dir, 'logs', `${dead[0]}.log`)}`);
     if (Date.now() > deadline) throw new KfcError(`timed out waiting for ${what}`, `see the logs in ${path.join(state.dir, 'logs')}`);
     await sleep(250);
@@ -172,17 +171,16 @@ function apiserverArgs(dir: string, pki: string, apiPort: number, etcdPort: numb
 }
 
 /** Starts the control plane (building it first if needed) and waits until it is ready. */
-export async function up(log: (m: string) => void = () => {}): Promise<{ state: ClusterState; already: boolean }> {
-  const dir = stateDir();
+export async function up(log: (m: string) => void = () => {}, dir = stateDir()): Promise<{ state: ClusterState; already: boolean }> {
   const existing = readState(dir);
   if (existing && running(existing)) return { state: existing, already: true };
-  if (existing) await down();
+  if (existing) await down(dir);
   const t0 = Date.now();
-  const binDir = ensureBuilt(log);
+  const bins = ensureBuilt(log);
   const kwok = ensureGoTool('kwok');
   mkdirSync(path.join(dir, 'logs'), { recursive: true, mode: 0o755 });
   const pki = path.join(dir, 'pki');
-  const node = path.join(binDir, 'kfc-node');
+  const node = bins['kfc-node'];
   await execa(node, ['pki', '--dir', pki, '--service-ip', '10.96.0.1']);
   const [apiPort, etcdPort, peerPort, kwokPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
   const server = `https://127.0.0.1:${apiPort}`;
@@ -192,25 +190,25 @@ export async function up(log: (m: string) => void = () => {}): Promise<{ state: 
   mkdirSync(podBin, { recursive: true, mode: 0o755 });
   copyFileSync(kubectlBin(), path.join(podBin, 'kubectl'));
   writeFileSync(path.join(dir, 'kwok.yaml'), await kwokConfig());
-  const state: ClusterState = { dir, kubeconfig: path.join(dir, 'admin.kubeconfig'), apiPort, etcdPort, binDir, pids: {}, started: new Date().toISOString(), kubernetes: toolPins().controlplane.kubernetes };
+  const state: ClusterState = { dir, kubeconfig: path.join(dir, 'admin.kubeconfig'), apiPort, etcdPort, pids: {}, started: new Date().toISOString(), kubernetes: toolPins().controlplane.kubernetes };
   const save = () => writeFileSync(STATE_FILE(dir), JSON.stringify(state, null, 2));
   save();
-  state.pids.etcd = start('etcd', path.join(binDir, 'etcd'), [
+  state.pids.etcd = start('etcd', bins['etcd'], [
     '--name=kfc', `--data-dir=${dir}/etcd`, `--listen-client-urls=http://127.0.0.1:${etcdPort}`, `--advertise-client-urls=http://127.0.0.1:${etcdPort}`,
     `--listen-peer-urls=http://127.0.0.1:${peerPort}`, `--initial-advertise-peer-urls=http://127.0.0.1:${peerPort}`, `--initial-cluster=kfc=http://127.0.0.1:${peerPort}`,
     '--unsafe-no-fsync', '--quota-backend-bytes=8589934592', '--log-level=warn',
   ], dir);
   save();
-  state.pids['kube-apiserver'] = start('kube-apiserver', path.join(binDir, 'kube-apiserver'), apiserverArgs(dir, pki, apiPort, etcdPort), dir);
+  state.pids['kube-apiserver'] = start('kube-apiserver', bins['kube-apiserver'], apiserverArgs(dir, pki, apiPort, etcdPort), dir);
   save();
   const deadline = Date.now() + 180_000;
   await waitFor('the API server', state, deadline, async () => (await apiGet(state, '/readyz')) === 200);
-  state.pids['kube-controller-manager'] = start('kube-controller-manager', path.join(binDir, 'kube-controller-manager'), [
+  state.pids['kube-controller-manager'] = start('kube-controller-manager', bins['kube-controller-manager'], [
     `--kubeconfig=${dir}/controller-manager.kubeconfig`, `--service-account-private-key-file=${pki}/sa.key`, `--root-ca-file=${pki}/ca.crt`,
     '--use-service-account-credentials=true', '--leader-elect=false', '--secure-port=0', `--cluster-signing-cert-file=${pki}/ca.crt`, `--cluster-signing-key-file=${pki}/ca.key`,
     '--controllers=*,-nodeipam,-cloud-node-lifecycle,-service-lb-controller,-node-route-controller', '--concurrent-gc-syncs=50', '--v=1',
   ], dir);
-  state.pids['kube-scheduler'] = start('kube-scheduler', path.join(binDir, 'kube-scheduler'), [`--kubeconfig=${dir}/scheduler.kubeconfig`, '--leader-elect=false', '--secure-port=0', '--v=1'], dir);
+  state.pids['kube-scheduler'] = start('kube-scheduler', bins['kube-scheduler'], [`--kubeconfig=${dir}/scheduler.kubeconfig`, '--leader-elect=false', '--secure-port=0', '--v=1'], dir);
   state.pids.kwok = start('kwok', kwok, [
     `--kubeconfig=${dir}/kwok.kubeconfig`, `--config=${dir}/kwok.yaml`, '--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake',
     '--cidr=10.244.0.0/16', '--node-ip=127.0.0.1', '--node-lease-duration-seconds=40', `--server-address=127.0.0.1:${kwokPort}`,
@@ -265,8 +263,7 @@ volumeBindingMode: Immediate
 }
 
 /** Stops the processes this state directory recorded (only those) and removes the directory. */
-export async function down(): Promise<boolean> {
-  const dir = stateDir();
+export async function down(dir = stateDir()): Promise<boolean> {
   const state = readState(dir);
   if (!state) {
     if (existsSync(dir)) rmSync(dir, { recursive: true, force: true });
@@ -274,8 +271,9 @@ export async function down(): Promise<boolean> {
   }
   const order = ['kfc-node', 'kwok', 'kube-scheduler', 'kube-controller-manager', 'kube-apiserver', 'etcd'];
   for (const name of order) {
-    const pid = state.pids[name];
-    if (!pid || !ours(pid, state.binDir)) continue;
+    const p = state.pids[name];
+    if (!p || !ours(p)) continue;
+    const pid = p.pid;
     try {
       process.kill(-pid, 'SIGTERM');
     } catch {
@@ -285,8 +283,8 @@ export async function down(): Promise<boolean> {
         /* gone */
       }
     }
-    for (let i = 0; i < 40 && ours(pid, state.binDir); i++) await sleep(250);
-    if (ours(pid, state.binDir)) {
+    for (let i = 0; i < 40 && ours(p); i++) await sleep(250);
+    if (ours(p)) {
       try {
         process.kill(-pid, 'SIGKILL');
       } catch {

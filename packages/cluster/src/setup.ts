@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { ensurePythonTools, ensureGoTool, toolPins } from '@kubeflow-charts/generator/core/go-tools';
 import { findHelm, findKustomize } from '@kubeflow-charts/generator/core/toolchain';
 import { ensureBuilt } from './build.js';
@@ -21,7 +22,7 @@ export async function setup(log: (m: string) => void): Promise<void> {
   await t('helm 3', async () => { const h = await findHelm(3); return `${h.version} ${h.path} (${h.source})`; });
   await t('kustomize', async () => { const k = await findKustomize(); return `${k.version} ${k.path} (${k.source})`; });
   await t('kubectl (control plane)', () => kubectlBin());
-  await t(`control plane ${pins.controlplane.kubernetes}`, () => ensureBuilt(log));
+  await t(`control plane ${pins.controlplane.kubernetes}`, () => path.dirname(ensureBuilt(log).etcd));
   for (const name of Object.keys(pins.go)) await t(`${name} ${pins.go[name].version}`, () => ensureGoTool(name, pins));
   await t(Object.entries(pins.python).map(([n, v]) => `${n} ${v}`).join(', '), () => ensurePythonTools(pins));
   log(`tools:\n${lines.join('\n')}`);

@@ -1,7 +1,7 @@
 import type { ChartModel } from '../core/chart-model.js';
 import { analyze, orderingOf, type Analysis } from '../fold/analyze.js';
 import { fold } from '../fold/fold.js';
-import { placeChart, resolveWaves } from '../order/place.js';
+import { keepGeneratedSecretNamespaces, placeChart, resolveWaves } from '../order/place.js';
 import type { OrderingModel } from '../order/tiers.js';
 import { templatizeChart } from '../templatize/chart.js';
 import { applyFeatures } from '../features/apply.js';
@@ -39,6 +39,7 @@ export function chartModels(a: Analysis): { models: ChartModel[]; ordering: Orde
     resolveWaves(model, ordering.placements, a.release.tag);
     return model;
   });
+  keepGeneratedSecretNamespaces(models);
   for (const f of shared) {
     if (!used.get(f.name)) throw new KfcError(`shared feature ${f.name} (${f.file}) matches no object of any chart in release ${a.release.tag}`, "upstream renamed or removed what it selects: update the feature's selectors");
   }

@@ -2,7 +2,7 @@ import { LIFECYCLE_LABEL, UMBRELLA } from '../core/chart-model.js';
 import { valueHelpers } from '../templatize/helpers.js';
 import { formatImage, type ImageValue } from '../core/image.js';
 import { schemaRows } from '../core/schema.js';
-import { enabled, scriptPodSpec } from '../order/gates.js';
+import { enabled, HOOK_DELETE_POLICY, scriptPodSpec } from '../order/gates.js';
 import { lifecycleMeta, namespacedRoles } from '../order/gate-rbac.js';
 import type { ChartSummary } from './chart.js';
 import type { UmbrellaOptions } from './umbrella.js';
@@ -23,7 +23,8 @@ metadata:
     ${LIFECYCLE_LABEL}: test-${name}
   annotations:
     helm.sh/hook: test
-    helm.sh/hook-delete-policy: before-hook-creation,hook-succeeded
+    # a failed test's pod goes too (hook-failed): no test pod outlives helm test
+    helm.sh/hook-delete-policy: ${HOOK_DELETE_POLICY}
     sidecar.istio.io/inject: "false"
 spec:
 ${scriptPodSpec(2, { account: 'test', container: 'test', script, job: false })}

@@ -10,17 +10,24 @@ import type { Content } from '../core/chart-model.js';
  * its Argo CD sync wave, gate hooks for admission webhooks, keep policies for
  * user data and the Argo CD options CRDs need.
  */
+/** Argo CD's counterpart of `helm.sh/resource-policy: keep`. */
+export const ARGO_KEEP = 'Prune=false,Delete=false';
+
 export function placementAnnotations(p: Placement | undefined, version: string): Record<string, string> {
   if (!p) return {};
   const a: Record<string, string> = { 'argocd.argoproj.io/sync-wave': String(p.wave) };
   // an ordinary resource (Helm and Argo CD manage and delete it); Argo CD applies it in its server's wave
   if (p.gatedWebhook) a[INSTALL_POLICY_ANNOTATION] = 'Ignore';
   if (p.tier === 'crds') {
-    a['argocd.argoproj.io/sync-options'] = 'ServerSideApply=true,Prune=false';
+    a['argocd.argoproj.io/sync-options'] = `ServerSideApply=true,${ARGO_KEEP}`;
     // read by the umbrella's pre-upgrade check: Helm never upgrades CRDs
     a['kubeflow-charts.io/version'] = version;
   }
-  if (p.keep) a['helm.sh/resource-policy'] = 'keep';
+  if (p.keep) {
+    a['helm.sh/resource-policy'] = 'keep';
+    // what helm uninstall keeps, Argo CD keeps too: not pruned by a sync, not deleted with the Application
+    a['argocd.argoproj.io/sync-options'] ??= ARGO_KEEP;
+  }
   return a;
 }
 
@@ -78,3 +85,22 @@ export function resolveWaves(m: ChartModel, placements: Map<string, Placement>, 
     });
   }
 }
+
+/**
+ * Namespaces holding Secrets a chart generates (passwords, keys) are user data like the ones
+ * holding PVCs: `helm uninstall` keeps them, so the generated Secrets survive it as the README
+ * says (a kept Namespace still carries Helm's ownership metadata: installing the same release
+ * again adopts it).
+ */
+export function keepGeneratedSecretNamespaces(models: ChartModel[]): void {
+  const namespaces = new Set(models.flatMap((m) => m.generated.map((s) => s.namespace)).filter(Boolean));
+  for (const m of models) {
+    for (const o of m.objects) {
+      if (o.sample.kind !== 'Namespace' || !namespaces.has(o.sample.name) || o.annotations['helm.sh/resource-policy'] === 'keep') continue;
+      const keep = { 'helm.sh/resource-policy': 'keep', 'argocd.argoproj.io/sync-options': ARGO_KEEP };
+      o.annotations = { ...o.annotations, ...keep };
+      for (const b of o.branches) if (b.content) addMetadata(b.content.doc, 'annotations', keep);
+    }
+  }
+}
+

@@ -340,7 +340,7 @@ export function planSummary(): string {
     '1. PreSync: nothing (the gate jobs and their RBAC carry argocd.argoproj.io/hook: Skip).',
     '2. Sync, wave by wave in tier order; Argo CD waits until a wave is healthy before the next. Admission webhook',
     '   configurations are ordinary resources in their server\'s wave (upstream\'s failurePolicy: no cluster',
-    '   lookup at render); CRDs use ServerSideApply=true,Prune=false. A sync without changes re-creates nothing.',
+    '   lookup at render); CRDs use ServerSideApply=true,Prune=false,Delete=false, and what helm uninstall keeps (PVCs, data Namespaces, Profiles) Prune=false,Delete=false. A sync without changes re-creates nothing.',
     '3. PostSync, PreDelete: nothing. Deleting the Application deletes the webhook configurations with the rest.',
   );
   return lines.join('\n');

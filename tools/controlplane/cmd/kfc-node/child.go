@@ -7,6 +7,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 // childCommand is how kfc-node re-executes itself inside the container's new mount
@@ -54,8 +56,18 @@ func childExec(args []string) error {
 	if err := syscall.Mount("", "/", "", syscall.MS_REC|syscall.MS_PRIVATE, ""); err != nil {
 		return fmt.Errorf("private mounts: %w", err)
 	}
-	for _, m := range spec.Mounts {
-		if err := bindMount(m); err != nil {
+	// open every source first: a mount over a parent directory (an emptyDir at /tmp) would
+	// hide the sources below it; the bind then goes through /proc/self/fd
+	fds := make([]int, len(spec.Mounts))
+	for i, m := range spec.Mounts {
+		fd, err := syscall.Open(m.Source, unix.O_PATH|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return fmt.Errorf("mount %s: %s: %w", m.Target, m.Source, err)
+		}
+		fds[i] = fd
+	}
+	for i, m := range spec.Mounts {
+		if err := bindMount(m, fds[i]); err != nil {
 			return err
 		}
 	}
@@ -87,12 +99,14 @@ func childExec(args []string) error {
 	return syscall.Exec(bin, spec.Argv, spec.Env)
 }
 
-func bindMount(m childMount) error {
-	st, err := os.Stat(m.Source)
-	if err != nil {
+func bindMount(m childMount, fd int) error {
+	var st syscall.Stat_t
+	if err := syscall.Fstat(fd, &st); err != nil {
 		return fmt.Errorf("mount %s: %w", m.Target, err)
 	}
-	if st.IsDir() {
+	isDir := st.Mode&syscall.S_IFMT == syscall.S_IFDIR
+	var err error
+	if isDir {
 		err = os.MkdirAll(m.Target, 0o755)
 	} else if err = os.MkdirAll(filepath.Dir(m.Target), 0o755); err == nil {
 		var f *os.File
@@ -103,7 +117,7 @@ func bindMount(m childMount) error {
 	if err != nil {
 		return fmt.Errorf("mount point %s: %w", m.Target, err)
 	}
-	if err := syscall.Mount(m.Source, m.Target, "", syscall.MS_BIND|syscall.MS_REC, ""); err != nil {
+	if err := syscall.Mount(fmt.Sprintf("/proc/self/fd/%d", fd), m.Target, "", syscall.MS_BIND|syscall.MS_REC, ""); err != nil {
 		return fmt.Errorf("mount %s at %s: %w", m.Source, m.Target, err)
 	}
 	if m.ReadOnly {
