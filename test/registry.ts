@@ -1,17 +1,26 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { ensureGoTool } from '../packages/generator/src/core/go-tools.js';
 
 /**
- * An OCI registry on 127.0.0.1: Debian's `docker-registry` (distribution
- * v2), storage in a temporary directory, a free port chosen by the registry
- * itself (read back from its log). `.ci/run` installs the package.
+ * An OCI registry on 127.0.0.1: the CNCF distribution registry, built from the Go module proxy
+ * (pinned in tools.lock.json, `npm run setup` builds it), storage in a temporary directory, a
+ * free port chosen by the registry itself (read back from its log).
  */
-export const REGISTRY_BIN = process.env.KFC_REGISTRY_BIN ?? 'docker-registry';
+let bin: string | undefined;
+let why = '';
+try {
+  bin = process.env.KFC_REGISTRY_BIN ?? ensureGoTool('registry');
+} catch (e) {
+  why = (e as Error).message.split('\n')[0];
+}
+export const REGISTRY_BIN = bin ?? 'registry';
+export const REGISTRY_UNAVAILABLE = why;
 
 export function registryAvailable(): boolean {
-  return spawnSync(REGISTRY_BIN, ['--version'], { encoding: 'utf8' }).status === 0;
+  return !!bin;
 }
 
 export async function startRegistry(): Promise<{ host: string; stop: () => Promise<void> }> {

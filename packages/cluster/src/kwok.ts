@@ -13,7 +13,7 @@ const STAGES = ['kustomize/stage/node/fast/node-initialize.yaml', 'kustomize/sta
 
 function kwokModuleDir(): string {
   const pin = toolPins().go.kwok;
-  const mod = pin.package.replace(/\/cmd\/kwok$/, '');
+  const mod = pin.module;
   const out = execFileSync(goBinary('kwok'), ['mod', 'download', '-json', `${mod}@${pin.version}`], { env: goEnv(), encoding: 'utf8', cwd: '/' });
   const info = JSON.parse(out);
   if (info.Error || !info.Dir) throw new KfcError(`${mod}@${pin.version}: ${info.Error ?? 'no module directory'}`, 'the Go module proxy must serve the pinned kwok');

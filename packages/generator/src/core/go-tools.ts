@@ -13,13 +13,24 @@ import { TOOLS_LOCK } from './layers.js';
  * renamed into place, so an interrupted one leaves nothing half-written.
  */
 export interface GoToolPin {
+  /** the module holding the command */
+  module: string;
+  /** the command's package */
   package: string;
   version: string;
+}
+
+export interface GoModulePin {
+  module: string;
+  version: string;
+  /** a directory inside the module */
+  path: string;
 }
 
 export interface ToolPins {
   controlplane: { kubernetes: string; etcd: string };
   go: Record<string, GoToolPin>;
+  modules: Record<string, GoModulePin>;
   python: Record<string, string>;
 }
 
@@ -38,15 +49,19 @@ export function toolPins(file = TOOLS_LOCK): ToolPins {
   }
   const go: Record<string, GoToolPin> = lock.go.tools ?? {};
   for (const [name, pin] of Object.entries(go)) {
-    if (typeof pin?.package !== 'string' || !VERSION.test(pin.version ?? '')) {
-      throw new KfcError(`${file}: go.tools.${name} needs a package and an exact version (vX.Y.Z)`, 'fix the pin');
+    if (typeof pin?.module !== 'string' || typeof pin.package !== 'string' || !pin.package.startsWith(pin.module) || !VERSION.test(pin.version ?? '')) {
+      throw new KfcError(`${file}: go.tools.${name} needs a module, a package inside it and an exact version (vX.Y.Z)`, 'fix the pin');
     }
+  }
+  const modules: Record<string, GoModulePin> = Object.fromEntries(Object.entries(lock.go.modules ?? {}).filter(([k]) => k !== '//')) as Record<string, GoModulePin>;
+  for (const [name, m] of Object.entries(modules)) {
+    if (typeof m?.module !== 'string' || !VERSION.test(m.version ?? '') || typeof m.path !== 'string') throw new KfcError(`${file}: go.modules.${name} needs module, an exact version and path`, 'fix the pin');
   }
   const python: Record<string, string> = lock?.python?.packages ?? {};
   for (const [name, v] of Object.entries(python)) {
     if (!/^\d+(\.\d+)*$/.test(String(v))) throw new KfcError(`${file}: python.packages.${name} needs an exact version`, 'fix the pin');
   }
-  return { controlplane: cp, go, python };
+  return { controlplane: cp, go, modules, python };
 }
 
 /** Where built tools live: $KFC_TOOLS_CACHE, else $XDG_CACHE_HOME/kubeflow-charts, else ~/.cache/kubeflow-charts. */
@@ -100,18 +115,47 @@ function run(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.Pro
   }
 }
 
-/** The path of a pinned Go command, built with `go install` at first use. */
+/** A directory of a pinned Go module (downloaded into Go's module cache at first use). */
+export function goModuleDir(name: string, pins = toolPins()): string {
+  const pin = pins.modules[name];
+  if (!pin) throw new KfcError(`no Go module ${name} is pinned in ${TOOLS_LOCK}`, `pin it under go.modules.${name}`);
+  let out: string;
+  try {
+    out = execFileSync(goBinary(`${name} (${pin.module})`), ['mod', 'download', '-json', `${pin.module}@${pin.version}`], { env: goEnv(), encoding: 'utf8', cwd: os.tmpdir(), stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch (e) {
+    throw new KfcError(`go mod download ${pin.module}@${pin.version} failed: ${(e as { stderr?: string }).stderr ?? (e as Error).message}`, 'the Go module proxy must be reachable');
+  }
+  const info = JSON.parse(out);
+  if (info.Error || !info.Dir) throw new KfcError(`${pin.module}@${pin.version}: ${info.Error ?? 'no directory'}`, 'pin a version the Go module proxy serves');
+  const dir = path.join(info.Dir, pin.path);
+  if (!existsSync(dir)) throw new KfcError(`${pin.module}@${pin.version} has no ${pin.path}`, 'fix go.modules.' + name + '.path');
+  return dir;
+}
+
+/**
+ * The path of a pinned Go command, built at first use. It is built inside its own module, as
+ * downloaded from the proxy with its go.sum (what `go install <package>@<version>` does, minus
+ * the module list lookup some proxies refuse), so its dependencies are exactly the module's.
+ */
 export function ensureGoTool(name: string, pins = toolPins()): string {
   const pin = pins.go[name];
   if (!pin) throw new KfcError(`no Go tool ${name} is pinned in ${TOOLS_LOCK}`, `pin it under go.tools.${name}`);
   const bin = path.basename(pin.package);
   const dest = path.join(toolCacheDir(), 'go', `${pin.package.replace(/\//g, '_')}@${pin.version}`);
+  if (existsSync(path.join(dest, bin))) return path.join(dest, bin);
+  const go = goBinary(`${name} (${pin.package})`);
+  const hint = 'the Go module proxy must be reachable (GOPROXY); if it lacks this version, pin a served one in packages/generator/tools.lock.json';
+  let dir: string;
+  try {
+    const info = JSON.parse(execFileSync(go, ['mod', 'download', '-json', `${pin.module}@${pin.version}`], { env: goEnv(), encoding: 'utf8', cwd: os.tmpdir(), stdio: ['ignore', 'pipe', 'pipe'] }));
+    if (info.Error || !info.Dir) throw new Error(info.Error ?? 'no module directory');
+    dir = info.Dir;
+  } catch (e) {
+    throw new KfcError(`go mod download ${pin.module}@${pin.version} failed: ${(e as { stderr?: string }).stderr?.trim() || (e as Error).message}`, hint);
+  }
+  const pkg = `.${pin.package.slice(pin.module.length) || ''}`;
   buildInto(dest, bin, (tmp) =>
-    run(goBinary(`${name} (${pin.package})`), ['install', `${pin.package}@${pin.version}`], {
-      env: goEnv({ GOBIN: tmp }),
-      what: `go install ${pin.package}@${pin.version}`,
-      hint: 'the Go module proxy must be reachable (GOPROXY); if it lacks this version, pin a served one in packages/generator/tools.lock.json',
-    }),
+    run(go, ['build', '-mod=readonly', '-o', path.join(tmp, bin), pkg], { cwd: dir, env: goEnv(), what: `go build ${pin.package}@${pin.version}`, hint }),
   );
   return path.join(dest, bin);
 }

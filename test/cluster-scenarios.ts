@@ -1,0 +1,111 @@
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { stringify } from 'yaml';
+import { goModuleDir } from '../packages/generator/src/core/go-tools.js';
+import type { TestCluster } from './cluster.js';
+import { generatedSecrets, type Obj, parseManifest } from './cluster-checks.js';
+import { RELEASE, RELEASE_NS } from './cluster-lifecycle.js';
+
+const CHARTS = (umbrella: string) => path.dirname(umbrella);
+const groupOf = (apiVersion: string) => (apiVersion.includes('/') ? apiVersion.split('/')[0] : '');
+
+/** helm template of a chart with a values file, as Helm would install it. */
+export async function render(c: TestCluster, chart: string, values: string[], ns = RELEASE_NS, major: 3 | 4 = 4): Promise<Obj[]> {
+  const r = await c.helm(major, ['template', RELEASE, chart, '-n', ns, '--include-crds', ...values.flatMap((v) => ['-f', v])]);
+  return parseManifest(String(r.stdout));
+}
+
+async function applyFile(c: TestCluster, objs: Obj[], name: string, extra: string[] = []): Promise<void> {
+  if (!objs.length) return;
+  const file = path.join(c.tmp, name);
+  writeFileSync(file, objs.map((o) => stringify(o)).join('---\n'));
+  await c.kubectl(['apply', '--server-side', '--force-conflicts', '--field-manager=kfc-test', '-f', file, ...extra]);
+}
+
+/** Every CRD the release's charts ship (crds/ and templates), by `group/Kind`. */
+export async function releaseCrds(c: TestCluster, umbrella: string): Promise<Map<string, Obj>> {
+  const out = new Map<string, Obj>();
+  const dir = CHARTS(umbrella);
+  for (const chart of readdirSync(dir)) {
+    const r = await c.helm(4, ['show', 'crds', path.join(dir, chart)], { reject: false });
+    for (const crd of parseManifest(String(r.stdout))) out.set(`${crd.spec.group}/${crd.spec.names.kind}`, crd);
+  }
+  return out;
+}
+
+/** The Gateway API CRDs (pinned Go module sigs.k8s.io/gateway-api), as a cluster offering Gateway API has them. */
+export function gatewayApiCrds(): Obj[] {
+  const dir = goModuleDir('gateway-api-crds');
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.yaml') && f !== 'kustomization.yaml')
+    .flatMap((f) => parseManifest(readFileSync(path.join(dir, f), 'utf8')))
+    .filter((o) => o.kind === 'CustomResourceDefinition');
+}
+
+/**
+ * What the platform provides before a scenario installs, derived from its render: CRDs of the
+ * custom resources it uses but does not ship (your own cert-manager or Istio: the CRDs the
+ * release's own charts would ship stand in; Gateway API: the upstream CRDs), and the Secrets
+ * its workloads read that neither the render nor a secrets Job provides (`existingSecret`
+ * values: created with placeholder data, as a platform team would before installing).
+ */
+export async function prepareFor(c: TestCluster, objs: Obj[], umbrella: string): Promise<void> {
+  const shipped = new Set(objs.filter((o) => o.kind === 'CustomResourceDefinition').map((o) => `${o.spec.group}/${o.spec.names.kind}`));
+  const builtin = new Set(JSON.parse(String((await c.kubectl(['api-resources', '-o', 'json'])).stdout)).resources.map((r: { group?: string; kind: string }) => `${r.group ?? ''}/${r.kind}`));
+  const needed = [...new Set(objs.map((o) => `${groupOf(o.apiVersion)}/${o.kind}`))].filter((k) => !shipped.has(k) && !builtin.has(k));
+  if (needed.length) {
+    const known = new Map([...(await releaseCrds(c, umbrella))].concat(gatewayApiCrds().map((crd) => [`${crd.spec.group}/${crd.spec.names.kind}`, crd])));
+    const missing = needed.filter((k) => !known.has(k));
+    if (missing.length) throw new Error(`no CRD for ${missing.join(', ')} in the release or the pinned Gateway API`);
+    await applyFile(c, needed.map((k) => known.get(k)!), 'platform-crds.yaml');
+    for (const k of needed) await c.kubectl(['wait', '--for=condition=Established', `crd/${known.get(k)!.metadata.name}`, '--timeout=2m']);
+  }
+  const rendered = new Set(objs.filter((o) => o.kind === 'Secret').map((o) => `${o.metadata.namespace ?? RELEASE_NS}/${o.metadata.name}`));
+  const generated = generatedSecrets(objs, RELEASE_NS);
+  const wanted = new Map<string, Set<string>>();
+  for (const o of objs) {
+    const spec = o.kind === 'Pod' ? o.spec : o.spec?.template?.spec ?? o.spec?.jobTemplate?.spec?.template?.spec;
+    if (!spec?.containers) continue;
+    const ns = o.metadata.namespace ?? RELEASE_NS;
+    for (const ct of [...(spec.initContainers ?? []), ...spec.containers]) {
+      for (const e of ct.env ?? []) {
+        const ref = e.valueFrom?.secretKeyRef;
+        if (ref && !ref.optional) (wanted.get(`${ns}/${ref.name}`) ?? wanted.set(`${ns}/${ref.name}`, new Set()).get(`${ns}/${ref.name}`)!).add(ref.key);
+      }
+    }
+  }
+  const user = [...wanted].filter(([k]) => !rendered.has(k) && !generated.has(k));
+  for (const [k] of user) {
+    const ns = k.split('/')[0];
+    await ownedNamespace(c, ns, objs);
+  }
+  for (const [k, keys] of user) {
+    const [ns, name] = k.split('/');
+    await c.kubectl(['-n', ns, 'create', 'secret', 'generic', name, ...[...keys].map((key) => `--from-literal=${key}=placeholder-${key}`)]);
+  }
+}
+
+/** A namespace created before the release, the way Helm adopts it when the release renders it too. */
+export async function ownedNamespace(c: TestCluster, ns: string, objs: Obj[]): Promise<void> {
+  const exists = (await c.kubectl(['get', 'namespace', ns], { reject: false })).exitCode === 0;
+  if (exists) return;
+  await c.kubectl(['create', 'namespace', ns]);
+  if (objs.some((o) => o.kind === 'Namespace' && o.metadata.name === ns)) {
+    await c.kubectl(['label', 'namespace', ns, 'app.kubernetes.io/managed-by=Helm']);
+    await c.kubectl(['annotate', 'namespace', ns, `meta.helm.sh/release-name=${RELEASE}`, `meta.helm.sh/release-namespace=${RELEASE_NS}`]);
+  }
+}
+
+/**
+ * `kubectl apply --dry-run=server` of a render: the API server validates and admits every object
+ * (schemas, defaults, built-in admission) without keeping it. Namespaces, CRDs and what the
+ * platform provides are created for real first: a dry run cannot see what another dry run made.
+ */
+export async function dryRunServer(c: TestCluster, objs: Obj[], umbrella: string, tag: string): Promise<void> {
+  await prepareFor(c, objs, umbrella);
+  await applyFile(c, objs.filter((o) => o.kind === 'CustomResourceDefinition'), `crds-${tag}.yaml`);
+  for (const crd of objs.filter((o) => o.kind === 'CustomResourceDefinition')) await c.kubectl(['wait', '--for=condition=Established', `crd/${crd.metadata.name}`, '--timeout=2m']);
+  const namespaces = new Set([RELEASE_NS, ...objs.filter((o) => o.kind === 'Namespace').map((o) => o.metadata.name), ...objs.map((o) => o.metadata.namespace).filter((n): n is string => !!n)]);
+  for (const ns of namespaces) await c.kubectl(['create', 'namespace', ns], { reject: false });
+  await applyFile(c, objs.filter((o) => o.kind !== 'CustomResourceDefinition' && o.kind !== 'Namespace'), `dry-run-${tag}.yaml`, ['--dry-run=server', '-n', RELEASE_NS]);
+}
