@@ -16,6 +16,8 @@ Usage:
                                    push every chart with helm push (after helm registry login)
   kfc argocd [--charts DIR] [--out DIR]
                                    write the Argo CD examples (default examples/argocd/)
+  kfc flux   [--charts DIR] [--out DIR]
+                                   write the Flux examples (default examples/flux/)
   kfc previous --index INDEX [--chart NAME] [--charts DIR]
                                    the highest version in INDEX below the built chart's (empty: none)
   kfc images [--chart DIR] [-f VALUES]... [--set K=V]...   every image a values file deploys (for mirroring)
@@ -95,6 +97,12 @@ async function main(argv: string[]): Promise<number> {
       const { writeArgocdExamples } = await import('./commands/argocd.js');
       const files = await writeArgocdExamples({ charts: values.charts, out: values.out });
       process.stderr.write(`wrote ${files.length} Argo CD examples\n`);
+      return 0;
+    }
+    case 'flux': {
+      const { writeFluxExamples } = await import('./commands/flux.js');
+      const files = await writeFluxExamples({ charts: values.charts, out: values.out });
+      process.stderr.write(`wrote ${files.length} Flux examples\n`);
       return 0;
     }
     case 'previous': {
