@@ -1,82 +1,15 @@
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { FLUX_EXAMPLES_DIR, fluxExamples } from '../packages/generator/src/commands/flux.js';
-import { validateValues } from '../packages/generator/src/commands/validate.js';
-import { helmTemplate } from '../packages/generator/src/core/helm.js';
-import { PROJECT } from '../packages/generator/src/core/project.js';
 import { pool } from '../packages/generator/src/core/util.js';
 import { crossComponentViolations } from '../packages/generator/src/order/app-waves.js';
 import { planObjects, type PlanObject } from '../packages/generator/src/order/sequence.js';
 import { KubeValidator } from '../packages/generator/src/verify/kube-validate.js';
-import { fluxCrdObjects, fluxLock, fluxTooling, fluxValues, generateCrds, shippedCrds } from './flux.js';
+import { chartOf, fluxCrdObjects, fluxLock, fluxTooling, fluxValues, generateCrds, renderAsFlux, schemaErrors, shippedCrds, yamlDocs } from './gitops.js';
 import { readYaml } from './helpers.js';
-import { chartsFor, PINNED, RELEASES } from './releases.js';
-
-/** Every YAML document of the examples, with its file. */
-export function yamlDocs(dir: string): Array<{ file: string; doc: any }> {
-  const out: Array<{ file: string; doc: any }> = [];
-  const walk = (d: string) => {
-    for (const f of readdirSync(d, { withFileTypes: true })) {
-      const p = path.join(d, f.name);
-      if (f.isDirectory()) walk(p);
-      else if (f.name.endsWith('.yaml')) for (const x of YAML.parseAllDocuments(readFileSync(p, 'utf8'))) if (x.contents) out.push({ file: path.relative(dir, p), doc: x.toJS() });
-    }
-  };
-  walk(dir);
-  return out;
-}
-
-/** The built chart a HelmRelease installs: its chart (HelmRepository) or chartRef (OCIRepository) resolved among the objects, then among the mirrored releases by version. */
-export function chartOf(hr: any, objects: any[]): { dir: string; chart: string; version: string } {
-  const find = (kind: string, name: string) => objects.find((o) => o.kind === kind && o.metadata.name === name && o.metadata.namespace === hr.metadata.namespace);
-  let chart: string;
-  let version: string;
-  if (hr.spec.chartRef) {
-    const oci = find(hr.spec.chartRef.kind, hr.spec.chartRef.name);
-    if (!oci) throw new Error(`${hr.metadata.name}: no ${hr.spec.chartRef.kind} ${hr.spec.chartRef.name}`);
-    expect(oci.spec.url.startsWith(`${PROJECT.ociRepository}/`), oci.spec.url).toBe(true);
-    [chart, version] = [oci.spec.url.slice(PROJECT.ociRepository.length + 1), oci.spec.ref.tag];
-  } else {
-    const spec = hr.spec.chart.spec;
-    const repo = find(spec.sourceRef.kind, spec.sourceRef.name);
-    if (!repo) throw new Error(`${hr.metadata.name}: no ${spec.sourceRef.kind} ${spec.sourceRef.name}`);
-    expect(repo.spec.url).toBe(PROJECT.chartRepository);
-    [chart, version] = [spec.chart, spec.version];
-  }
-  for (const tag of Object.keys(RELEASES)) {
-    const dir = path.join(chartsFor(tag), chart);
-    try {
-      if (String(readYaml(path.join(dir, 'Chart.yaml')).version) === String(version)) return { dir, chart, version };
-    } catch {
-      /* not in this release */
-    }
-  }
-  throw new Error(`no built chart ${chart} ${version}`);
-}
-
-/** What `kfc validate` finds in values (merged over the chart's defaults): one line per issue. */
-export function schemaErrors(dir: string, values: unknown): string[] {
-  const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'kfc-flux-values-')), 'values.yaml');
-  writeFileSync(file, YAML.stringify(values));
-  return validateValues({ chart: dir, values: [file], charts: path.dirname(dir) }).issues.map((i) => `${i.path}: expected ${i.expected}, got ${i.got}`);
-}
-
-/** helm-controller's render: the values Flux merges, the release name and target namespace of the HelmRelease, CRDs included. */
-export async function renderAsFlux(dir: string, hr: any, values: unknown): Promise<string> {
-  const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'kfc-flux-values-')), 'values.yaml');
-  writeFileSync(file, YAML.stringify(values));
-  const min = Number(/^>=1\.(\d+)/.exec(readYaml(path.join(dir, 'Chart.yaml')).kubeVersion)![1]);
-  return helmTemplate(dir, {
-    release: hr.spec.releaseName ?? hr.metadata.name,
-    namespace: hr.spec.targetNamespace ?? hr.metadata.namespace,
-    includeCrds: true,
-    valuesFiles: [file],
-    extraArgs: ['--kube-version', `1.${Math.max(min, 33)}.0`],
-  });
-}
+import { chartsFor, PINNED } from './releases.js';
 
 const examples = () => yamlDocs(FLUX_EXAMPLES_DIR());
 const releases = () => examples().filter((d) => d.doc.kind === 'HelmRelease');

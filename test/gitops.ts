@@ -1,16 +1,23 @@
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import YAML from 'yaml';
+import { expect } from 'vitest';
+import { validateValues } from '../packages/generator/src/commands/validate.js';
+import { helmTemplate } from '../packages/generator/src/core/helm.js';
+import { PROJECT } from '../packages/generator/src/core/project.js';
+import { readYaml } from './helpers.js';
+import { chartsFor, RELEASES } from './releases.js';
 import { TOOLS_LOCK } from '../packages/generator/src/core/layers.js';
 import { cacheDir, repoRoot } from '../packages/generator/src/core/paths.js';
 import { onPath } from '../packages/generator/src/core/toolchain.js';
 import { sha256 } from '../packages/generator/src/core/util.js';
 
 /**
- * Flux for the tests: its CRDs (pinned in packages/generator/tools.lock.json, from the Go module
- * proxy) and its values merge (test/flux-values, Flux's own code). Both need `go`: without it the
- * tests that use them skip with `reason`, and fail under CI=true.
+ * Flux and Argo CD for the tests: their CRDs (pinned in packages/generator/tools.lock.json, from the
+ * Go module proxy) and Flux's values merge (test/flux-values, Flux's own code). All need `go`:
+ * without it the tests that use them skip with `reason`, and fail under CI=true.
  */
 
 interface ModulePin {
@@ -32,11 +39,17 @@ export function fluxLock(): FluxLock {
   return JSON.parse(readFileSync(TOOLS_LOCK, 'utf8')).flux;
 }
 
+/** Argo CD's CRDs (Application, AppProject), parsed. */
+export async function argocdCrdObjects(go: string): Promise<any[]> {
+  const pin: ModulePin = JSON.parse(readFileSync(TOOLS_LOCK, 'utf8')).argocd;
+  return [...(await shippedCrds(go, pin)).values()].flatMap((t) => YAML.parseAllDocuments(t).map((d) => d.toJS())).filter((d) => d?.kind === 'CustomResourceDefinition');
+}
+
 /** Whether the Go toolchain is there; under CI=true its absence fails. */
 export function fluxTooling(): { go?: string; reason: string } {
   const go = process.env.GO_BIN ?? onPath('go');
   if (go) return { go, reason: '' };
-  const reason = 'no Go toolchain (go on PATH or GO_BIN): Flux CRDs and values merge come from the Go module proxy';
+  const reason = 'no Go toolchain (go on PATH or GO_BIN): the Flux and Argo CD CRDs and Flux\'s values merge come from the Go module proxy';
   if (process.env.CI === 'true') throw new Error(`CI=true needs it: ${reason}`);
   return { reason };
 }
@@ -141,3 +154,67 @@ export async function fluxValues(go: string, objects: unknown[]): Promise<Record
   if (res.exitCode !== 0) throw new Error(`flux-values: ${res.stderr.trim()}`);
   return JSON.parse(res.stdout);
 }
+
+/** Every YAML document under a directory, with its file. */
+export function yamlDocs(dir: string): Array<{ file: string; doc: any }> {
+  const out: Array<{ file: string; doc: any }> = [];
+  const walk = (d: string) => {
+    for (const f of readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, f.name);
+      if (f.isDirectory()) walk(p);
+      else if (f.name.endsWith('.yaml')) for (const x of YAML.parseAllDocuments(readFileSync(p, 'utf8'))) if (x.contents) out.push({ file: path.relative(dir, p), doc: x.toJS() });
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+/** The built chart a HelmRelease installs: its chart (HelmRepository) or chartRef (OCIRepository) resolved among the objects, then among the mirrored releases by version. */
+export function chartOf(hr: any, objects: any[]): { dir: string; chart: string; version: string } {
+  const find = (kind: string, name: string) => objects.find((o) => o.kind === kind && o.metadata.name === name && o.metadata.namespace === hr.metadata.namespace);
+  let chart: string;
+  let version: string;
+  if (hr.spec.chartRef) {
+    const oci = find(hr.spec.chartRef.kind, hr.spec.chartRef.name);
+    if (!oci) throw new Error(`${hr.metadata.name}: no ${hr.spec.chartRef.kind} ${hr.spec.chartRef.name}`);
+    expect(oci.spec.url.startsWith(`${PROJECT.ociRepository}/`), oci.spec.url).toBe(true);
+    [chart, version] = [oci.spec.url.slice(PROJECT.ociRepository.length + 1), oci.spec.ref.tag];
+  } else {
+    const spec = hr.spec.chart.spec;
+    const repo = find(spec.sourceRef.kind, spec.sourceRef.name);
+    if (!repo) throw new Error(`${hr.metadata.name}: no ${spec.sourceRef.kind} ${spec.sourceRef.name}`);
+    expect(repo.spec.url).toBe(PROJECT.chartRepository);
+    [chart, version] = [spec.chart, spec.version];
+  }
+  for (const tag of Object.keys(RELEASES)) {
+    const dir = path.join(chartsFor(tag), chart);
+    try {
+      if (String(readYaml(path.join(dir, 'Chart.yaml')).version) === String(version)) return { dir, chart, version };
+    } catch {
+      /* not in this release */
+    }
+  }
+  throw new Error(`no built chart ${chart} ${version}`);
+}
+
+/** What `kfc validate` finds in values (merged over the chart's defaults): one line per issue. */
+export function schemaErrors(dir: string, values: unknown): string[] {
+  const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'kfc-flux-values-')), 'values.yaml');
+  writeFileSync(file, YAML.stringify(values));
+  return validateValues({ chart: dir, values: [file], charts: path.dirname(dir) }).issues.map((i) => `${i.path}: expected ${i.expected}, got ${i.got}`);
+}
+
+/** helm-controller's render: the values Flux merges, the release name and target namespace of the HelmRelease, CRDs included. */
+export async function renderAsFlux(dir: string, hr: any, values: unknown): Promise<string> {
+  const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'kfc-flux-values-')), 'values.yaml');
+  writeFileSync(file, YAML.stringify(values));
+  const min = Number(/^>=1\.(\d+)/.exec(readYaml(path.join(dir, 'Chart.yaml')).kubeVersion)![1]);
+  return helmTemplate(dir, {
+    release: hr.spec.releaseName ?? hr.metadata.name,
+    namespace: hr.spec.targetNamespace ?? hr.metadata.namespace,
+    includeCrds: true,
+    valuesFiles: [file],
+    extraArgs: ['--kube-version', `1.${Math.max(min, 33)}.0`],
+  });
+}
+
