@@ -54,7 +54,8 @@ export function fluxTooling(): { go?: string; reason: string } {
   return { reason };
 }
 
-const goEnv = () => ({ ...process.env, GOFLAGS: '-mod=mod', GOTOOLCHAIN: 'local' });
+// GOTOOLCHAIN as configured: an older Go fetches the toolchain the modules' go.mod need from the proxy
+const goEnv = () => ({ ...process.env, GOFLAGS: '-mod=mod' });
 
 /** `go mod download -json module@version`: the module's directory in the Go module cache, its hash checked against the pin. */
 export async function goModule(go: string, pin: ModulePin): Promise<string> {
@@ -138,7 +139,7 @@ async function fluxValuesBinary(go: string): Promise<string> {
   const bin = path.join(cacheDir(), 'tools', `flux-values-${key}`);
   if (!existsSync(bin)) {
     const tmp = `${bin}.tmp-${process.pid}`;
-    await execa(go, ['build', '-o', tmp, '.'], { cwd: src, env: { ...process.env, GOTOOLCHAIN: 'local' } });
+    await execa(go, ['build', '-o', tmp, '.'], { cwd: src });
     renameSync(tmp, bin);
   }
   return bin;

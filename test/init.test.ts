@@ -268,3 +268,24 @@ describe('kfc init: interactive', () => {
     expect(existsSync(path.join(cancelled, 'values.yaml'))).toBe(false);
   });
 });
+
+describe('kfc init: README', () => {
+  it('"Start here" near the top begins with kfc init and names the files it writes for each delivery', async () => {
+    const readme = readFileSync(path.resolve('README.md'), 'utf8');
+    const start = readme.indexOf('## Start here');
+    expect(start).toBeGreaterThan(0);
+    expect(start).toBeLessThan(readme.indexOf('## Quick start'));
+    const section = readme.slice(start, readme.indexOf('\n## ', start + 1));
+    expect(section).toMatch(/```sh\n[^`]*npm run kfc -- init/);
+    for (const flag of ['--answers', '--answer', '--defaults', '--force', '--out']) expect(section, flag).toContain(flag);
+    const named = new Set<string>();
+    for (const delivery of ['helm', 'argocd', 'flux']) {
+      const { out } = await initWith({ delivery });
+      for (const f of readdirSync(out)) {
+        expect(section, `${delivery}: ${f}`).toContain(`\`${f}\``);
+        named.add(f);
+      }
+    }
+    expect(named.size).toBe(6);
+  });
+});
