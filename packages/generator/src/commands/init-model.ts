@@ -62,7 +62,7 @@ export const isMap = (v: unknown): v is Record<string, unknown> => !!v && typeof
 
 export const QUESTIONS_FILE = () => path.join(repoRoot(), 'components', '_shared', 'init.yaml');
 
-function readYamlFile(file: string): any {
+function readYamlFile(file: string): unknown {
   try {
     return parseYaml(readFileSync(file, 'utf8'));
   } catch (e) {
@@ -72,7 +72,7 @@ function readYamlFile(file: string): any {
 
 /** The questions file, checked: unique names (answers share one namespace), every choice named. */
 export function readQuestions(file: string): InitQuestion[] {
-  const qs: InitQuestion[] = readYamlFile(file)?.questions ?? [];
+  const qs: InitQuestion[] = (readYamlFile(file) as { questions?: InitQuestion[] } | null)?.questions ?? [];
   const names = new Map<string, string>();
   const claim = (n: string, where: string) => {
     if (['components', 'delivery', 'source'].includes(n) || names.has(n)) throw new KfcError(`${file}: the answer name "${n}" (${where}) is used twice${names.has(n) ? ` (also ${names.get(n)})` : ' (kfc init uses it)'}`, 'answers share one namespace: rename one');
@@ -98,9 +98,9 @@ export function loadInitModel(o: { charts?: string; questions?: string } = {}): 
   const chartsDir = path.resolve(o.charts ?? path.join(repoRoot(), 'charts'));
   const umbrellaDir = path.join(chartsDir, UMBRELLA);
   if (!existsSync(path.join(umbrellaDir, 'Chart.yaml'))) throw new KfcError(`no umbrella chart in ${umbrellaDir}`, 'run `npm run build` first (kfc init reads the built charts), or pass --charts DIR');
-  const chart = readYamlFile(path.join(umbrellaDir, 'Chart.yaml'));
-  const umbrellaValues: Record<string, unknown> = readYamlFile(path.join(umbrellaDir, 'values.yaml')) ?? {};
-  const deps = new Set<string>((chart.dependencies ?? []).map((d: { name: string; alias?: string }) => d.alias ?? d.name));
+  const chart = (readYamlFile(path.join(umbrellaDir, 'Chart.yaml')) ?? {}) as { version?: unknown; appVersion?: unknown; dependencies?: Array<{ name: string; alias?: string }> };
+  const umbrellaValues = (readYamlFile(path.join(umbrellaDir, 'values.yaml')) ?? {}) as Record<string, unknown>;
+  const deps = new Set<string>((chart.dependencies ?? []).map((d) => d.alias ?? d.name));
   const components = Object.keys(umbrellaValues).filter((k) => deps.has(k) && isMap(umbrellaValues[k]) && 'enabled' in (umbrellaValues[k] as object));
   const defaults: Record<string, unknown> = { ...umbrellaValues };
   for (const c of components) {

@@ -10,22 +10,29 @@ import { isMap, type InitModel } from './init-model.js';
  * only when all are written, removed on any failure or Ctrl-C.
  */
 
-type Schema = Record<string, any>;
+/** What kfc init reads of a JSON schema. */
+interface Schema {
+  $ref?: string;
+  description?: string;
+  properties?: Record<string, Schema>;
+  items?: Schema;
+  additionalProperties?: Schema | boolean;
+}
 
 function readSchema(file: string): Schema | undefined {
-  return existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : undefined;
+  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Schema) : undefined;
 }
 
 /** The schema node at a values path, following properties, items and local $refs. */
 function schemaAt(root: Schema, segs: string[]): Schema | undefined {
   const deref = (s: Schema | undefined): Schema | undefined => {
-    for (let i = 0; s?.$ref && i < 10; i++) s = String(s.$ref).startsWith('#/') ? String(s.$ref).slice(2).split('/').reduce<any>((a, k) => a?.[k], root) : undefined;
+    for (let i = 0; s?.$ref && i < 10; i++) s = s.$ref.startsWith('#/') ? (s.$ref.slice(2).split('/').reduce<unknown>((a, k) => (isMap(a) ? a[k] : undefined), root) as Schema | undefined) : undefined;
     return s;
   };
   let s = deref(root);
   for (const seg of segs) {
     if (!s) return undefined;
-    s = deref(/^\d+$/.test(seg) && s.items ? s.items : (s.properties?.[seg] ?? (isMap(s.additionalProperties) ? s.additionalProperties : undefined)));
+    s = deref(/^\d+$/.test(seg) && s.items ? s.items : (s.properties?.[seg] ?? (isMap(s.additionalProperties) ? (s.additionalProperties as Schema) : undefined)));
   }
   return s;
 }
