@@ -59,6 +59,7 @@ const goEnv = () => ({ ...process.env, GOFLAGS: '-mod=mod' });
 
 /** `go mod download -json module@version`: the module's directory in the Go module cache, its hash checked against the pin. */
 export async function goModule(go: string, pin: ModulePin): Promise<string> {
+  mkdirSync(cacheDir(), { recursive: true });
   const res = await execa(go, ['mod', 'download', '-json', `${pin.module}@${pin.version}`], { cwd: cacheDir(), env: goEnv(), reject: false });
   const info = res.stdout ? JSON.parse(res.stdout) : {};
   if (res.exitCode !== 0 || info.Error) throw new Error(`go mod download ${pin.module}@${pin.version}: ${info.Error ?? res.stderr}`);
