@@ -11,6 +11,8 @@ import { pool } from '../packages/generator/src/core/util.js';
 import { crossComponentViolations } from '../packages/generator/src/order/app-waves.js';
 import { covers, mutatedFields } from '../packages/generator/src/order/argocd.js';
 import { planObjects, type PlanObject } from '../packages/generator/src/order/sequence.js';
+import { KubeValidator } from '../packages/generator/src/verify/kube-validate.js';
+import { argocdCrdObjects, fluxTooling } from './gitops.js';
 import { readYaml } from './helpers.js';
 import { chartsFor, PINNED, RELEASES } from './releases.js';
 
@@ -68,6 +70,7 @@ function schemaErrors(dir: string, values: any): string[] {
 }
 
 const apps = () => exampleDocs().filter((d) => d.doc?.kind === 'Application' && d.doc.spec.source.chart);
+const tooling = fluxTooling();
 
 describe('Argo CD examples (examples/argocd/)', () => {
   it('are what `npm run examples` generates from the pinned release', async () => {
@@ -75,6 +78,15 @@ describe('Argo CD examples (examples/argocd/)', () => {
     const committed = exampleDocs().map((d) => d.file);
     expect([...new Set(committed)].sort()).toEqual(Object.keys(files).sort());
     for (const [f, text] of Object.entries(files)) expect(readFileSync(path.join(EXAMPLES_DIR(), f), 'utf8'), `${f}: run npm run examples`).toBe(text);
+  });
+
+  it.skipIf(!tooling.go)(`every object is valid against Argo CD's CRDs (pinned, from its Go module) and Kubernetes' schemas, and a broken one is caught ${tooling.reason}`, async () => {
+    const v = new KubeValidator();
+    v.addCrds(await argocdCrdObjects(tooling.go!));
+    for (const { file, doc } of exampleDocs()) expect(v.validate(doc), `${file} ${doc.kind} ${doc.metadata?.name}`).toEqual([]);
+    const app = structuredClone(apps()[0].doc);
+    app.spec.syncPolicy.automated.selfheal = true;
+    expect(v.validate(app).map((i) => i.path)).toEqual(['/spec/syncPolicy/automated/selfheal']);
   });
 
   it('every Application renders as Argo CD renders it, and its values pass the charts\' schemas', async () => {

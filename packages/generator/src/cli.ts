@@ -7,6 +7,9 @@ import { isKfcError, KfcError } from './core/errors.js';
 const USAGE = `kfc: Helm charts for Kubeflow, generated from the upstream manifests release
 
 Usage:
+  kfc init   [--out DIR] [--force] [--answers FILE] [--answer NAME=VALUE]... [--defaults] [--charts DIR]
+                                   ask how your cluster looks, write values.yaml and what your delivery
+                                   (helm, Argo CD, Flux) needs, print the readiness check
   kfc build  [--lock FILE] [--upstream DIR [--tag TAG]] [--out DIR] [--force]
   kfc verify [--lock FILE] [--upstream DIR [--tag TAG]] [--charts DIR] [--chart NAME]
   kfc repo   [--charts DIR] [--out DIR] [--url URL] [--merge INDEX] [--force]
@@ -16,6 +19,8 @@ Usage:
                                    push every chart with helm push (after helm registry login)
   kfc argocd [--charts DIR] [--out DIR]
                                    write the Argo CD examples (default examples/argocd/)
+  kfc flux   [--charts DIR] [--out DIR]
+                                   write the Flux examples (default examples/flux/)
   kfc previous --index INDEX [--chart NAME] [--charts DIR]
                                    the highest version in INDEX below the built chart's (empty: none)
   kfc images [--chart DIR] [-f VALUES]... [--set K=V]...   every image a values file deploys (for mirroring)
@@ -60,6 +65,9 @@ async function main(argv: string[]): Promise<number> {
       index: { type: 'string' },
       force: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
+      answers: { type: 'string' },
+      answer: { type: 'string', multiple: true },
+      defaults: { type: 'boolean' },
     },
   });
   if (!cmd || values.help || cmd === 'help') {
@@ -68,6 +76,10 @@ async function main(argv: string[]): Promise<number> {
   }
   const common = { lockFile: values.lock, upstreamDir: values.upstream, upstreamTag: values.tag, logger: consoleLogger };
   switch (cmd) {
+    case 'init': {
+      const { runInit } = await import('./commands/init.js');
+      return runInit({ out: values.out, charts: values.charts, force: values.force, answers: values.answers, answer: values.answer, defaults: values.defaults });
+    }
     case 'build': {
       await build({ ...common, out: values.out, force: values.force });
       return 0;
@@ -95,6 +107,12 @@ async function main(argv: string[]): Promise<number> {
       const { writeArgocdExamples } = await import('./commands/argocd.js');
       const files = await writeArgocdExamples({ charts: values.charts, out: values.out });
       process.stderr.write(`wrote ${files.length} Argo CD examples\n`);
+      return 0;
+    }
+    case 'flux': {
+      const { writeFluxExamples } = await import('./commands/flux.js');
+      const files = await writeFluxExamples({ charts: values.charts, out: values.out });
+      process.stderr.write(`wrote ${files.length} Flux examples\n`);
       return 0;
     }
     case 'previous': {

@@ -215,9 +215,13 @@ export interface ValidateOptions {
  * against that subchart's own schema (the umbrella lets them pass through).
  */
 export function validateValues(opts: ValidateOptions): { chart: string; issues: ValuesIssue[] } {
+  return validateValueObjects(opts, opts.values.map((f) => ({ file: f, values: readValuesFile(f) })));
+}
+
+/** validateValues for values already read (`file` names them in the issues). */
+export function validateValueObjects(opts: Omit<ValidateOptions, 'values'>, files: Array<{ file: string; values: Record<string, unknown> }>): { chart: string; issues: ValuesIssue[] } {
   const chartsDir = path.resolve(opts.charts ?? path.join(repoRoot(), 'charts'));
   const c = resolveChart(opts.chart, chartsDir);
-  const files = opts.values.map((f) => ({ file: f, values: readValuesFile(f) }));
   const user = files.reduce<unknown>((acc, f) => coalesce(acc, f.values), {}) as Record<string, unknown>;
   const defaults = (parseYaml(c.read('values.yaml') ?? '') ?? {}) as Record<string, unknown>;
   const merged = coalesce(defaults, user) as Record<string, unknown>;

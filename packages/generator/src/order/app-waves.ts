@@ -50,3 +50,25 @@ export function componentWaves(objs: PlanObject[], componentOf: (o: PlanObject) 
   const left = crossComponentViolations(objs, componentOf, waves);
   throw new KfcError(`components depend on each other in a cycle: ${left.slice(0, 3).map((v) => `${v.from} needs ${v.needs.join(', ')} (${v.message})`).join('; ')}`, 'no order of Argo CD Applications works; install them through the umbrella chart');
 }
+
+/**
+ * What each component needs directly (for Flux's `dependsOn`): the components whose objects its own
+ * objects need, found by placing it before every other component. A component that renders nothing
+ * with the defaults (values add its objects later) needs every component of the last wave, so it
+ * comes after everything it could depend on, as in the app-of-apps.
+ */
+export function componentDependencies(objs: PlanObject[], componentOf: (o: PlanObject) => string | undefined, waves: Map<string, number>): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  const rendering = new Set(objs.map(componentOf).filter((c): c is string => !!c));
+  const last = Math.max(0, ...[...waves].filter(([c]) => rendering.has(c)).map(([, w]) => w));
+  for (const c of waves.keys()) {
+    if (!rendering.has(c)) {
+      out.set(c, [...waves].filter(([d, w]) => d !== c && rendering.has(d) && w === last).map(([d]) => d).sort());
+      continue;
+    }
+    const first = new Map([...waves.keys()].map((d) => [d, d === c ? 0 : 1]));
+    const needs = crossComponentViolations(objs, componentOf, first).filter((v) => v.from === c).flatMap((v) => v.needs);
+    out.set(c, [...new Set(needs)].sort());
+  }
+  return out;
+}
