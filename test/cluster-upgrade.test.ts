@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { expect, it } from 'vitest';
 import { describeCluster } from './cluster.js';
-import { generatedSecrets, releaseObjects, wellKnownInCluster } from './cluster-checks.js';
+import { clusterScoped, generatedSecrets, liveKey, type Obj, parseManifest, releaseObjects, wellKnownInCluster } from './cluster-checks.js';
 import { INSTALL, missingObjects, RELEASE, RELEASE_NS, secretData, UMBRELLA_DIR } from './cluster-lifecycle.js';
 import { BY_VERSION, chartsFor, PINNED } from './releases.js';
 
@@ -9,15 +9,29 @@ import { BY_VERSION, chartsFor, PINNED } from './releases.js';
 const PREVIOUS = BY_VERSION[BY_VERSION.indexOf(PINNED) - 1];
 const UPGRADE = ['--namespace', RELEASE_NS, '--reset-then-reuse-values', '--wait', '--timeout', '20m'];
 
+/** `Kind/namespace/name/container` -> image of every workload of a manifest. */
+function workloadImages(objs: Obj[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const o of objs) {
+    const spec = o.spec?.template?.spec ?? o.spec?.jobTemplate?.spec?.template?.spec;
+    if (!spec?.containers || o.kind === 'Job') continue;
+    for (const ct of [...(spec.initContainers ?? []), ...spec.containers]) out[`${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}/${ct.name}`] = ct.image;
+  }
+  return out;
+}
+
 describeCluster(`upgrade ${PREVIOUS} -> ${PINNED} on a real control plane, the way the README says (Helm 4)`, (cluster) => {
   let secrets = new Map<string, Record<string, string>>();
   let upgraded = 0;
   const revision = async () => JSON.parse(String((await cluster().helm(4, ['status', RELEASE, '-n', RELEASE_NS, '-o', 'json'])).stdout)).version as number;
 
+  let old: Obj[] = [];
+
   it(`installs the umbrella built from ${PREVIOUS}`, async () => {
     const c = cluster();
     await c.helm(4, ['install', RELEASE, path.join(chartsFor(PREVIOUS), 'kubeflow'), ...INSTALL]);
-    const names = [...generatedSecrets(await releaseObjects(c, RELEASE, RELEASE_NS), RELEASE_NS).keys()];
+    old = await releaseObjects(c, RELEASE, RELEASE_NS);
+    const names = [...generatedSecrets(old, RELEASE_NS).keys()];
     secrets = await secretData(c, names);
     expect(secrets.size).toBe(names.length);
   });
@@ -36,7 +50,16 @@ describeCluster(`upgrade ${PREVIOUS} -> ${PINNED} on a real control plane, the w
     }
     await c.helm(4, ['upgrade', RELEASE, UMBRELLA_DIR, ...UPGRADE]);
     upgraded = await revision();
-    expect(await missingObjects(c, await releaseObjects(c, RELEASE, RELEASE_NS))).toEqual([]);
+    const now = await releaseObjects(c, RELEASE, RELEASE_NS);
+    expect(await missingObjects(c, now)).toEqual([]);
+    // --reset-then-reuse-values: every container runs the new release's image (--reuse-values would keep old ones)
+    const want = workloadImages(parseManifest(String((await c.helm(4, ['template', RELEASE, UMBRELLA_DIR, '-n', RELEASE_NS])).stdout)));
+    expect(workloadImages(now)).toEqual(want);
+    // kept objects the new release dropped stay in the cluster (Helm never deletes what keep marks)
+    const scoped = await clusterScoped(c);
+    const nowKeys = new Set(now.map((o) => liveKey(o, scoped, RELEASE_NS)));
+    const dropped = old.filter((o) => o.metadata.annotations?.['helm.sh/resource-policy'] === 'keep' && !nowKeys.has(liveKey(o, scoped, RELEASE_NS)));
+    expect(await missingObjects(c, dropped)).toEqual([]);
     const after = await secretData(c, [...secrets.keys()]);
     for (const [name, data] of secrets) expect(after.get(name), `${name} kept its values`).toEqual(data);
     expect(await wellKnownInCluster(c)).toEqual([]);
