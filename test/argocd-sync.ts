@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { stringify } from 'yaml';
+import { parseYaml, splitObjects } from '../packages/generator/src/core/model.js';
 import { mutatedFields } from '../packages/generator/src/order/argocd.js';
 import { planObjects, sequence, type PlanObject } from '../packages/generator/src/order/sequence.js';
 import type { TestCluster } from './cluster.js';
@@ -36,6 +37,12 @@ function hookDeletePolicies(o: PlanObject): string[] {
 export interface SyncOptions {
   app: string;
   namespace: string;
+}
+
+/** The render's objects for the sync, each with its whole document (planObjects reads CRDs' heads only). */
+function syncObjects(rendered: string): PlanObject[] {
+  const raw = new Map(splitObjects(rendered, 'render').map((o) => [o.key, o.raw]));
+  return planObjects(rendered).map((o) => (o.kind === 'CustomResourceDefinition' ? { ...o, doc: parseYaml(raw.get(o.key)!) } : o));
 }
 
 function withTracking(o: PlanObject, s: SyncOptions): Obj {
@@ -84,7 +91,7 @@ async function apply(c: TestCluster, docs: Obj[], s: SyncOptions, tag: string): 
 
 /** One sync of a rendered Application; returns the objects it manages (hooks excluded). */
 export async function sync(c: TestCluster, rendered: string, s: SyncOptions): Promise<Obj[]> {
-  const objs = planObjects(rendered);
+  const objs = syncObjects(rendered);
   await c.kubectl(['create', 'namespace', s.namespace], { reject: false }); // CreateNamespace=true
   const managed: Obj[] = [];
   for (const stage of sequence('argocd', objs)) {
@@ -126,7 +133,7 @@ const VOLATILE = ['/metadata/managedFields', '/metadata/resourceVersion', '/meta
  * each desired object is server-side applied as a dry run and compared with the live one.
  */
 export async function outOfSync(c: TestCluster, rendered: string, s: SyncOptions): Promise<string[]> {
-  const objs = planObjects(rendered).filter((o) => !argoHook(o));
+  const objs = syncObjects(rendered).filter((o) => !argoHook(o));
   const ignored = mutatedFields(objs);
   const file = path.join(c.tmp, 'argocd-diff.yaml');
   writeFileSync(file, objs.map((o) => stringify(withTracking(o, s))).join('---\n'));

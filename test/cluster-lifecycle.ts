@@ -41,7 +41,14 @@ async function namespacesSettled(c: TestCluster): Promise<void> {
  * Install, check, test, uninstall, compare what stays with the README, install again: the
  * lifecycle a platform team runs, with one Helm major version, against `cluster()`.
  */
-export function lifecycleTests(major: 3 | 4, cluster: () => TestCluster, values: string[]): void {
+export interface LifecycleHooks {
+  /** what the user does before installing (e.g. the README's recipe) */
+  prepare?: (c: TestCluster) => Promise<void>;
+  /** further checks after the first install */
+  check?: (c: TestCluster) => Promise<void>;
+}
+
+export function lifecycleTests(major: 3 | 4, cluster: () => TestCluster, values: string[], hooks: LifecycleHooks = {}): void {
   let before: Map<string, Obj>;
   let objs: Obj[] = [];
   let generated = new Map<string, string[]>();
@@ -50,9 +57,12 @@ export function lifecycleTests(major: 3 | 4, cluster: () => TestCluster, values:
 
   it(`helm ${major} install --wait succeeds; every release object exists; every generated Secret exists with data; no well-known credential in any Secret or ConfigMap`, async () => {
     const c = cluster();
+    await hooks.prepare?.(c);
+    // what the user made before installing is theirs: uninstall leaves it, and it is not compared
     before = await clusterObjects(c);
     await c.helm(major, ['install', RELEASE, UMBRELLA_DIR, ...INSTALL, ...vals]);
     objs = await releaseObjects(c, RELEASE, RELEASE_NS, major);
+    await hooks.check?.(c);
     expect(objs.length).toBeGreaterThan(300);
     expect(await missingObjects(c, objs)).toEqual([]);
     generated = generatedSecrets(objs, RELEASE_NS);
