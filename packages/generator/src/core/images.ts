@@ -1,3 +1,5 @@
+import { parseYaml, splitObjects } from './model.js';
+
 /**
  * Finds container image references wherever upstream names them: pod specs,
  * custom resources, env values, args, ConfigMap values and the YAML, JSON or
@@ -109,4 +111,14 @@ function referencesInEmbedded(text: string): string[] {
     if (item && isReference(item[1])) out.push(item[1]);
   }
   return out;
+}
+
+/** The image references of a rendered manifest (CRDs aside), sorted. */
+export function imagesIn(rendered: string): string[] {
+  const out = new Set<string>();
+  for (const obj of splitObjects(rendered, 'rendered manifest')) {
+    if (obj.kind === 'CustomResourceDefinition') continue;
+    visitImages(parseYaml(obj.raw), (_parent, _key, refs) => refs.forEach((r) => out.add(r)));
+  }
+  return [...out].sort();
 }

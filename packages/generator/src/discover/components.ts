@@ -3,7 +3,6 @@ import path from 'node:path';
 import YAML from 'yaml';
 import { KfcError } from '../core/errors.js';
 import { repoRoot } from '../core/paths.js';
-import { isTier, TIERS } from '../order/tiers.js';
 
 /**
  * The whole contract of one component chart with upstream: which upstream
@@ -134,7 +133,7 @@ export function loadComponentConfigs(dir = componentsDir()): ComponentConfig[] {
       if (globs.some((g) => !g.includes('/'))) throw bad(`variant "${k}": "${globs.find((g) => !g.includes('/'))}" is a bare directory name; use a path glob (e.g. '*/pipeline/overlays') so it means the same overlay on every release`);
       variants[k] = globs;
     }
-    if (data.tier !== undefined && !isTier(String(data.tier))) throw bad(`"tier" must be one of ${TIERS.map((t) => t.name).join(', ')}`);
+    if (data.tier !== undefined && typeof data.tier !== 'string') throw bad('"tier" must be the name of an install tier (docs/ordering.md)');
     const install = data.install === undefined ? [] : globList(data.install);
     if (!install) throw bad('"install" must be a list of path globs');
     return {

@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
 import { KfcError } from '../core/errors.js';
-import type { ChartModel, Content, ModelObject } from '../core/chart-model.js';
+import type { ChartModel, Content, ModelObject } from '../templatize/chart-model.js';
 import { metadataBlock, type KObject } from '../core/model.js';
 import { DRAFT_07, requireDefaults, schemaAt, schemaRows, withDefinitions } from '../core/schema.js';
 import { sourceRef } from '../upstream/release.js';

@@ -47,7 +47,10 @@ export async function emitUmbrella(o: UmbrellaOptions): Promise<ChartSummary> {
   const checks = resolveChecks(o.components, o.release.tag);
   const files: Record<string, string> = {
     'templates/_helpers.tpl': HELPERS,
-    ...gateFiles(gates),
+    ...gateFiles(
+      gates,
+      (o.shared ?? []).filter((f) => f.noSidecars).map((f) => f.when),
+    ),
     ...testFiles(checks),
   };
 

@@ -82,6 +82,8 @@ export interface Feature {
   except?: string[];
   /** a shared feature's subject: it applies when the release has one of these charts (else the build warns that it is off) */
   needs?: string[];
+  /** while `when` holds no pod runs a mesh sidecar (mesh-mode): the umbrella's gate restarting pods that lack one does not render */
+  noSidecars?: boolean;
 }
 
 export interface GenerateDecl {
@@ -94,7 +96,7 @@ export interface GenerateDecl {
   keys: Record<string, any>;
 }
 
-const KEYS = new Set(['name', 'description', 'values', 'valuesAt', 'schema', 'when', 'drop', 'set', 'templates', 'ci', 'readme', 'generate', 'except', 'needs']);
+const KEYS = new Set(['name', 'description', 'values', 'valuesAt', 'schema', 'when', 'drop', 'set', 'templates', 'ci', 'readme', 'generate', 'except', 'needs', 'noSidecars']);
 
 function parseSelector(s: any, where: string): Selector {
   if (!s || typeof s !== 'object' || typeof s.kind !== 'string' || typeof s.name !== 'string') throw new KfcError(`${where}: a selector needs kind and name (and optionally namespace, container)`, 'see components/README.md, "Features"');
@@ -124,6 +126,7 @@ function parseFeature(data: any, file: string, templatesDir: string): Feature {
   const where = `${file} (feature ${data.name})`;
   if (typeof data.description !== 'string') throw bad('"description" must be a string');
   if (data.valuesAt !== undefined && data.valuesAt !== 'root') throw bad('"valuesAt" can only be "root"');
+  if (data.noSidecars !== undefined && typeof data.noSidecars !== 'boolean') throw bad('"noSidecars" must be true or false');
   // a feature without values (its condition reads other values, e.g. global.devMode) adds no values key
   const values = data.values;
   if (values !== undefined && (typeof values !== 'object' || Array.isArray(values) || values === null)) throw bad('"values" must be a mapping (the defaults of the feature\'s values block)');
@@ -145,6 +148,7 @@ function parseFeature(data: any, file: string, templatesDir: string): Feature {
     ...(data.valuesAt === 'root' ? { valuesAt: 'root' as const } : {}),
     ...(Array.isArray(data.except) ? { except: data.except } : {}),
     ...(Array.isArray(data.needs) ? { needs: data.needs.map(String) } : {}),
+    ...(data.noSidecars ? { noSidecars: true } : {}),
     ...(values !== undefined ? { values, schema: { ...schema, description: schema.description ?? data.description.trim() } } : {}),
     when: data.when ?? `.Values.${data.name}.enabled`,
     drop: (data.drop ?? []).map((d: any, i: number) =>

@@ -7,7 +7,6 @@ import { consoleLogger, type Logger } from '../core/log.js';
 import { splitByMarkers, splitObjects, type KObject } from '../core/model.js';
 import { findKustomize } from '../core/toolchain.js';
 import { defaultConcurrency, pool } from '../core/util.js';
-import { computeOrdering, type OrderingModel } from '../order/tiers.js';
 import { briefKustomizeError, kustomizeBuild, resolveRelease, unitLabel, type BuildUnit, type Release, type ResolveOptions } from '../upstream/release.js';
 
 /** A component with the objects of each of its configurations. */
@@ -242,12 +241,4 @@ export async function analyze(opts: ResolveOptions & { logger?: Logger; concurre
   };
   const components = (await pool(plan.components, concurrency, analyzeOne)).filter((x): x is AnalyzedComponent => !!x);
   return { release, example, plan, components, warnings };
-}
-
-/** The install order of every object of every configuration (ordering.ts). */
-export function orderingOf(a: Analysis): OrderingModel {
-  // defaults first: where variants differ, the default content describes the object (namespace labels, ...)
-  const first = a.components.map((c) => ({ name: c.plan.name, tier: c.plan.config?.tier, objects: c.configs[0]?.objects ?? [] }));
-  const rest = a.components.map((c) => ({ name: c.plan.name, tier: c.plan.config?.tier, objects: c.configs.slice(1).flatMap((x) => x.objects) }));
-  return computeOrdering([...first, ...rest]);
 }

@@ -1,4 +1,3 @@
-import { removeCommand } from '../diff/diff.js';
 import type { PlanObject } from './sequence.js';
 
 /**
@@ -62,4 +61,17 @@ export function formatOrphans(orphans: Orphan[]): string {
     `${orphans.length} kept object(s) are no longer part of the chart; Helm leaves them in the cluster. Remove them once their data is no longer needed:`,
     ...orphans.map((o) => `  ${o.command}   # ${o.note}`),
   ].join('\n');
+}
+
+/** An object key (`apiVersion/kind/namespace/name`) split into its parts. */
+export function keyParts(key: string): { group: string; kind: string; namespace: string; name: string } {
+  const p = key.split('/');
+  const [group, kind, namespace, name] = p.length === 5 ? [p[0], p[2], p[3], p[4]] : ['', p[1], p[2], p[3]];
+  return { group, kind, namespace, name };
+}
+
+/** The kubectl command that removes an object Helm left behind. */
+export function removeCommand(key: string): string {
+  const { group, kind, namespace, name } = keyParts(key);
+  return `kubectl delete ${kind.toLowerCase()}${group ? `.${group}` : ''} ${name}${namespace ? ` -n ${namespace}` : ''}`;
 }

@@ -1,4 +1,6 @@
+import { KfcError } from '../core/errors.js';
 import { parseYaml, podTemplate, WORKLOAD_KINDS, type KObject } from '../core/model.js';
+import type { Analysis } from '../fold/analyze.js';
 
 /**
  * Install tiers, in order. Argo CD gets one sync wave per tier and waits for
@@ -280,4 +282,16 @@ export function crdHead(raw: string): any {
   const m = (re: RegExp) => re.exec(raw)?.[1]?.trim().replace(/^["']|["']$/g, '');
   const strategy = m(/^ {2}conversion:\n(?: {4}.*\n)*? {4}strategy: (.+)$/m);
   return { metadata: { name: m(/^ {2}name: (.+)$/m) }, spec: { group: m(/^ {2}group: (.+)$/m), names: { kind: m(/^ {4}kind: (.+)$/m), plural: m(/^ {4}plural: (.+)$/m) }, ...(strategy ? { conversion: { strategy } } : {}) } };
+}
+
+/** The install order of every object of every configuration of an analysed release. */
+export function orderingOf(a: Analysis): OrderingModel {
+  for (const c of a.components) {
+    const t = c.plan.config?.tier;
+    if (t !== undefined && !isTier(t)) throw new KfcError(`${c.plan.config!.file}: "tier" must be one of ${TIERS.map((x) => x.name).join(', ')} (got "${t}")`, 'see docs/ordering.md for the install tiers');
+  }
+  // defaults first: where variants differ, the default content describes the object (namespace labels, ...)
+  const first = a.components.map((c) => ({ name: c.plan.name, tier: c.plan.config?.tier, objects: c.configs[0]?.objects ?? [] }));
+  const rest = a.components.map((c) => ({ name: c.plan.name, tier: c.plan.config?.tier, objects: c.configs.slice(1).flatMap((x) => x.objects) }));
+  return computeOrdering([...first, ...rest]);
 }

@@ -1,4 +1,4 @@
-import { addCiFile, type Branch, type ChartModel, type Content, type ModelObject } from '../core/chart-model.js';
+import { addCiFile, type Branch, type ChartModel, type Content, type ModelObject } from './chart-model.js';
 import type { KObject } from '../core/model.js';
 import { globalDefaults, loadSchemaDefinitions } from '../core/schema.js';
 import type { ComponentPlan, Toggle } from '../discover/plan.js';

@@ -1,5 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
-import type { Content } from '../core/chart-model.js';
+import type { Content } from './chart-model.js';
 import { KfcError } from '../core/errors.js';
 import type { KObject } from '../core/model.js';
 import { parseYaml } from '../core/model.js';
