@@ -72,7 +72,7 @@ export function schemaAt(schema: any, keys: string[]): any {
   let s = schema;
   for (const k of keys) {
     if (!s) return undefined;
-    if (s.properties && s.properties[k]) s = s.properties[k];
+    if (s.properties?.[k]) s = s.properties[k];
     else if (s.additionalProperties && typeof s.additionalProperties === 'object') s = s.additionalProperties;
     else return undefined;
   }

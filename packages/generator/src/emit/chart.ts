@@ -75,7 +75,7 @@ export function valuesYaml(values: Record<string, unknown>, schema: any, header:
       const desc: string = s?.description ?? `Upstream default for ${p.join('.')}.`;
       if (YAML.isScalar(pair.key)) pair.key.commentBefore = ` -- ${desc.replace(/\s+/g, ' ')}`;
       const v = pair.value;
-      const freeForm = !s || !s.properties;
+      const freeForm = !s?.properties;
       if (YAML.isCollection(v) && freeForm && (v.items.length === 0 || ['nodeSelector', 'tolerations', 'affinity', 'podAnnotations', 'podLabels'].includes(key))) v.flow = true;
       else walk(v, p, inData || (!s?.properties && !!s));
     }
@@ -171,7 +171,7 @@ export function objectTemplate(o: ModelObject, text: (c: Content) => string): st
   const body = (c: Content, outside?: boolean) => (outside ? `{{- if not .Values.global.kubeflowUmbrella }}\n${text(c)}{{- end }}\n` : text(c));
   let out: string;
   if (o.branches.length === 1 && o.branches[0].cond === 'true' && o.branches[0].content && !o.branches[0].outsideUmbrellaOnly) out = body(o.branches[0].content);
-  else out = o.branches.map((b, i) => `{{- ${i ? 'else if' : 'if'} ${b.cond} }}\n${b.content ? body(b.content, b.outsideUmbrellaOnly) : ''}`).join('') + '{{- end }}\n';
+  else out = `${o.branches.map((b, i) => `{{- ${i ? 'else if' : 'if'} ${b.cond} }}\n${b.content ? body(b.content, b.outsideUmbrellaOnly) : ''}`).join('')}{{- end }}\n`;
   for (const w of [...o.when].reverse()) out = `{{- if ${w} }}\n${out}{{- end }}\n`;
   return out;
 }

@@ -7,7 +7,7 @@ import { KfcError } from '../core/errors.js';
 import type { ChartSummary } from './chart.js';
 
 export function typeName(chart: string): string {
-  return chart.replace(/(^|-)([a-z0-9])/g, (_m, _d, c: string) => c.toUpperCase()) + 'Values';
+  return `${chart.replace(/(^|-)([a-z0-9])/g, (_m, _d, c: string) => c.toUpperCase())}Values`;
 }
 
 /**

@@ -99,7 +99,7 @@ export function applyFeatures(m: ChartModel, features: Feature[], used = new Map
       const blocks: Array<[string, unknown, any]> =
         f.valuesAt === 'root' ? Object.entries(f.values).map(([k, v]) => [k, v, f.schema.properties?.[k]]) : [[f.name, f.values, f.schema]];
       for (const [key, v, schema] of blocks) {
-        if (Object.prototype.hasOwnProperty.call(m.values, key) || RESERVED_KEYS.has(key))
+        if (Object.hasOwn(m.values, key) || RESERVED_KEYS.has(key))
           throw new KfcError(`feature ${f.name} (${f.file}): values key "${key}" is already used in chart ${m.name}`, 'rename the feature\'s values');
         if (!schema) throw new KfcError(`feature ${f.name} (${f.file}): values key "${key}" has no schema`, 'describe it under schema.properties');
         m.values[key] = structuredClone(v);

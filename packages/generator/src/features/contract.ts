@@ -134,7 +134,7 @@ function parseFeature(data: any, file: string, templatesDir: string): Feature {
   const ref = typeof data.schema?.$ref === 'string' ? loadSchemaBlock(data.schema.$ref, where) : undefined;
   const schema = ref ? { ...ref, ...data.schema, $ref: undefined, properties: { ...ref.properties, ...(data.schema.properties ?? {}) } } : data.schema;
   if (schema) delete schema.$ref;
-  if (values !== undefined && (!schema || schema.type !== 'object')) throw bad('"schema" must be a JSON schema of type object (or {$ref: <values-schemas block>})');
+  if (values !== undefined && (schema?.type !== 'object')) throw bad('"schema" must be a JSON schema of type object (or {$ref: <values-schemas block>})');
   const templates: Record<string, string> = {};
   for (const t of data.templates ?? []) {
     const f = path.join(templatesDir, t);

@@ -80,7 +80,7 @@ function conditional(c: PatchContext, indent: number, next: string | undefined, 
 
 /** Replaces (or adds, or removes with `next === null`) `obj[key]` under the condition. */
 function replaceEntry(c: PatchContext, obj: Record<string, any>, key: string, next: unknown, listItem: boolean, literal = false): void {
-  const has = Object.prototype.hasOwnProperty.call(obj, key);
+  const has = Object.hasOwn(obj, key);
   const old = obj[key];
   // a literal value (a patched YAML/JSON/cfg text) holds its tokens already: its own braces stay text
   const value = next === null ? undefined : literal ? next : templated(c.t, next);
@@ -165,7 +165,7 @@ export function mergeMap(c: PatchContext, target: Record<string, any>, patch: Re
     patch = rest;
   }
   for (const [k, pv] of Object.entries(patch)) {
-    const has = Object.prototype.hasOwnProperty.call(target, k);
+    const has = Object.hasOwn(target, k);
     const cur = target[k];
     if (pv === null && !has) throw new KfcError(`${c.where}: no field "${k}" to remove`, 'upstream changed it: update the feature');
     if (isMap(pv) && '$literal' in pv) replaceEntry(c, target, k, String(pv.$literal), listItem, true);

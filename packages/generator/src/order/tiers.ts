@@ -87,7 +87,7 @@ export function selectorMatches(sel: Selector, labels: Record<string, string>): 
   if (!sel) return true;
   for (const [k, v] of Object.entries(sel.matchLabels ?? {})) if (labels[k] !== v) return false;
   for (const e of sel.matchExpressions ?? []) {
-    const has = Object.prototype.hasOwnProperty.call(labels, e.key);
+    const has = Object.hasOwn(labels, e.key);
     const v = labels[e.key];
     if (e.operator === 'In' && !(has && (e.values ?? []).includes(v))) return false;
     if (e.operator === 'NotIn' && has && (e.values ?? []).includes(v)) return false;

@@ -99,7 +99,7 @@ export class ChartValues {
   }
 }
 
-const has = (o: object, k: string) => Object.prototype.hasOwnProperty.call(o, k);
+const has = (o: object, k: string) => Object.hasOwn(o, k);
 
 type FieldKind = 'block' | 'scalar' | 'number';
 
