@@ -115,7 +115,7 @@ function readme(m: ChartModel, s: ChartSummary, values: any): string {
     `helm install ${s.name} kubeflow-charts/${s.name} --version ${s.version}`,
     '```',
     '',
-    `Most users install it through the \`kubeflow\` umbrella chart (\`${camel(s.name)}.enabled\`).` +
+    `Most users install it through the \`kubeflow\` umbrella chart (\`${s.name}.enabled\` there).` +
       (s.enabled ? '' : ' Upstream leaves this component commented out, so the umbrella disables it by default.'),
     '',
   ];
@@ -153,10 +153,6 @@ function readme(m: ChartModel, s: ChartSummary, values: any): string {
     '',
   );
   return lines.join('\n');
-}
-
-function camel(s: string): string {
-  return s.replace(/-([a-z0-9])/g, (_m, c: string) => c.toUpperCase());
 }
 
 function write(file: string, data: string): void {
