@@ -3,6 +3,7 @@ import path from 'node:path';
 import YAML from 'yaml';
 import { KfcError } from '../core/errors.js';
 import { loadSchemaBlock } from '../core/schema.js';
+import { validateContract } from '../discover/contract-schema.js';
 import { componentsDir, type ComponentConfig } from '../discover/components.js';
 
 /**
@@ -96,13 +97,6 @@ export interface GenerateDecl {
   keys: Record<string, any>;
 }
 
-const KEYS = new Set(['name', 'description', 'values', 'valuesAt', 'schema', 'when', 'drop', 'set', 'templates', 'ci', 'readme', 'generate', 'except', 'needs', 'noSidecars']);
-
-function parseSelector(s: any, where: string): Selector {
-  if (!s || typeof s !== 'object' || typeof s.kind !== 'string' || typeof s.name !== 'string') throw new KfcError(`${where}: a selector needs kind and name (and optionally namespace, container)`, 'see components/README.md, "Features"');
-  for (const k of Object.keys(s)) if (!['kind', 'name', 'namespace', 'container', 'group', 'when'].includes(k)) throw new KfcError(`${where}: unknown selector key "${k}"`, 'select objects by kind, name, namespace and container, never by position');
-  return s;
-}
 
 /** Replaces `{$file: <name>}` leaves by the text of components/<component>/files/<name>. */
 function inlineFiles(v: unknown, filesDir: string, where: string): any {
@@ -120,16 +114,10 @@ function inlineFiles(v: unknown, filesDir: string, where: string): any {
 
 function parseFeature(data: any, file: string, templatesDir: string): Feature {
   const bad = (what: string) => new KfcError(`${file}: ${what}`, 'see components/README.md, "Features"');
-  if (!data || typeof data !== 'object') throw bad('a feature must be a mapping');
-  for (const k of Object.keys(data)) if (!KEYS.has(k)) throw bad(`unknown key "${k}" (known: ${[...KEYS].join(', ')})`);
-  if (typeof data.name !== 'string' || !/^[a-z][a-zA-Z0-9]*$/.test(data.name)) throw bad('"name" must be a camelCase values key');
+  validateContract('feature', data, file, data?.name ? `${file} (feature ${data.name})` : file);
   const where = `${file} (feature ${data.name})`;
-  if (typeof data.description !== 'string') throw bad('"description" must be a string');
-  if (data.valuesAt !== undefined && data.valuesAt !== 'root') throw bad('"valuesAt" can only be "root"');
-  if (data.noSidecars !== undefined && typeof data.noSidecars !== 'boolean') throw bad('"noSidecars" must be true or false');
   // a feature without values (its condition reads other values, e.g. global.devMode) adds no values key
   const values = data.values;
-  if (values !== undefined && (typeof values !== 'object' || Array.isArray(values) || values === null)) throw bad('"values" must be a mapping (the defaults of the feature\'s values block)');
   // `{$ref: <values-schemas block>, properties: {...}}`: the shared shape plus the chart's own properties
   const ref = typeof data.schema?.$ref === 'string' ? loadSchemaBlock(data.schema.$ref, where) : undefined;
   const schema = ref ? { ...ref, ...data.schema, $ref: undefined, properties: { ...ref.properties, ...(data.schema.properties ?? {}) } } : data.schema;
@@ -151,34 +139,17 @@ function parseFeature(data: any, file: string, templatesDir: string): Feature {
     ...(data.noSidecars ? { noSidecars: true } : {}),
     ...(values !== undefined ? { values, schema: { ...schema, description: schema.description ?? data.description.trim() } } : {}),
     when: data.when ?? `.Values.${data.name}.enabled`,
-    drop: (data.drop ?? []).map((d: any, i: number) =>
-      Array.isArray(d?.anyOf) ? { anyOf: d.anyOf.map((x: any) => parseSelector(x, `${where} drop[${i}]`)), when: d.when } : parseSelector(d, `${where} drop[${i}]`),
-    ),
+    drop: data.drop ?? [],
     set: (data.set ?? []).map((e: any, i: number) => {
-      const one = (x: any, at: string): Edit => {
-        if (!x?.patch || typeof x.patch !== 'object') throw bad(`${at} needs "select" and "patch"`);
-        return { select: parseSelector(x.select, `${where} ${at}`), when: x.when ?? e.when, patch: inlineFiles(x.patch, path.join(path.dirname(templatesDir), 'files'), `${where} ${at}`) };
-      };
-      return Array.isArray(e?.anyOf) ? { anyOf: e.anyOf.map((x: any, j: number) => one(x, `set[${i}].anyOf[${j}]`)) } : one(e, `set[${i}]`);
+      const one = (x: Edit, at: string): Edit => ({ select: x.select, when: x.when ?? e.when, patch: inlineFiles(x.patch, path.join(path.dirname(templatesDir), 'files'), `${where} ${at}`) });
+      return Array.isArray(e.anyOf) ? { anyOf: e.anyOf.map((x: Edit, j: number) => one(x, `set[${i}].anyOf[${j}]`)) } : one(e, `set[${i}]`);
     }),
     templates,
-    scenarios: (data.ci ?? []).map((c: any, i: number) => {
-      if (!c || typeof c.name !== 'string' || !c.values) throw bad(`ci[${i}] needs "name" and "values"`);
-      if (c.umbrella !== undefined && (typeof c.umbrella !== 'object' || Array.isArray(c.umbrella))) throw bad(`ci[${i}].umbrella must be a mapping of umbrella values`);
+    scenarios: (data.ci ?? []).map((c: any) => {
       return { name: c.name, description: c.description ?? `${data.description.trim()}`, values: c.values, expect: c.expect ?? {}, ...(c.umbrella ? { umbrella: c.umbrella } : {}), ...(c.requires ? { requires: c.requires } : {}) };
     }),
     readme: data.readme,
-    generate: (data.generate ?? []).map((g: any, i: number) => {
-      const at = `${where} generate[${i}]`;
-      if (!g || (!g.select === !g.secret)) throw bad(`generate[${i}] needs either "select" (an upstream Secret) or "secret" ({namespace, name})`);
-      if (g.secret && (typeof g.secret.namespace !== 'string' || typeof g.secret.name !== 'string')) throw bad(`generate[${i}].secret needs namespace and name`);
-      if (!g.keys || typeof g.keys !== 'object' || !Object.keys(g.keys).length) throw bad(`generate[${i}] needs "keys"`);
-      for (const [k, r] of Object.entries<any>(g.keys)) {
-        const kinds = ['random', 'keep', 'value', 'copy', 'bcrypt'].filter((x) => r && typeof r === 'object' && x in r);
-        if (kinds.length !== 1) throw bad(`generate[${i}] key ${k}: give exactly one of random, keep, value, copy, bcrypt`);
-      }
-      return { ...(g.select ? { select: parseSelector(g.select, at) } : { secret: g.secret }), when: g.when, keys: g.keys };
-    }),
+    generate: (data.generate ?? []).map((g: GenerateDecl) => ({ ...(g.select ? { select: g.select } : { secret: g.secret }), when: g.when, keys: g.keys })),
   };
 }
 

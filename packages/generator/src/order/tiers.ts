@@ -1,4 +1,3 @@
-import { KfcError } from '../core/errors.js';
 import { parseYaml, podTemplate, WORKLOAD_KINDS, type KObject } from '../core/model.js';
 import type { Analysis } from '../fold/analyze.js';
 
@@ -286,10 +285,7 @@ export function crdHead(raw: string): any {
 
 /** The install order of every object of every configuration of an analysed release. */
 export function orderingOf(a: Analysis): OrderingModel {
-  for (const c of a.components) {
-    const t = c.plan.config?.tier;
-    if (t !== undefined && !isTier(t)) throw new KfcError(`${c.plan.config!.file}: "tier" must be one of ${TIERS.map((x) => x.name).join(', ')} (got "${t}")`, 'see docs/ordering.md for the install tiers');
-  }
+  // component files name only known tiers (components/component.schema.json; test/contract-schema.test.ts ties its enum to TIERS)
   // defaults first: where variants differ, the default content describes the object (namespace labels, ...)
   const first = a.components.map((c) => ({ name: c.plan.name, tier: c.plan.config?.tier, objects: c.configs[0]?.objects ?? [] }));
   const rest = a.components.map((c) => ({ name: c.plan.name, tier: c.plan.config?.tier, objects: c.configs.slice(1).flatMap((x) => x.objects) }));
