@@ -4,7 +4,7 @@ import YAML from 'yaml';
 import { KfcError } from '../core/errors.js';
 import type { ChartModel, Content, ModelObject } from '../templatize/chart-model.js';
 import { metadataBlock, type KObject } from '../core/model.js';
-import { DRAFT_07, requireDefaults, schemaAt, schemaRows, withDefinitions } from '../core/schema.js';
+import { DRAFT_07, type JsonSchema, requireDefaults, schemaAt, schemaRows, withDefinitions } from '../core/schema.js';
 import { sourceRef } from '../upstream/release.js';
 import { PROJECT } from '../core/project.js';
 import { kubeRange, kubeVersionConstraint, type KubeRange } from './kube-version.js';
@@ -26,7 +26,7 @@ export interface ChartSummary {
   upstreamPaths: string[];
   objects: number;
   crds: string[];
-  schema: any;
+  schema: JsonSchema;
   ciFiles: Array<{ file: string; values: Record<string, unknown>; feature?: { name: string; expect: unknown; umbrella?: Record<string, unknown> } }>;
   /** container images of the default render (Artifact Hub's image inventory) */
   images: Array<{ name: string; image: string }>;
@@ -64,7 +64,7 @@ export function annotateRaw(raw: string, add: Record<string, string>, source: st
 }
 
 /** The values.yaml text: every key has a comment from the schema above it. */
-export function valuesYaml(values: Record<string, unknown>, schema: any, header: string): string {
+export function valuesYaml(values: Record<string, unknown>, schema: JsonSchema, header: string): string {
   const doc = new YAML.Document(values, { aliasDuplicateObjects: false });
   const walk = (node: unknown, keys: string[], inData: boolean) => {
     if (!YAML.isMap(node)) return;
@@ -178,7 +178,7 @@ export function everyObject(m: Pick<ChartModel, 'objects'>): KObject[] {
 }
 
 /** The values schema of a chart model. */
-export function chartSchema(m: Pick<ChartModel, 'name' | 'properties' | 'values'>): any {
+export function chartSchema(m: Pick<ChartModel, 'name' | 'properties' | 'values'>): JsonSchema {
   const schema = { $schema: DRAFT_07, title: `Values of the ${m.name} chart`, type: 'object', additionalProperties: false, properties: m.properties };
   return withDefinitions(requireDefaults(schema, m.values));
 }

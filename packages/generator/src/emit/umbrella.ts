@@ -4,7 +4,7 @@ import YAML from 'yaml';
 import { UMBRELLA } from '../core/chart-model.js';
 import { KfcError } from '../core/errors.js';
 import { formatImage, type ImageValue } from '../core/image.js';
-import { DRAFT_07, globalDefaults, loadSchemaDefinitions, requireDefaults, withDefinitions } from '../core/schema.js';
+import { DRAFT_07, globalDefaults, type JsonSchema, loadSchemaDefinitions, requireDefaults, withDefinitions } from '../core/schema.js';
 import { packChart } from '../core/tar.js';
 import type { AnalyzedComponent } from '../fold/analyze.js';
 import type { Feature } from '../features/contract.js';
@@ -42,10 +42,10 @@ export const HELMIGNORED = ['ci', '.DS_Store'];
 type Route = ReturnType<typeof httpRoute>;
 
 /** The umbrella's default values and the top-level properties of its schema. */
-function umbrellaValues(comps: ChartSummary[], image: ImageValue, route: Route | undefined): { values: Record<string, unknown>; props: Record<string, unknown> } {
+function umbrellaValues(comps: ChartSummary[], image: ImageValue, route: Route | undefined): { values: Record<string, unknown>; props: Record<string, JsonSchema> } {
   const defs = loadSchemaDefinitions();
   const values: Record<string, unknown> = { global: globalDefaults() };
-  const props: Record<string, unknown> = { global: structuredClone(defs.global) };
+  const props: Record<string, JsonSchema> = { global: structuredClone(defs.global) };
   for (const c of comps) {
     values[c.name] = { enabled: c.enabled };
     props[c.name] = {
@@ -202,7 +202,7 @@ export async function emitUmbrella(o: UmbrellaOptions): Promise<ChartSummary> {
   // keys removed upstream: accepted for one release, with a notice in NOTES (subcharts' NOTES are not shown)
   const r = o.removed;
   const deprecations = r
-    ? [acceptRemoved(props, r.charts[UMBRELLA] ?? [], r), ...comps.map((c) => acceptRemoved(structuredClone(c.schema.properties), r.charts[c.name] ?? [], r, c.name))].filter(Boolean).join('\n')
+    ? [acceptRemoved(props, r.charts[UMBRELLA] ?? [], r), ...comps.map((c) => acceptRemoved(structuredClone(c.schema.properties ?? {}), r.charts[c.name] ?? [], r, c.name))].filter(Boolean).join('\n')
     : '';
   if (deprecations) files['templates/NOTES.txt'] = `${files['templates/NOTES.txt']}${deprecations}\n`;
   const schema = withDefinitions(requireDefaults({ $schema: DRAFT_07, title: 'Values of the kubeflow umbrella chart', type: 'object', additionalProperties: false, properties: props }, values));

@@ -1,5 +1,6 @@
 import YAML from 'yaml';
 import { addCiFile, type ChartModel, type Content, type ModelObject } from '../templatize/chart-model.js';
+import type { JsonSchema } from '../core/schema.js';
 import { KfcError } from '../core/errors.js';
 import { podTemplate } from '../core/model.js';
 import { RESERVED_KEYS } from '../templatize/workloads.js';
@@ -96,8 +97,8 @@ export function applyFeatures(m: ChartModel, features: Feature[], used = new Map
   for (const f of features) {
     if (f.except?.includes(m.name)) continue;
     if (f.values) {
-      const blocks: Array<[string, unknown, any]> =
-        f.valuesAt === 'root' ? Object.entries(f.values).map(([k, v]) => [k, v, f.schema.properties?.[k]]) : [[f.name, f.values, f.schema]];
+      const blocks: Array<[string, unknown, JsonSchema | undefined]> =
+        f.valuesAt === 'root' ? Object.entries(f.values).map(([k, v]) => [k, v, f.schema?.properties?.[k]]) : [[f.name, f.values, f.schema]];
       for (const [key, v, schema] of blocks) {
         if (Object.hasOwn(m.values, key) || RESERVED_KEYS.has(key))
           throw new KfcError(`feature ${f.name} (${f.file}): values key "${key}" is already used in chart ${m.name}`, 'rename the feature\'s values');

@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
 import { KfcError } from '../core/errors.js';
-import { loadSchemaBlock } from '../core/schema.js';
+import { type JsonSchema, loadSchemaBlock } from '../core/schema.js';
 import { validateContract } from '../discover/contract-schema.js';
 import { componentsDir, type ComponentConfig } from '../discover/components.js';
 
@@ -26,7 +26,7 @@ export interface Edit {
   select: Selector;
   /** overrides the feature's condition for this edit */
   when?: string;
-  patch: Record<string, any>;
+  patch: Record<string, unknown>;
 }
 
 export interface Scenario {
@@ -63,7 +63,7 @@ export interface Feature {
   values?: Record<string, unknown>;
   /** `root`: each key of `values` is a top-level values key of its own (`dex.connectors`) */
   valuesAt?: 'root';
-  schema?: any;
+  schema?: JsonSchema;
   /** template condition under which its edits apply */
   when: string;
   /** objects not rendered; `anyOf`: alternatives (upstream names differ between releases), at least one must match */
@@ -94,12 +94,12 @@ export interface GenerateDecl {
   secret?: { namespace: string; name: string };
   when?: string;
   /** key -> {random: N} | {keep: true} (upstream's value) | {value: V} | {copy: ns/name/key} | {bcrypt: key or ns/name/key} */
-  keys: Record<string, any>;
+  keys: Record<string, Record<string, unknown>>;
 }
 
 
 /** Replaces `{$file: <name>}` leaves by the text of components/<component>/files/<name>. */
-function inlineFiles(v: unknown, filesDir: string, where: string): any {
+function inlineFiles(v: unknown, filesDir: string, where: string): unknown {
   if (Array.isArray(v)) return v.map((x) => inlineFiles(x, filesDir, where));
   if (!v || typeof v !== 'object') return v;
   const o = v as Record<string, unknown>;
@@ -112,15 +112,28 @@ function inlineFiles(v: unknown, filesDir: string, where: string): any {
   return Object.fromEntries(Object.entries(o).map(([k, x]) => [k, inlineFiles(x, filesDir, where)]));
 }
 
-function parseFeature(data: any, file: string, templatesDir: string): Feature {
+/** A feature file as its schema (components/feature.schema.json) admits it. */
+type FeatureFile = Omit<Feature, 'file' | 'when' | 'drop' | 'set' | 'templates' | 'scenarios' | 'generate' | 'values'> & {
+  values?: Record<string, unknown>;
+  when?: string;
+  drop?: Feature['drop'];
+  set?: Array<Edit | { anyOf: Edit[]; when?: string }>;
+  templates?: string[];
+  ci?: Array<Omit<Scenario, 'expect' | 'description'> & { expect?: Expectation; description?: string }>;
+  generate?: GenerateDecl[];
+};
+
+function parseFeature(raw: unknown, file: string, templatesDir: string): Feature {
   const bad = (what: string) => new KfcError(`${file}: ${what}`, 'see components/README.md, "Features"');
-  validateContract('feature', data, file, data?.name ? `${file} (feature ${data.name})` : file);
+  const named = raw as { name?: unknown } | null;
+  validateContract('feature', raw, file, typeof named?.name === 'string' ? `${file} (feature ${named.name})` : file);
+  const data = raw as FeatureFile;
   const where = `${file} (feature ${data.name})`;
   // a feature without values (its condition reads other values, e.g. global.devMode) adds no values key
   const values = data.values;
   // `{$ref: <values-schemas block>, properties: {...}}`: the shared shape plus the chart's own properties
   const ref = typeof data.schema?.$ref === 'string' ? loadSchemaBlock(data.schema.$ref, where) : undefined;
-  const schema = ref ? { ...ref, ...data.schema, $ref: undefined, properties: { ...ref.properties, ...(data.schema.properties ?? {}) } } : data.schema;
+  const schema = ref ? { ...ref, ...data.schema, $ref: undefined, properties: { ...ref.properties, ...(data.schema?.properties ?? {}) } } : data.schema;
   if (schema) delete schema.$ref;
   if (values !== undefined && (schema?.type !== 'object')) throw bad('"schema" must be a JSON schema of type object (or {$ref: <values-schemas block>})');
   const templates: Record<string, string> = {};
@@ -137,15 +150,15 @@ function parseFeature(data: any, file: string, templatesDir: string): Feature {
     ...(Array.isArray(data.except) ? { except: data.except } : {}),
     ...(Array.isArray(data.needs) ? { needs: data.needs.map(String) } : {}),
     ...(data.noSidecars ? { noSidecars: true } : {}),
-    ...(values !== undefined ? { values, schema: { ...schema, description: schema.description ?? data.description.trim() } } : {}),
+    ...(values !== undefined ? { values, schema: { ...schema, description: schema?.description ?? data.description.trim() } } : {}),
     when: data.when ?? `.Values.${data.name}.enabled`,
     drop: data.drop ?? [],
-    set: (data.set ?? []).map((e: any, i: number) => {
-      const one = (x: Edit, at: string): Edit => ({ select: x.select, when: x.when ?? e.when, patch: inlineFiles(x.patch, path.join(path.dirname(templatesDir), 'files'), `${where} ${at}`) });
-      return Array.isArray(e.anyOf) ? { anyOf: e.anyOf.map((x: Edit, j: number) => one(x, `set[${i}].anyOf[${j}]`)) } : one(e, `set[${i}]`);
+    set: (data.set ?? []).map((e, i: number) => {
+      const one = (x: Edit, at: string): Edit => ({ select: x.select, when: x.when ?? e.when, patch: inlineFiles(x.patch, path.join(path.dirname(templatesDir), 'files'), `${where} ${at}`) as Record<string, unknown> });
+      return 'anyOf' in e ? { anyOf: e.anyOf.map((x: Edit, j: number) => one(x, `set[${i}].anyOf[${j}]`)) } : one(e, `set[${i}]`);
     }),
     templates,
-    scenarios: (data.ci ?? []).map((c: any) => {
+    scenarios: (data.ci ?? []).map((c) => {
       return { name: c.name, description: c.description ?? `${data.description.trim()}`, values: c.values, expect: c.expect ?? {}, ...(c.umbrella ? { umbrella: c.umbrella } : {}), ...(c.requires ? { requires: c.requires } : {}) };
     }),
     readme: data.readme,

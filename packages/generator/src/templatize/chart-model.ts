@@ -1,4 +1,5 @@
 import type { KObject } from '../core/model.js';
+import type { JsonSchema } from '../core/schema.js';
 import type { ComponentPlan, Toggle } from '../discover/plan.js';
 import type { Release } from '../upstream/release.js';
 import type { TemplateDoc } from './template-doc.js';
@@ -77,7 +78,7 @@ export interface ChartModel {
   /** default values, in values.yaml order */
   values: Record<string, unknown>;
   /** the values schema's top-level properties */
-  properties: Record<string, any>;
+  properties: Record<string, JsonSchema>;
   ciFiles: CiFile[];
   /** further files relative to the chart (templates/_helpers.tpl, feature templates, NOTES.txt) */
   files: Record<string, string>;

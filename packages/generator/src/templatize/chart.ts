@@ -1,6 +1,6 @@
 import { addCiFile, type Branch, type ChartModel, type Content, type ModelObject } from './chart-model.js';
 import type { KObject } from '../core/model.js';
-import { globalDefaults, loadSchemaDefinitions } from '../core/schema.js';
+import { globalDefaults, type JsonSchema, loadSchemaDefinitions } from '../core/schema.js';
 import type { ComponentPlan, Toggle } from '../discover/plan.js';
 import type { FoldedObject } from '../fold/fold.js';
 import type { Release } from '../upstream/release.js';
@@ -77,7 +77,7 @@ export const EXTRA_OBJECTS = `{{- range .Values.extraObjects }}
 {{- end }}
 `;
 
-export function extraObjectsSchema(): any {
+export function extraObjectsSchema(): JsonSchema {
   return {
     description:
       'Further manifests rendered with the chart (ExternalSecrets, database operator objects, ...), as maps or strings; each goes through `tpl`, so `{{ .Release.Namespace }}` works. Set `metadata.annotations."argocd.argoproj.io/sync-wave"` to place one in the install order (docs/ordering.md).',
@@ -133,11 +133,11 @@ ${valueHelpers(chart)}`;
 }
 
 /** A component chart's default values and schema properties: global, enabled, variant, switches, workloads, extraObjects. */
-function chartValues(m: TemplatizeInput, cv: ChartValues): { values: Record<string, unknown>; properties: Record<string, any> } {
+function chartValues(m: TemplatizeInput, cv: ChartValues): { values: Record<string, unknown>; properties: Record<string, JsonSchema> } {
   const defaultVariant = m.variants[0] ?? '';
   const defs = loadSchemaDefinitions();
   const values: Record<string, unknown> = { global: globalDefaults() };
-  const properties: Record<string, any> = {
+  const properties: Record<string, JsonSchema> = {
     global: structuredClone(defs.global),
     enabled: { description: 'Whether the umbrella chart installs this component (read by the kubeflow chart only).', type: 'boolean' },
   };
