@@ -1,92 +1,55 @@
 #!/usr/bin/env node
 // Generates values-schemas/kubernetes.json: the JSON schemas of pod `tolerations` and `affinity`
-// from the Kubernetes API definitions in the npm package kubernetes-types (pinned in package.json;
-// it is generated from the Kubernetes OpenAPI spec of its minor). Run `node scripts/k8s-schemas.mjs`
-// after changing the pin; test/values-schemas.test.ts fails while the committed file differs.
-import { readFileSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+// from the Kubernetes API definitions of the npm package kubernetes-models (pinned in
+// packages/generator/package.json, the same definitions every render is validated against:
+// verify/kube-schema.ts). Run `npm run build && node scripts/k8s-schemas.mjs` after changing the
+// pin; test/architecture.test.ts fails while the committed file differs.
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import ts from 'typescript';
 
-const require = createRequire(import.meta.url);
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const OUTPUT = path.join(root, 'values-schemas', 'kubernetes.json');
-const PACKAGE = 'kubernetes-types';
-
-/** The interfaces of one kubernetes-types module (e.g. core/v1), by name. */
-function readModule(dir, rel) {
-  const file = path.join(dir, `${rel}.d.ts`);
-  const src = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.Latest, true);
-  const interfaces = new Map();
-  const imports = new Map();
-  for (const st of src.statements) {
-    if (ts.isInterfaceDeclaration(st)) interfaces.set(st.name.text, st);
-    if (ts.isImportDeclaration(st) && st.importClause?.namedBindings && ts.isNamedImports(st.importClause.namedBindings)) {
-      const from = path.join(path.dirname(rel), st.moduleSpecifier.text);
-      for (const el of st.importClause.namedBindings.elements) imports.set(el.name.text, { module: from, name: (el.propertyName ?? el.name).text });
-    }
-  }
-  return { interfaces, imports };
-}
+const { loadKubeDefinitions } = await import(path.join(root, 'packages/generator/dist/verify/kube-schema.js'));
 
 /**
- * JSON schema of one interface and everything it references, inlined, closed like the API
- * server's strict field validation (unknown fields are errors). OpenAPI's int32/int64 fields are
- * `number` in the types; every numeric field reachable from Toleration and Affinity is an integer.
+ * One definition with everything it references inlined, closed like the API server's strict
+ * field validation (unknown fields are errors). Optional fields may be null, as the API server
+ * reads them (upstream writes `preferred...: null`). Descriptions stay out: every chart carries
+ * this block, and the release record has a size limit.
  */
-function schemaOf(dir, moduleRel, name, seen = []) {
-  const mod = readModule(dir, moduleRel);
-  const decl = mod.interfaces.get(name);
-  if (!decl) {
-    const imp = mod.imports.get(name);
-    if (imp) return schemaOf(dir, imp.module, imp.name, seen);
-    throw new Error(`${PACKAGE}: no interface ${name} in ${moduleRel}`);
-  }
-  if (seen.includes(`${moduleRel}.${name}`)) throw new Error(`${PACKAGE}: recursive type ${name}`);
-  const typeSchema = (t) => {
-    if (t.kind === ts.SyntaxKind.StringKeyword) return { type: 'string' };
-    if (t.kind === ts.SyntaxKind.NumberKeyword) return { type: 'integer' };
-    if (t.kind === ts.SyntaxKind.BooleanKeyword) return { type: 'boolean' };
-    if (ts.isArrayTypeNode(t)) return { type: 'array', items: typeSchema(t.elementType) };
-    if (ts.isTypeReferenceNode(t)) {
-      const n = t.typeName.getText();
-      if (n === 'Array') return { type: 'array', items: typeSchema(t.typeArguments[0]) };
-      if (n === 'IntOrString') return { type: ['integer', 'string'] };
-      return schemaOf(dir, moduleRel, n, [...seen, `${moduleRel}.${name}`]);
+function inline(defs, name, seen = []) {
+  if (seen.includes(name)) throw new Error(`kubernetes-models: recursive type ${name}`);
+  const walk = (s) => {
+    if (Array.isArray(s)) return s.map(walk);
+    if (!s || typeof s !== 'object') return s;
+    if (typeof s.$ref === 'string') return inline(defs, s.$ref.replace('#/definitions/', ''), [...seen, name]);
+    const out = {};
+    for (const [k, v] of Object.entries(s)) if (k !== 'description') out[k] = k === 'enum' || k === 'required' ? v : walk(v);
+    if (out.properties) {
+      const required = new Set(out.required ?? []);
+      for (const [k, v] of Object.entries(out.properties)) if (!required.has(k)) out.properties[k] = nullable(v);
     }
-    if (ts.isTypeLiteralNode(t)) {
-      const index = t.members.find(ts.isIndexSignatureDeclaration);
-      if (index) return { type: 'object', additionalProperties: typeSchema(index.type) };
-    }
-    throw new Error(`${PACKAGE}: unsupported type "${t.getText()}" in ${name}`);
+    return out;
   };
-  const properties = {};
-  const required = [];
-  for (const m of decl.members) {
-    if (!ts.isPropertySignature(m)) continue;
-    const key = m.name.getText().replace(/^["']|["']$/g, '');
-    // descriptions stay out: every chart carries this block, and the release record has a size limit
-    const t = typeSchema(m.type);
-    // optional fields may be null, as the API server reads them (upstream writes `preferred...: null`)
-    properties[key] = m.questionToken ? { ...t, type: [...[t.type].flat(), 'null'] } : t;
-    if (!m.questionToken) required.push(key);
-  }
-  const out = { type: 'object', additionalProperties: false, properties };
-  if (required.length) out.required = required;
+  return walk(defs.definitions[name]);
+}
+
+function nullable(s) {
+  const out = { ...s, type: [...new Set([s.type ?? 'object'].flat().concat('null'))] };
+  if (out.enum) out.enum = [...out.enum, null];
   return out;
 }
 
 /** The generated building block: tolerations and affinity of a pod. */
 export function generate() {
-  const pkgJson = require.resolve(`${PACKAGE}/package.json`);
-  const dir = path.dirname(pkgJson);
-  const version = JSON.parse(readFileSync(pkgJson, 'utf8')).version;
+  const defs = loadKubeDefinitions();
+  const source = defs.source.split(' + ')[0];
   return {
-    description: `Pod scheduling fields generated by scripts/k8s-schemas.mjs from ${PACKAGE}@${version} (the Kubernetes ${version.split('.').slice(0, 2).join('.')} API definitions); do not edit.`,
-    source: `${PACKAGE}@${version}`,
-    tolerations: { description: 'Tolerations of the pods for node taints (Kubernetes core/v1 Toleration).', type: 'array', items: schemaOf(dir, 'core/v1', 'Toleration') },
-    affinity: { ...schemaOf(dir, 'core/v1', 'Affinity'), description: 'Affinity and anti-affinity rules of the pods (Kubernetes core/v1 Affinity).' },
+    description: `Pod scheduling fields generated by scripts/k8s-schemas.mjs from ${source} (the Kubernetes ${defs.kubernetes} API definitions); do not edit.`,
+    source,
+    tolerations: { description: 'Tolerations of the pods for node taints (Kubernetes core/v1 Toleration).', type: 'array', items: inline(defs, 'IoK8sApiCoreV1Toleration') },
+    affinity: { ...inline(defs, 'IoK8sApiCoreV1Affinity'), description: 'Affinity and anti-affinity rules of the pods (Kubernetes core/v1 Affinity).' },
   };
 }
 

@@ -107,7 +107,7 @@ describe('the ct wrapper', () => {
     expect(ciValuesFiles(chart).length).toBe(ciFiles(src).length + 1);
     const cli = run(['lint', '--config', path.join(root, 'ct.yaml')], env());
     expect(cli.status).toBe(1);
-    expect(cli.stdout).toMatch(/FAILED  broken: Chart\.yaml against ct's chart schema/);
+    expect(cli.stdout).toMatch(/FAILED {2}broken: Chart\.yaml against ct's chart schema/);
   });
 
   it('with ct on PATH, calls it with ct.yaml; install without a cluster is skipped (exit 3), never passed', () => {

@@ -34,7 +34,7 @@ describe('images', () => {
     ['ghcr.io/kubeflow/katib/katib-controller:v0.19.0', { registry: 'ghcr.io', repository: 'kubeflow/katib/katib-controller', tag: 'v0.19.0', digest: '' }],
     ['mysql:8.0.29', { registry: '', repository: 'mysql', tag: '8.0.29', digest: '' }],
     ['localhost:5000/a/b', { registry: 'localhost:5000', repository: 'a/b', tag: '', digest: '' }],
-    ['quay.io/x/y:1@sha256:' + 'a'.repeat(64), { registry: 'quay.io', repository: 'x/y', tag: '1', digest: 'sha256:' + 'a'.repeat(64) }],
+    [`quay.io/x/y:1@sha256:${'a'.repeat(64)}`, { registry: 'quay.io', repository: 'x/y', tag: '1', digest: `sha256:${'a'.repeat(64)}` }],
   ])('%s splits and joins back', (ref, parts) => {
     expect(parseImage(ref)).toEqual(parts);
     expect(formatImage(parseImage(ref))).toBe(ref);

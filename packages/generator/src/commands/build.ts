@@ -2,8 +2,9 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, s
 import path from 'node:path';
 import { emitChart, everyObject, type ChartSummary } from '../emit/chart.js';
 import { analyze, type Analysis } from '../fold/analyze.js';
-import { chartModels } from './pipeline.js';
+import { chartModels } from '../generate/chart-models.js';
 import { UMBRELLA } from '../core/chart-model.js';
+import { codeFingerprint } from '../core/code-fingerprint.js';
 import { consoleLogger, type Logger } from '../core/log.js';
 import { repoRoot } from '../core/paths.js';
 import { findKustomize } from '../core/toolchain.js';
@@ -56,12 +57,11 @@ async function inputsFingerprint(release: Release): Promise<string> {
       else files.push(p);
     }
   };
-  // the generator's sources (TypeScript and the scripts charts embed)
-  walk(path.join(root, 'packages', 'generator', 'src'));
   walk(path.join(root, 'components'));
   walk(path.join(root, 'values-schemas'));
   const h = files.map((f) => `${path.relative(root, f)}:${sha256(readFileSync(f))}`);
-  return sha256(stableStringify({ h, release: { ...release, dir: release.dir }, k: k.version }));
+  // the generator's sources (TypeScript and the scripts charts embed), as compiled
+  return sha256(stableStringify({ h, code: codeFingerprint(), release: { ...release, dir: release.dir }, k: k.version }));
 }
 
 /**

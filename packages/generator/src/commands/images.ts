@@ -1,8 +1,7 @@
 import path from 'node:path';
 import { UMBRELLA } from '../core/chart-model.js';
 import { helmTemplate } from '../core/helm.js';
-import { visitImages } from '../core/images.js';
-import { parseYaml, splitObjects } from '../core/model.js';
+import { imagesIn } from '../core/images.js';
 import { repoRoot } from '../core/paths.js';
 
 export interface ImagesOptions {
@@ -23,12 +22,4 @@ export async function listImages(o: ImagesOptions): Promise<string[]> {
   return imagesIn(text);
 }
 
-/** The image references of a rendered manifest. */
-export function imagesIn(rendered: string): string[] {
-  const out = new Set<string>();
-  for (const obj of splitObjects(rendered, 'rendered manifest')) {
-    if (obj.kind === 'CustomResourceDefinition') continue;
-    visitImages(parseYaml(obj.raw), (_parent, _key, refs) => refs.forEach((r) => out.add(r)));
-  }
-  return [...out].sort();
-}
+export { imagesIn };

@@ -1,3 +1,5 @@
+import { parseYaml, splitObjects } from './model.js';
+
 /**
  * Finds container image references wherever upstream names them: pod specs,
  * custom resources, env values, args, ConfigMap values and the YAML, JSON or
@@ -45,9 +47,14 @@ export function publicReferencesIn(text: string): Array<{ ref: string; index: nu
  * references (`how: text`, with the references). Metadata and Knative's
  * `_example` keys are skipped (Knative's webhook rejects edits to them).
  */
+/** The map or list holding an image reference, indexed by the key given beside it. */
+export type ImageParent = Record<string | number, unknown> | unknown[];
+/** Called for every string holding image references: whole (the string is one) or inside a text. */
+export type ImageFound = (parent: ImageParent, key: string | number, refs: string[], how: 'whole' | 'text') => void;
+
 export function visitImages(
   node: unknown,
-  found: (parent: any, key: string | number, refs: string[], how: 'whole' | 'text') => void,
+  found: ImageFound,
   context = false,
 ): void {
   if (Array.isArray(node)) {
@@ -62,10 +69,10 @@ export function visitImages(
     return;
   }
   if (!node || typeof node !== 'object') return;
-  const o = node as Record<string, any>;
+  const o = node as Record<string, unknown> & { metadata?: { name?: unknown }; data?: Record<string, unknown> };
   // a ConfigMap named for images (Knative's `eventing-integrations-images`): each value is one
   if (o.kind === 'ConfigMap' && typeof o.metadata?.name === 'string' && /(^|-)images?$/.test(o.metadata.name) && o.data && typeof o.data === 'object') {
-    for (const [k, v] of Object.entries<any>(o.data)) if (typeof v === 'string') leaf(o.data, k, v, true, found);
+    for (const [k, v] of Object.entries(o.data)) if (typeof v === 'string') leaf(o.data, k, v, true, found);
     return;
   }
   // env entries and similar {name: X_IMAGE, value: ref}
@@ -78,7 +85,7 @@ export function visitImages(
   }
 }
 
-function leaf(parent: any, key: string | number, v: string, context: boolean, found: (parent: any, key: string | number, refs: string[], how: 'whole' | 'text') => void): void {
+function leaf(parent: ImageParent, key: string | number, v: string, context: boolean, found: ImageFound): void {
   if (v.includes('__KFC_')) return; // already a template (pod spec images)
   const flag = /^(--?[\w-]*image=)(.+)$/i.exec(v);
   if (flag && isReference(flag[2])) return found(parent, key, [flag[2]], 'text');
@@ -109,4 +116,14 @@ function referencesInEmbedded(text: string): string[] {
     if (item && isReference(item[1])) out.push(item[1]);
   }
   return out;
+}
+
+/** The image references of a rendered manifest (CRDs aside), sorted. */
+export function imagesIn(rendered: string): string[] {
+  const out = new Set<string>();
+  for (const obj of splitObjects(rendered, 'rendered manifest')) {
+    if (obj.kind === 'CustomResourceDefinition') continue;
+    visitImages(parseYaml(obj.raw), (_parent, _key, refs) => refs.forEach((r) => out.add(r)));
+  }
+  return [...out].sort();
 }

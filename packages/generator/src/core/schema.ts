@@ -5,13 +5,39 @@ import { repoRoot } from './paths.js';
 
 export const DRAFT_07 = 'http://json-schema.org/draft-07/schema#';
 
+/** A JSON Schema (draft-07) node as the generator builds and reads them: the keywords it uses, typed; any other keyword allowed. */
+export interface JsonSchema {
+  $schema?: string;
+  $ref?: string;
+  title?: string;
+  description?: string;
+  type?: string | string[];
+  properties?: Record<string, JsonSchema>;
+  additionalProperties?: boolean | JsonSchema;
+  patternProperties?: Record<string, JsonSchema>;
+  items?: JsonSchema;
+  required?: string[];
+  enum?: unknown[];
+  const?: unknown;
+  default?: unknown;
+  pattern?: string;
+  oneOf?: JsonSchema[];
+  anyOf?: JsonSchema[];
+  allOf?: JsonSchema[];
+  if?: JsonSchema;
+  then?: JsonSchema;
+  else?: JsonSchema;
+  definitions?: Record<string, JsonSchema>;
+  [keyword: string]: unknown;
+}
+
 export interface SchemaDefinitions {
-  global: any;
-  image: any;
-  resources: any;
-  pod: { properties: Record<string, any> };
+  global: JsonSchema & { properties: Record<string, JsonSchema> };
+  image: JsonSchema;
+  resources: JsonSchema;
+  pod: JsonSchema & { properties: Record<string, JsonSchema> };
   /** shared sub-schemas the blocks refer to as `#/definitions/<name>`: every chart schema carries them at its root */
-  definitions: Record<string, any>;
+  definitions: Record<string, JsonSchema>;
 }
 
 let cached: SchemaDefinitions | undefined;
@@ -19,7 +45,7 @@ let cached: SchemaDefinitions | undefined;
 const schemasDir = () => (process.env.KFC_VALUES_SCHEMAS ? path.resolve(process.env.KFC_VALUES_SCHEMAS) : path.join(repoRoot(), 'values-schemas'));
 
 /** One schema building block, values-schemas/<name>.json (a fresh copy); `where` names who asked. */
-export function loadSchemaBlock(name: string, where = 'the generator'): any {
+export function loadSchemaBlock(name: string, where = 'the generator'): JsonSchema {
   const file = path.join(schemasDir(), `${name}.json`);
   try {
     return JSON.parse(readFileSync(file, 'utf8'));
@@ -35,8 +61,8 @@ export function loadSchemaDefinitions(): SchemaDefinitions {
   const blocks = { global: read('global'), image: read('image'), resources: read('resources'), pod: read('pod') };
   // generated from the Kubernetes API definitions (scripts/k8s-schemas.mjs)
   const k8s = read('kubernetes');
-  const definitions: Record<string, any> = { tolerations: k8s.tolerations, affinity: k8s.affinity };
-  for (const [name, b] of Object.entries<any>(blocks)) {
+  const definitions: Record<string, JsonSchema> = { tolerations: k8s.tolerations as JsonSchema, affinity: k8s.affinity as JsonSchema };
+  for (const [name, b] of Object.entries<JsonSchema>(blocks)) {
     for (const [k, d] of Object.entries(b.definitions ?? {})) {
       if (definitions[k]) throw new KfcError(`values-schemas/${name}.json: definition "${k}" is defined twice`, 'rename one of them');
       definitions[k] = d;
@@ -45,7 +71,7 @@ export function loadSchemaDefinitions(): SchemaDefinitions {
   }
   const missing = [...JSON.stringify(blocks).matchAll(/"#\/definitions\/([^"]+)"/g)].map((m) => m[1]).filter((k) => !definitions[k]);
   if (missing.length) throw new KfcError(`values-schemas/: references to undefined definitions ${[...new Set(missing)].join(', ')}`, 'add them to a block\'s "definitions"');
-  cached = { ...blocks, definitions };
+  cached = { ...blocks, definitions } as SchemaDefinitions;
   return cached;
 }
 
@@ -56,9 +82,9 @@ export interface SchemaRow {
 }
 
 /** Flattens a schema into documented rows (objects with declared properties are descended into). */
-export function schemaRows(schema: any, prefix = ''): SchemaRow[] {
+export function schemaRows(schema: JsonSchema, prefix = ''): SchemaRow[] {
   const rows: SchemaRow[] = [];
-  for (const [k, s] of Object.entries<any>(schema.properties ?? {})) {
+  for (const [k, s] of Object.entries(schema.properties ?? {})) {
     const p = prefix ? `${prefix}.${k}` : k;
     const type = Array.isArray(s.type) ? s.type.join(' \\| ') : (s.type ?? (s.enum ? 'string' : 'any'));
     rows.push({ path: p, type: s.enum ? `${type} (${s.enum.join(', ')})` : type, description: s.description ?? '' });
@@ -68,11 +94,11 @@ export function schemaRows(schema: any, prefix = ''): SchemaRow[] {
 }
 
 /** Finds the schema node that documents a values path (for values.yaml comments). */
-export function schemaAt(schema: any, keys: string[]): any {
-  let s = schema;
+export function schemaAt(schema: JsonSchema, keys: string[]): JsonSchema | undefined {
+  let s: JsonSchema | undefined = schema;
   for (const k of keys) {
     if (!s) return undefined;
-    if (s.properties && s.properties[k]) s = s.properties[k];
+    if (s.properties?.[k]) s = s.properties[k];
     else if (s.additionalProperties && typeof s.additionalProperties === 'object') s = s.additionalProperties;
     else return undefined;
   }
@@ -81,11 +107,11 @@ export function schemaAt(schema: any, keys: string[]): any {
 
 /** The default values of `global` (the `default` of each property of values-schemas/global.json). */
 export function globalDefaults(): Record<string, unknown> {
-  return Object.fromEntries(Object.entries<any>(loadSchemaDefinitions().global.properties).filter(([, s]) => 'default' in s).map(([k, s]) => [k, structuredClone(s.default)]));
+  return Object.fromEntries(Object.entries(loadSchemaDefinitions().global.properties).filter(([, s]) => 'default' in s).map(([k, s]) => [k, structuredClone(s.default)]));
 }
 
 /** A chart's schema with the definitions it refers to (`#/definitions/...`) at its root. */
-export function withDefinitions(schema: any): any {
+export function withDefinitions(schema: JsonSchema): JsonSchema {
   const used = new Set<string>();
   const defs = loadSchemaDefinitions().definitions;
   const scan = (v: unknown) => {
@@ -105,8 +131,8 @@ export function withDefinitions(schema: any): any {
  * set to null before validating, so `katib: null` or `image: null` fails naming the path
  * instead of rendering without it.
  */
-export function requireDefaults(schema: any, values: unknown): any {
-  const walk = (s: any, v: unknown, key: string) => {
+export function requireDefaults(schema: JsonSchema, values: unknown): JsonSchema {
+  const walk = (s: JsonSchema | undefined, v: unknown, key: string) => {
     if (!s || !v || typeof v !== 'object' || Array.isArray(v) || !s.properties || key === 'resources') return;
     const req = new Set<string>(s.required ?? []);
     for (const [k, val] of Object.entries(v)) {

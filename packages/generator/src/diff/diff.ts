@@ -1,13 +1,15 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
-import type { ChartModel } from '../core/chart-model.js';
+import type { ChartModel } from '../templatize/chart-model.js';
 import type { Logger } from '../core/log.js';
 import { parseYaml, type KObject } from '../core/model.js';
-import { chartModels } from '../commands/pipeline.js';
+import { chartModels } from '../generate/chart-models.js';
 import { analyze, type Analysis } from '../fold/analyze.js';
 import { readLock, type ResolveOptions } from '../upstream/release.js';
 import { parseTag } from '../upstream/version.js';
+import { keyParts, removeCommand } from './remove-command.js';
+import type { Change } from '../emit/changes.js';
 
 /**
  * The upstream diff (`kfc diff A B`): what changes for users between two
@@ -195,15 +197,25 @@ export function formatDiff(r: DiffReport, verbose = false): string {
   return `${lines.join('\n')}\n`;
 }
 
-/** An object key (`apiVersion/kind/namespace/name`) split into its parts. */
-function keyParts(key: string): { group: string; kind: string; namespace: string; name: string } {
-  const p = key.split('/');
-  const [group, kind, namespace, name] = p.length === 5 ? [p[0], p[2], p[3], p[4]] : ['', p[1], p[2], p[3]];
-  return { group, kind, namespace, name };
-}
-
-/** The kubectl command that removes an object Helm left behind. */
-export function removeCommand(key: string): string {
-  const { group, kind, namespace, name } = keyParts(key);
-  return `kubectl delete ${kind.toLowerCase()}${group ? `.${group}` : ''} ${name}${namespace ? ` -n ${namespace}` : ''}`;
+/**
+ * The upstream diff of one chart (`kfc diff`) as Artifact Hub changes (emit/changes.ts), for
+ * `artifactHubChanges(cur, prev, changesFromDiff(d))` where both releases are at hand.
+ */
+export function changesFromDiff(d: ChartDiff): Change[] {
+  const out: Change[] = [];
+  const add = (kind: Change['kind'], items: string[], say: (x: string) => string) => items.forEach((x) => out.push({ kind, description: say(x) }));
+  if (d.status === 'added') out.push({ kind: 'added', description: `chart ${d.chart} (upstream ${d.pathsAfter.join(', ')})` });
+  if (d.status === 'removed') out.push({ kind: 'removed', description: `chart ${d.chart}: upstream no longer ships ${d.pathsBefore.join(', ')}` });
+  for (const [from, to] of d.valuesRenamed) out.push({ kind: 'changed', description: `values key ${from} is now ${to}` });
+  add('removed', d.valuesRemoved, (v) => `value ${v}`);
+  add('added', d.variantsAdded, (v) => `variant ${v}`);
+  add('removed', d.variantsRemoved, (v) => `variant ${v}`);
+  add('removed', d.crdsRemoved, (c) => `CRD ${c} (Helm keeps it installed)`);
+  add('removed', d.crdVersionsRemoved, (c) => `CRD version ${c} is no longer served`);
+  add('changed', d.selectorChanged, (o) => `${o}: its selector changed (the upgrade replaces it)`);
+  add('removed', d.keptOrphans, (o) => `${o} is gone from the release but kept on the cluster (delete it when unused)`);
+  if (d.objectsAdded.length || d.objectsRemoved.length || d.objectsChanged.length) {
+    out.push({ kind: 'changed', description: `objects: ${d.objectsAdded.length} added, ${d.objectsRemoved.length} removed, ${d.objectsChanged.length} changed` });
+  }
+  return out;
 }

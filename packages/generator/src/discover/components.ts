@@ -3,7 +3,7 @@ import path from 'node:path';
 import YAML from 'yaml';
 import { KfcError } from '../core/errors.js';
 import { repoRoot } from '../core/paths.js';
-import { isTier, TIERS } from '../order/tiers.js';
+import { validateContract } from './contract-schema.js';
 
 /**
  * The whole contract of one component chart with upstream: which upstream
@@ -47,8 +47,6 @@ export interface Check {
   port?: string;
 }
 
-const KEYS = new Set(['description', 'paths', 'variants', 'keywords', 'tier', 'install', 'options', 'checks', 'features', 'variantOverrides']);
-
 export function componentsDir(): string {
   return process.env.KFC_COMPONENTS_DIR ? path.resolve(process.env.KFC_COMPONENTS_DIR) : path.join(repoRoot(), 'components');
 }
@@ -77,30 +75,18 @@ export function matchesAny(globs: string[], p: string): boolean {
   return globs.some((g) => globToRegExp(g).test(p));
 }
 
-const globList = (v: unknown): string[] | undefined => (typeof v === 'string' ? [v] : Array.isArray(v) && v.length && v.every((x) => typeof x === 'string') ? v : undefined);
-
-function parseChecks(data: unknown, bad: (what: string) => KfcError): Check[] {
-  if (data === undefined) return [];
-  if (!Array.isArray(data)) throw bad('"checks" must be a list');
-  return data.map((c, i) => {
-    if (!c || typeof c !== 'object' || !['Deployment', 'StatefulSet', 'Service'].includes(c.kind) || typeof c.name !== 'string')
-      throw bad(`checks[${i}] needs kind (Deployment, StatefulSet or Service) and name`);
-    if (c.kind === 'Service' && typeof c.path !== 'string') throw bad(`checks[${i}]: a Service check needs the HTTP "path" to GET`);
-    for (const k of Object.keys(c)) if (!['kind', 'name', 'path', 'expect', 'status', 'port'].includes(k)) throw bad(`checks[${i}]: unknown key "${k}"`);
-    return c as Check;
-  });
-}
-
-function parseOptions(data: unknown, bad: (what: string) => KfcError): ComponentConfig['options'] {
-  if (data === undefined) return {};
-  if (!data || typeof data !== 'object' || Array.isArray(data)) throw bad('"options" must map option names to {path, default, description}');
-  return Object.fromEntries(
-    Object.entries<any>(data).map(([k, v]) => {
-      if (!/^[a-z][a-zA-Z0-9]*$/.test(k)) throw bad(`option "${k}" must be a camelCase values key`);
-      if (!v || typeof v.path !== 'string' || typeof v.default !== 'boolean') throw bad(`option "${k}" needs "path" (a glob) and "default" (true or false)`);
-      return [k, { path: v.path, default: v.default, description: typeof v.description === 'string' ? v.description : `Install ${v.path}.` }];
-    }),
-  );
+/** A component file as its schema (components/component.schema.json) admits it. */
+interface ComponentFile {
+  description: string;
+  paths: string[];
+  variants?: Record<string, string | string[]>;
+  keywords?: string[];
+  tier?: string;
+  install?: string[];
+  options?: Record<string, { path: string; default: boolean; description?: string }>;
+  checks?: Check[];
+  features?: unknown;
+  variantOverrides?: Array<{ when: string; map: Record<string, string> }>;
 }
 
 export function loadComponentConfigs(dir = componentsDir()): ComponentConfig[] {
@@ -113,46 +99,28 @@ export function loadComponentConfigs(dir = componentsDir()): ComponentConfig[] {
   return files.map((f) => {
     const file = path.join(dir, f);
     const name = f.replace(/\.yaml$/, '');
-    let data: any;
+    let data: unknown;
     try {
       data = YAML.parse(readFileSync(file, 'utf8')) ?? {};
     } catch (e) {
       throw new KfcError(`${file}: invalid YAML: ${(e as Error).message}`, 'fix the component configuration');
     }
-    const bad = (what: string) => new KfcError(`${file}: ${what}`, 'see components/README.md for the format');
-    if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(name)) throw bad(`"${name}" is not a valid chart name (lowercase letters, digits, dashes)`);
-    for (const k of Object.keys(data)) if (!KEYS.has(k)) throw bad(`unknown key "${k}" (known: ${[...KEYS].join(', ')})`);
-    if (typeof data.description !== 'string') throw bad('"description" must be a string');
-    const paths = globList(data.paths);
-    if (!paths) throw bad('"paths" must be a non-empty list of path globs');
-    const rawVariants = data.variants ?? {};
-    if (typeof rawVariants !== 'object' || Array.isArray(rawVariants)) throw bad('"variants" must map variant names to path globs');
-    const variants: Record<string, string[]> = {};
-    for (const [k, v] of Object.entries(rawVariants)) {
-      const globs = globList(v);
-      if (!/^[a-z0-9][-a-z0-9]*$/.test(k) || !globs) throw bad(`variant "${k}" must be a lowercase name mapped to one path glob or a list of them`);
-      if (globs.some((g) => !g.includes('/'))) throw bad(`variant "${k}": "${globs.find((g) => !g.includes('/'))}" is a bare directory name; use a path glob (e.g. '*/pipeline/overlays') so it means the same overlay on every release`);
-      variants[k] = globs;
-    }
-    if (data.tier !== undefined && !isTier(String(data.tier))) throw bad(`"tier" must be one of ${TIERS.map((t) => t.name).join(', ')}`);
-    const install = data.install === undefined ? [] : globList(data.install);
-    if (!install) throw bad('"install" must be a list of path globs');
+    if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(name)) throw new KfcError(`${file}: "${name}" is not a valid chart name (lowercase letters, digits, dashes)`, 'rename the file: its name is the chart name');
+    validateContract('component', data, file);
+    const c = data as ComponentFile;
     return {
       name,
       file,
-      description: data.description.trim(),
-      paths,
-      variants,
-      keywords: data.keywords ?? [],
-      tier: data.tier,
-      install,
-      options: parseOptions(data.options, bad),
-      checks: parseChecks(data.checks, bad),
-      variantOverrides: (data.variantOverrides ?? []).map((o: any, i: number) => {
-        if (!o || typeof o.when !== 'string' || !o.map || typeof o.map !== 'object') throw bad(`variantOverrides[${i}] needs "when" (a template condition) and "map" (variant -> variant)`);
-        return { when: o.when, map: o.map };
-      }),
-      ...(data.features !== undefined ? { features: data.features } : {}),
+      description: c.description.trim(),
+      paths: c.paths,
+      variants: Object.fromEntries(Object.entries(c.variants ?? {}).map(([k, v]) => [k, typeof v === 'string' ? [v] : v])),
+      keywords: c.keywords ?? [],
+      tier: c.tier,
+      install: c.install ?? [],
+      options: Object.fromEntries(Object.entries(c.options ?? {}).map(([k, v]) => [k, { path: v.path, default: v.default, description: v.description ?? `Install ${v.path}.` }])),
+      checks: c.checks ?? [],
+      variantOverrides: c.variantOverrides ?? [],
+      ...(c.features !== undefined ? { features: c.features } : {}),
     } satisfies ComponentConfig;
   });
 }

@@ -1,5 +1,4 @@
 import { parseYaml } from '../core/model.js';
-import type { ChartDiff } from '../diff/diff.js';
 
 /**
  * `artifacthub.io/changes`: what changed since the previous published version
@@ -72,28 +71,5 @@ export function artifactHubChanges(cur: ChartFacts, prev?: ChartFacts, upstream:
   for (const d of depsBefore) if (!depsAfter.has(d)) out.push({ kind: 'removed', description: `component ${d}` });
 
   if (!out.length) out.push({ kind: 'changed', description: `Chart-only revision of Kubeflow ${cur.appVersion} (${prev.version} -> ${cur.version})` });
-  return out;
-}
-
-/**
- * The upstream diff of one chart (`kfc diff`, diff/diff.ts) as Artifact Hub changes, for
- * `artifactHubChanges(cur, prev, changesFromDiff(d))` where both releases are at hand.
- */
-export function changesFromDiff(d: ChartDiff): Change[] {
-  const out: Change[] = [];
-  const add = (kind: Change['kind'], items: string[], say: (x: string) => string) => items.forEach((x) => out.push({ kind, description: say(x) }));
-  if (d.status === 'added') out.push({ kind: 'added', description: `chart ${d.chart} (upstream ${d.pathsAfter.join(', ')})` });
-  if (d.status === 'removed') out.push({ kind: 'removed', description: `chart ${d.chart}: upstream no longer ships ${d.pathsBefore.join(', ')}` });
-  for (const [from, to] of d.valuesRenamed) out.push({ kind: 'changed', description: `values key ${from} is now ${to}` });
-  add('removed', d.valuesRemoved, (v) => `value ${v}`);
-  add('added', d.variantsAdded, (v) => `variant ${v}`);
-  add('removed', d.variantsRemoved, (v) => `variant ${v}`);
-  add('removed', d.crdsRemoved, (c) => `CRD ${c} (Helm keeps it installed)`);
-  add('removed', d.crdVersionsRemoved, (c) => `CRD version ${c} is no longer served`);
-  add('changed', d.selectorChanged, (o) => `${o}: its selector changed (the upgrade replaces it)`);
-  add('removed', d.keptOrphans, (o) => `${o} is gone from the release but kept on the cluster (delete it when unused)`);
-  if (d.objectsAdded.length || d.objectsRemoved.length || d.objectsChanged.length) {
-    out.push({ kind: 'changed', description: `objects: ${d.objectsAdded.length} added, ${d.objectsRemoved.length} removed, ${d.objectsChanged.length} changed` });
-  }
   return out;
 }

@@ -2,9 +2,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
 import { KfcError } from '../core/errors.js';
-import type { ChartModel, Content, ModelObject } from '../core/chart-model.js';
+import type { ChartModel, Content, ModelObject } from '../templatize/chart-model.js';
 import { metadataBlock, type KObject } from '../core/model.js';
-import { DRAFT_07, requireDefaults, schemaAt, schemaRows, withDefinitions } from '../core/schema.js';
+import { DRAFT_07, type JsonSchema, requireDefaults, schemaAt, schemaRows, withDefinitions } from '../core/schema.js';
 import { sourceRef } from '../upstream/release.js';
 import { PROJECT } from '../core/project.js';
 import { kubeRange, kubeVersionConstraint, type KubeRange } from './kube-version.js';
@@ -26,7 +26,7 @@ export interface ChartSummary {
   upstreamPaths: string[];
   objects: number;
   crds: string[];
-  schema: any;
+  schema: JsonSchema;
   ciFiles: Array<{ file: string; values: Record<string, unknown>; feature?: { name: string; expect: unknown; umbrella?: Record<string, unknown> } }>;
   /** container images of the default render (Artifact Hub's image inventory) */
   images: Array<{ name: string; image: string }>;
@@ -64,7 +64,7 @@ export function annotateRaw(raw: string, add: Record<string, string>, source: st
 }
 
 /** The values.yaml text: every key has a comment from the schema above it. */
-export function valuesYaml(values: Record<string, unknown>, schema: any, header: string): string {
+export function valuesYaml(values: Record<string, unknown>, schema: JsonSchema, header: string): string {
   const doc = new YAML.Document(values, { aliasDuplicateObjects: false });
   const walk = (node: unknown, keys: string[], inData: boolean) => {
     if (!YAML.isMap(node)) return;
@@ -75,7 +75,7 @@ export function valuesYaml(values: Record<string, unknown>, schema: any, header:
       const desc: string = s?.description ?? `Upstream default for ${p.join('.')}.`;
       if (YAML.isScalar(pair.key)) pair.key.commentBefore = ` -- ${desc.replace(/\s+/g, ' ')}`;
       const v = pair.value;
-      const freeForm = !s || !s.properties;
+      const freeForm = !s?.properties;
       if (YAML.isCollection(v) && freeForm && (v.items.length === 0 || ['nodeSelector', 'tolerations', 'affinity', 'podAnnotations', 'podLabels'].includes(key))) v.flow = true;
       else walk(v, p, inData || (!s?.properties && !!s));
     }
@@ -115,7 +115,7 @@ function readme(m: ChartModel, s: ChartSummary, values: any): string {
     `helm install ${s.name} kubeflow-charts/${s.name} --version ${s.version}`,
     '```',
     '',
-    `Most users install it through the \`kubeflow\` umbrella chart (\`${camel(s.name)}.enabled\`).` +
+    `Most users install it through the \`kubeflow\` umbrella chart (\`${s.name}.enabled\` there).` +
       (s.enabled ? '' : ' Upstream leaves this component commented out, so the umbrella disables it by default.'),
     '',
   ];
@@ -155,10 +155,6 @@ function readme(m: ChartModel, s: ChartSummary, values: any): string {
   return lines.join('\n');
 }
 
-function camel(s: string): string {
-  return s.replace(/-([a-z0-9])/g, (_m, c: string) => c.toUpperCase());
-}
-
 function write(file: string, data: string): void {
   if (Buffer.byteLength(data) > MAX_FILE_BYTES) throw new KfcError(`${file} would be ${Buffer.byteLength(data)} bytes, over the 5 MiB chart file limit`, 'split the object or report it');
   mkdirSync(path.dirname(file), { recursive: true });
@@ -171,7 +167,7 @@ export function objectTemplate(o: ModelObject, text: (c: Content) => string): st
   const body = (c: Content, outside?: boolean) => (outside ? `{{- if not .Values.global.kubeflowUmbrella }}\n${text(c)}{{- end }}\n` : text(c));
   let out: string;
   if (o.branches.length === 1 && o.branches[0].cond === 'true' && o.branches[0].content && !o.branches[0].outsideUmbrellaOnly) out = body(o.branches[0].content);
-  else out = o.branches.map((b, i) => `{{- ${i ? 'else if' : 'if'} ${b.cond} }}\n${b.content ? body(b.content, b.outsideUmbrellaOnly) : ''}`).join('') + '{{- end }}\n';
+  else out = `${o.branches.map((b, i) => `{{- ${i ? 'else if' : 'if'} ${b.cond} }}\n${b.content ? body(b.content, b.outsideUmbrellaOnly) : ''}`).join('')}{{- end }}\n`;
   for (const w of [...o.when].reverse()) out = `{{- if ${w} }}\n${out}{{- end }}\n`;
   return out;
 }
@@ -182,7 +178,7 @@ export function everyObject(m: Pick<ChartModel, 'objects'>): KObject[] {
 }
 
 /** The values schema of a chart model. */
-export function chartSchema(m: Pick<ChartModel, 'name' | 'properties' | 'values'>): any {
+export function chartSchema(m: Pick<ChartModel, 'name' | 'properties' | 'values'>): JsonSchema {
   const schema = { $schema: DRAFT_07, title: `Values of the ${m.name} chart`, type: 'object', additionalProperties: false, properties: m.properties };
   return withDefinitions(requireDefaults(schema, m.values));
 }

@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import type { JsonSchema } from '../core/schema.js';
 import path from 'node:path';
 import { KfcError } from '../core/errors.js';
 import { componentsDir } from '../discover/components.js';
@@ -41,9 +42,9 @@ export function loadRemovedValues(tag: string, warn: (m: string) => void): Remov
 }
 
 /** Every values path of a schema, descending into closed objects only (free-form maps hold data). */
-export function valuesPaths(schema: any, prefix = ''): string[] {
+export function valuesPaths(schema: JsonSchema | undefined, prefix = ''): string[] {
   const out: string[] = [];
-  for (const [k, s] of Object.entries<any>(schema?.properties ?? {})) {
+  for (const [k, s] of Object.entries(schema?.properties ?? {})) {
     const p = prefix ? `${prefix}.${k}` : k;
     out.push(p);
     if (s?.properties && s.additionalProperties === false) out.push(...valuesPaths(s, p));
@@ -52,7 +53,7 @@ export function valuesPaths(schema: any, prefix = ''): string[] {
 }
 
 /** The removed values of a release pair, from the two releases' charts (chart name -> values schema). */
-export function removedValues(from: string, to: string, before: Record<string, any>, after: Record<string, any>): RemovedValues {
+export function removedValues(from: string, to: string, before: Record<string, JsonSchema>, after: Record<string, JsonSchema>): RemovedValues {
   const charts: Record<string, string[]> = {};
   for (const [c, schema] of Object.entries(before)) {
     if (!after[c]) continue; // a whole chart: the umbrella's key for it is listed under the umbrella
@@ -63,14 +64,14 @@ export function removedValues(from: string, to: string, before: Record<string, a
 }
 
 /** The top-most paths `before` has and `after` lacks (not those already deprecated in `before`). */
-export function removedPaths(before: any, after: any): string[] {
+export function removedPaths(before: JsonSchema, after: JsonSchema): string[] {
   const now = new Set(valuesPaths(after).filter((p) => !/^Deprecated:/.test(schemaNode(after, p)?.description ?? '')));
   const gone = valuesPaths(before).filter((p) => !now.has(p) && !/^Deprecated:/.test(schemaNode(before, p)?.description ?? ''));
   return gone.filter((p) => !gone.some((q) => p.startsWith(`${q}.`))).sort();
 }
 
-function schemaNode(schema: any, p: string): any {
-  return p.split('.').reduce((s, k) => s?.properties?.[k], schema);
+function schemaNode(schema: JsonSchema, p: string): JsonSchema | undefined {
+  return p.split('.').reduce<JsonSchema | undefined>((s, k) => s?.properties?.[k], schema);
 }
 
 const deprecation = (r: RemovedValues) => `Deprecated: removed upstream in ${r.to} (it was in ${r.from}); accepted for this release and ignored. Remove it from your values.`;
@@ -80,11 +81,11 @@ const deprecation = (r: RemovedValues) => `Deprecated: removed upstream in ${r.t
  * and returns the NOTES lines warning about the ones a user still sets.
  * `prefix` is the chart's key inside the umbrella ('' for the chart itself).
  */
-export function acceptRemoved(properties: Record<string, any>, paths: string[], r: RemovedValues, prefix = ''): string {
+export function acceptRemoved(properties: Record<string, JsonSchema>, paths: string[], r: RemovedValues, prefix = ''): string {
   const notes: string[] = [];
   for (const p of paths) {
     const keys = p.split('.');
-    let node: any = { properties };
+    let node: JsonSchema | undefined = { properties };
     for (const k of keys.slice(0, -1)) node = node?.properties?.[k];
     if (!node?.properties) continue; // its parent went too: the parent is listed
     const existing = node.properties[keys[keys.length - 1]];

@@ -1,9 +1,9 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { helmTemplate } from '../core/helm.js';
+import { imagesIn } from '../core/images.js';
 import { parseYaml, splitObjects } from '../core/model.js';
 import { findHelm } from '../core/toolchain.js';
-import { imagesIn } from '../commands/images.js';
 import { pool } from '../core/util.js';
 import type { ChartSummary } from './chart.js';
 import { chartYamlText, containerImages, crdInfo, imageList, yamlText } from './metadata.js';

@@ -1,4 +1,4 @@
-import type { ChartModel, Content } from '../core/chart-model.js';
+import type { ChartModel, Content } from '../templatize/chart-model.js';
 import { enabled } from '../order/gates.js';
 
 /**

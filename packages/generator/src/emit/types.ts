@@ -1,13 +1,13 @@
-import { compile } from 'json-schema-to-typescript';
+import { compile, type JSONSchema } from 'json-schema-to-typescript';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { UMBRELLA } from '../core/chart-model.js';
-import { loadSchemaDefinitions } from '../core/schema.js';
+import { type JsonSchema, loadSchemaDefinitions } from '../core/schema.js';
 import { KfcError } from '../core/errors.js';
 import type { ChartSummary } from './chart.js';
 
 export function typeName(chart: string): string {
-  return chart.replace(/(^|-)([a-z0-9])/g, (_m, _d, c: string) => c.toUpperCase()) + 'Values';
+  return `${chart.replace(/(^|-)([a-z0-9])/g, (_m, _d, c: string) => c.toUpperCase())}Values`;
 }
 
 /**
@@ -26,25 +26,26 @@ export type QuantitySuffix = 'Ki' | 'Mi' | 'Gi' | 'Ti' | 'Pi' | 'Ei' | 'n' | 'u'
  * quantities (the pattern of values-schemas/resources.json), and in the
  * umbrella each component's pass-through map by that component's own values type.
  */
-export function typingSchema(schema: any, subcharts: Map<string, string>): { schema: any; uses: Set<string> } {
+export function typingSchema(schema: JsonSchema, subcharts: Map<string, string>): { schema: JsonSchema; uses: Set<string> } {
   // a quantity: `{oneOf: [{type: string, pattern: <quantity>}, {type: number}]}` (values-schemas/resources.json)
   const quantities = loadSchemaDefinitions().definitions?.quantities?.patternProperties;
-  const quantity = Object.values<any>(quantities ?? {})[0]?.oneOf?.find((x: any) => x.type === 'string')?.pattern;
+  const quantity = Object.values<JsonSchema>(quantities ?? {})[0]?.oneOf?.find((x) => x.type === 'string')?.pattern;
   if (!quantity) throw new KfcError('values-schemas/resources.json: no quantity pattern under definitions.quantities', 'the types need it to type quantities; keep the oneOf string pattern there');
-  const isQuantity = (s: any) => s.pattern === quantity || (Array.isArray(s.oneOf) && s.oneOf.some((x: any) => x?.pattern === quantity));
+  const isQuantity = (s: JsonSchema) => s.pattern === quantity || (Array.isArray(s.oneOf) && s.oneOf.some((x) => x?.pattern === quantity));
   const uses = new Set<string>();
-  const walk = (s: any, top: boolean): any => {
-    if (Array.isArray(s)) return s.map((x) => walk(x, false));
-    if (!s || typeof s !== 'object') return s;
+  const walk = (node: unknown, top: boolean): unknown => {
+    if (Array.isArray(node)) return node.map((x) => walk(x, false));
+    if (!node || typeof node !== 'object') return node;
+    const s = node as JsonSchema;
     if (isQuantity(s)) {
       uses.add('Quantity');
       return { ...(s.description ? { description: s.description } : {}), tsType: 'Quantity' };
     }
-    const out: any = {};
+    const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(s)) {
       if (k === 'properties' && top) {
         out.properties = Object.fromEntries(
-          Object.entries<any>(v as object).map(([key, p]) => {
+          Object.entries(v as Record<string, JsonSchema>).map(([key, p]) => {
             const t = subcharts.get(key);
             if (!t) return [key, walk(p, false)];
             uses.add(t);
@@ -55,7 +56,7 @@ export function typingSchema(schema: any, subcharts: Map<string, string>): { sch
     }
     return out;
   };
-  return { schema: walk(schema, true), uses };
+  return { schema: walk(schema, true) as JsonSchema, uses };
 }
 
 /**
@@ -76,7 +77,7 @@ export async function emitTypes(charts: Array<Pick<ChartSummary, 'name' | 'schem
     const typed = typingSchema(schema, subcharts);
     const imports = [...typed.uses].sort().map((t) => (t === 'Quantity' ? `import type { Quantity } from './common.js';` : `import type { ${t} } from './${[...names].find(([, v]) => v === t)![0]}.js';`));
     const head = `/* ${banner}\n * Values of the ${c.name} chart ${c.version}. */${imports.length ? `\n\n${imports.join('\n')}` : ''}`;
-    const ts = await compile(typed.schema, name, { bannerComment: head, additionalProperties: false, format: false, declareExternallyReferenced: true });
+    const ts = await compile(typed.schema as JSONSchema, name, { bannerComment: head, additionalProperties: false, format: false, declareExternallyReferenced: true });
     writeFileSync(path.join(dir, `${c.name}.d.ts`), ts);
     index.push(`export type { ${name} } from './${c.name}.js';`);
   }

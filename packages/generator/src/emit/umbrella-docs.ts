@@ -1,7 +1,7 @@
 import { LIFECYCLE_LABEL, UMBRELLA } from '../core/chart-model.js';
 import { valueHelpers } from '../templatize/helpers.js';
 import { formatImage, type ImageValue } from '../core/image.js';
-import { schemaRows } from '../core/schema.js';
+import { type JsonSchema, schemaRows } from '../core/schema.js';
 import { enabled, HOOK_DELETE_POLICY, scriptPodSpec } from '../order/gates.js';
 import { lifecycleMeta, namespacedRoles } from '../order/gate-rbac.js';
 import type { ChartSummary } from './chart.js';
@@ -138,7 +138,7 @@ export function testFiles(checks: ResolvedCheck[]): Record<string, string> {
   return files;
 }
 
-export function umbrellaReadme(o: UmbrellaOptions, comps: ChartSummary[], schema: any, image: ImageValue): string {
+export function umbrellaReadme(o: UmbrellaOptions, comps: ChartSummary[], schema: JsonSchema, image: ImageValue): string {
   return [
     '# kubeflow',
     '',

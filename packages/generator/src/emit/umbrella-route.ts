@@ -1,4 +1,4 @@
-import { loadSchemaDefinitions } from '../core/schema.js';
+import { type JsonSchema, loadSchemaDefinitions } from '../core/schema.js';
 import type { ResolvedCheck } from './umbrella-checks.js';
 
 /**
@@ -9,7 +9,7 @@ import type { ResolvedCheck } from './umbrella-checks.js';
  * hostnames. The backend is the ingress the component files name (istio's
  * Service check), resolved in the release.
  */
-export function httpRoute(ingress: ResolvedCheck | undefined): { values: Record<string, unknown>; schema: any; template: string; scenario: Record<string, unknown> } | undefined {
+export function httpRoute(ingress: ResolvedCheck | undefined): { values: Record<string, unknown>; schema: JsonSchema; template: string; scenario: Record<string, unknown> } | undefined {
   if (!ingress?.port) return undefined;
   const defs = loadSchemaDefinitions();
   const dns = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$';

@@ -3,8 +3,8 @@ import path from 'node:path';
 import YAML from 'yaml';
 import { UMBRELLA } from '../core/chart-model.js';
 import { KfcError } from '../core/errors.js';
-import { formatImage } from '../core/image.js';
-import { DRAFT_07, globalDefaults, loadSchemaDefinitions, requireDefaults, withDefinitions } from '../core/schema.js';
+import { formatImage, type ImageValue } from '../core/image.js';
+import { DRAFT_07, globalDefaults, type JsonSchema, loadSchemaDefinitions, requireDefaults, withDefinitions } from '../core/schema.js';
 import { packChart } from '../core/tar.js';
 import type { AnalyzedComponent } from '../fold/analyze.js';
 import type { Feature } from '../features/contract.js';
@@ -39,23 +39,13 @@ export interface UmbrellaOptions {
 /** What every chart's .helmignore leaves out of its package. */
 export const HELMIGNORED = ['ci', '.DS_Store'];
 
-/** Writes charts/kubeflow: dependencies on every component chart, the gate hooks, NOTES and tests. */
-export async function emitUmbrella(o: UmbrellaOptions): Promise<ChartSummary> {
-  const dir = path.join(o.chartsDir, UMBRELLA);
-  const gates = gateData(o.components, o.ordering);
-  const image = gateImage(o.components);
-  const checks = resolveChecks(o.components, o.release.tag);
-  const files: Record<string, string> = {
-    'templates/_helpers.tpl': HELPERS,
-    ...gateFiles(gates),
-    ...testFiles(checks),
-  };
+type Route = ReturnType<typeof httpRoute>;
 
-  // values and schema
+/** The umbrella's default values and the top-level properties of its schema. */
+function umbrellaValues(comps: ChartSummary[], image: ImageValue, route: Route | undefined): { values: Record<string, unknown>; props: Record<string, JsonSchema> } {
   const defs = loadSchemaDefinitions();
-  const comps = o.charts.filter((c) => c.name !== UMBRELLA);
   const values: Record<string, unknown> = { global: globalDefaults() };
-  const props: Record<string, unknown> = { global: structuredClone(defs.global) };
+  const props: Record<string, JsonSchema> = { global: structuredClone(defs.global) };
   for (const c of comps) {
     values[c.name] = { enabled: c.enabled };
     props[c.name] = {
@@ -91,12 +81,9 @@ export async function emitUmbrella(o: UmbrellaOptions): Promise<ChartSummary> {
   values.global = { ...globalDefaults(), kubeflowUmbrella: true };
   values.extraObjects = [];
   props.extraObjects = extraObjectsSchema();
-  files['templates/extra-objects.yaml'] = EXTRA_OBJECTS;
-  const route = httpRoute(checks.find((c) => c.kind === 'Service' && c.url?.endsWith('/')));
   if (route) {
     values.httpRoute = route.values;
     props.httpRoute = route.schema;
-    files['templates/httproute.yaml'] = route.template;
   }
   values.tests = { enabled: true };
   props.tests = {
@@ -105,17 +92,12 @@ export async function emitUmbrella(o: UmbrellaOptions): Promise<ChartSummary> {
     additionalProperties: false,
     properties: { enabled: { description: 'Render the test pods.', type: 'boolean' } },
   };
-  files['templates/NOTES.txt'] = notes(checks, umbrellaNotesSections(comps.map((c) => ({ name: c.name, readiness: c.readiness, crds: c.crds.length }))));
-  // keys removed upstream: accepted for one release, with a notice in NOTES (subcharts' NOTES are not shown)
-  const r = o.removed;
-  const deprecations = r
-    ? [acceptRemoved(props, r.charts[UMBRELLA] ?? [], r), ...comps.map((c) => acceptRemoved(structuredClone(c.schema.properties), r.charts[c.name] ?? [], r, c.name))].filter(Boolean).join('\n')
-    : '';
-  if (deprecations) files['templates/NOTES.txt'] = `${files['templates/NOTES.txt']}${deprecations}\n`;
-  const schema = withDefinitions(requireDefaults({ $schema: DRAFT_07, title: 'Values of the kubeflow umbrella chart', type: 'object', additionalProperties: false, properties: props }, values));
+  return { values, props };
+}
 
-  const kube = combineRanges(comps.map((c) => c.kube));
-  const chartYaml = {
+/** The umbrella's Chart.yaml: every component a dependency under its `enabled` value. */
+function umbrellaChartYaml(o: UmbrellaOptions, comps: ChartSummary[], kube: ChartSummary['kube']) {
+  return {
     apiVersion: 'v2',
     name: UMBRELLA,
     description: `Kubeflow ${o.release.tag} in one release: every upstream component as a dependency, installed in order (CRDs, namespaces, cert-manager, Istio, controllers, apps).`,
@@ -131,6 +113,10 @@ export async function emitUmbrella(o: UmbrellaOptions): Promise<ChartSummary> {
       ...artifactHubAnnotations({ release: o.release }),
     },
   };
+}
+
+/** The umbrella's ci values files (into `files`): defaults, every variant and switch, every feature scenario. */
+function umbrellaCiFiles(comps: ChartSummary[], route: Route | undefined, shared: Feature[], files: Record<string, string>): ChartSummary['ciFiles'] {
   const ciFiles: ChartSummary['ciFiles'] = [];
   const ci = (slug: string, vals: Record<string, unknown>, comment: string) => {
     const file = `ci/${String(ciFiles.length + 1).padStart(2, '0')}-${slug}-values.yaml`;
@@ -160,7 +146,7 @@ export async function emitUmbrella(o: UmbrellaOptions): Promise<ChartSummary> {
       },
     };
   }
-  for (const f of o.shared ?? []) {
+  for (const f of shared) {
     for (const sc of f.scenarios) {
       if (Object.entries(sc.requires ?? {}).some(([chart, variant]) => !comps.find((c) => c.name === chart)?.variants.includes(variant))) continue;
       ci(sc.name, { ...(sc.umbrella ?? {}), ...sc.values }, `feature ${f.name}: ${sc.description.replace(/\s+/g, ' ')}`);
@@ -175,12 +161,11 @@ export async function emitUmbrella(o: UmbrellaOptions): Promise<ChartSummary> {
       ciFiles[ciFiles.length - 1].feature = { name: `${c.name}.${f.feature!.name}`, expect: f.feature!.expect };
     }
   }
+  return ciFiles;
+}
 
-  files['Chart.yaml'] = chartYamlText(`# Generated by kubeflow-charts from ${o.release.repository}@${o.release.tag}; do not edit.`, chartYaml);
-  files['values.yaml'] = valuesYaml(values, schema, `# Values of the kubeflow umbrella chart. Every component's own values pass through under its name,\n# e.g. istio.variant, katib.katibController.replicas. Generated by kubeflow-charts.\n\n`);
-  files['values.schema.json'] = `${JSON.stringify(schema, null, 2)}\n`;
-  files['.helmignore'] = '# Files Helm leaves out of the packaged chart\nci/\n.DS_Store\n';
-  files['README.md'] = umbrellaReadme(o, comps, schema, image);
+/** Writes the umbrella's files and vendors the component charts as packages, as `helm dependency build` would. */
+function writeUmbrella(dir: string, files: Record<string, string>, comps: ChartSummary[], chartsDir: string): void {
   for (const [f, text] of Object.entries(files)) {
     mkdirSync(path.dirname(path.join(dir, f)), { recursive: true });
     writeFileSync(path.join(dir, f), text);
@@ -188,9 +173,50 @@ export async function emitUmbrella(o: UmbrellaOptions): Promise<ChartSummary> {
   // vendor the component charts as packages, as `helm dependency build` would
   const depDir = path.join(dir, 'charts');
   mkdirSync(depDir, { recursive: true });
-  for (const c of comps) writeFileSync(path.join(depDir, `${c.name}-${c.version}.tgz`), packChart(path.join(o.chartsDir, c.name), c.name, HELMIGNORED));
+  for (const c of comps) writeFileSync(path.join(depDir, `${c.name}-${c.version}.tgz`), packChart(path.join(chartsDir, c.name), c.name, HELMIGNORED));
   const packaged = readdirSync(depDir).length;
   if (packaged !== comps.length) throw new KfcError(`expected ${comps.length} packaged dependencies in ${depDir}, found ${packaged}`);
+}
+
+/** Writes charts/kubeflow: dependencies on every component chart, the gate hooks, NOTES and tests. */
+export async function emitUmbrella(o: UmbrellaOptions): Promise<ChartSummary> {
+  const dir = path.join(o.chartsDir, UMBRELLA);
+  const gates = gateData(o.components, o.ordering);
+  const image = gateImage(o.components);
+  const checks = resolveChecks(o.components, o.release.tag);
+  const files: Record<string, string> = {
+    'templates/_helpers.tpl': HELPERS,
+    ...gateFiles(
+      gates,
+      (o.shared ?? []).filter((f) => f.noSidecars).map((f) => f.when),
+    ),
+    ...testFiles(checks),
+  };
+
+  const comps = o.charts.filter((c) => c.name !== UMBRELLA);
+  const route = httpRoute(checks.find((c) => c.kind === 'Service' && c.url?.endsWith('/')));
+  const { values, props } = umbrellaValues(comps, image, route);
+  files['templates/extra-objects.yaml'] = EXTRA_OBJECTS;
+  if (route) files['templates/httproute.yaml'] = route.template;
+  files['templates/NOTES.txt'] = notes(checks, umbrellaNotesSections(comps.map((c) => ({ name: c.name, readiness: c.readiness, crds: c.crds.length }))));
+  // keys removed upstream: accepted for one release, with a notice in NOTES (subcharts' NOTES are not shown)
+  const r = o.removed;
+  const deprecations = r
+    ? [acceptRemoved(props, r.charts[UMBRELLA] ?? [], r), ...comps.map((c) => acceptRemoved(structuredClone(c.schema.properties ?? {}), r.charts[c.name] ?? [], r, c.name))].filter(Boolean).join('\n')
+    : '';
+  if (deprecations) files['templates/NOTES.txt'] = `${files['templates/NOTES.txt']}${deprecations}\n`;
+  const schema = withDefinitions(requireDefaults({ $schema: DRAFT_07, title: 'Values of the kubeflow umbrella chart', type: 'object', additionalProperties: false, properties: props }, values));
+
+  const kube = combineRanges(comps.map((c) => c.kube));
+  const chartYaml = umbrellaChartYaml(o, comps, kube);
+
+  const ciFiles = umbrellaCiFiles(comps, route, o.shared ?? [], files);
+  files['Chart.yaml'] = chartYamlText(`# Generated by kubeflow-charts from ${o.release.repository}@${o.release.tag}; do not edit.`, chartYaml);
+  files['values.yaml'] = valuesYaml(values, schema, `# Values of the kubeflow umbrella chart. Every component's own values pass through under its name,\n# e.g. istio.variant, katib.katibController.replicas. Generated by kubeflow-charts.\n\n`);
+  files['values.schema.json'] = `${JSON.stringify(schema, null, 2)}\n`;
+  files['.helmignore'] = '# Files Helm leaves out of the packaged chart\nci/\n.DS_Store\n';
+  files['README.md'] = umbrellaReadme(o, comps, schema, image);
+  writeUmbrella(dir, files, comps, o.chartsDir);
   return {
     name: UMBRELLA,
     version: o.version,

@@ -1,5 +1,6 @@
 import YAML from 'yaml';
-import { addCiFile, type ChartModel, type Content, type ModelObject } from '../core/chart-model.js';
+import { addCiFile, type ChartModel, type Content, type ModelObject } from '../templatize/chart-model.js';
+import type { JsonSchema } from '../core/schema.js';
 import { KfcError } from '../core/errors.js';
 import { podTemplate } from '../core/model.js';
 import { RESERVED_KEYS } from '../templatize/workloads.js';
@@ -90,16 +91,16 @@ function containersOf(c: Content, name: string): Array<Record<string, any>> {
 /**
  * Applies features to a chart model; `used` counts, per feature, the objects
  * it dropped or edits it made (a shared feature must be used somewhere in the
- * release: see pipeline.ts).
+ * release: see generate/chart-models.ts).
  */
 export function applyFeatures(m: ChartModel, features: Feature[], used = new Map<string, number>()): ChartModel {
   for (const f of features) {
     if (f.except?.includes(m.name)) continue;
     if (f.values) {
-      const blocks: Array<[string, unknown, any]> =
-        f.valuesAt === 'root' ? Object.entries(f.values).map(([k, v]) => [k, v, f.schema.properties?.[k]]) : [[f.name, f.values, f.schema]];
+      const blocks: Array<[string, unknown, JsonSchema | undefined]> =
+        f.valuesAt === 'root' ? Object.entries(f.values).map(([k, v]) => [k, v, f.schema?.properties?.[k]]) : [[f.name, f.values, f.schema]];
       for (const [key, v, schema] of blocks) {
-        if (Object.prototype.hasOwnProperty.call(m.values, key) || RESERVED_KEYS.has(key))
+        if (Object.hasOwn(m.values, key) || RESERVED_KEYS.has(key))
           throw new KfcError(`feature ${f.name} (${f.file}): values key "${key}" is already used in chart ${m.name}`, 'rename the feature\'s values');
         if (!schema) throw new KfcError(`feature ${f.name} (${f.file}): values key "${key}" has no schema`, 'describe it under schema.properties');
         m.values[key] = structuredClone(v);
@@ -123,7 +124,7 @@ export function applyFeatures(m: ChartModel, features: Feature[], used = new Map
       if (f.shared && !alts.some((e) => m.objects.some((o) => selects(o.sample, e.select)))) continue;
       const results = alts.map((e, j) => applyEdit(m, f, e, 'anyOf' in entry ? `set[${i}].anyOf[${j}]` : `set[${i}]`));
       used.set(f.name, (used.get(f.name) ?? 0) + results.reduce((n, r) => n + r.fitted, 0));
-      // a shared feature fits some charts only; pipeline.ts checks it fits somewhere
+      // a shared feature fits some charts only; generate/chart-models.ts checks it fits somewhere
       if (!results.some((r) => r.fitted) && !f.shared) {
         const errors = results.map((r) => r.error!).filter(Boolean);
         if (errors.length === 1) throw errors[0];

@@ -2,7 +2,8 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
 import { KfcError } from '../core/errors.js';
-import { loadSchemaBlock } from '../core/schema.js';
+import { type JsonSchema, loadSchemaBlock } from '../core/schema.js';
+import { validateContract } from '../discover/contract-schema.js';
 import { componentsDir, type ComponentConfig } from '../discover/components.js';
 
 /**
@@ -25,7 +26,7 @@ export interface Edit {
   select: Selector;
   /** overrides the feature's condition for this edit */
   when?: string;
-  patch: Record<string, any>;
+  patch: Record<string, unknown>;
 }
 
 export interface Scenario {
@@ -62,7 +63,7 @@ export interface Feature {
   values?: Record<string, unknown>;
   /** `root`: each key of `values` is a top-level values key of its own (`dex.connectors`) */
   valuesAt?: 'root';
-  schema?: any;
+  schema?: JsonSchema;
   /** template condition under which its edits apply */
   when: string;
   /** objects not rendered; `anyOf`: alternatives (upstream names differ between releases), at least one must match */
@@ -82,6 +83,8 @@ export interface Feature {
   except?: string[];
   /** a shared feature's subject: it applies when the release has one of these charts (else the build warns that it is off) */
   needs?: string[];
+  /** while `when` holds no pod runs a mesh sidecar (mesh-mode): the umbrella's gate restarting pods that lack one does not render */
+  noSidecars?: boolean;
 }
 
 export interface GenerateDecl {
@@ -91,19 +94,12 @@ export interface GenerateDecl {
   secret?: { namespace: string; name: string };
   when?: string;
   /** key -> {random: N} | {keep: true} (upstream's value) | {value: V} | {copy: ns/name/key} | {bcrypt: key or ns/name/key} */
-  keys: Record<string, any>;
+  keys: Record<string, Record<string, unknown>>;
 }
 
-const KEYS = new Set(['name', 'description', 'values', 'valuesAt', 'schema', 'when', 'drop', 'set', 'templates', 'ci', 'readme', 'generate', 'except', 'needs']);
-
-function parseSelector(s: any, where: string): Selector {
-  if (!s || typeof s !== 'object' || typeof s.kind !== 'string' || typeof s.name !== 'string') throw new KfcError(`${where}: a selector needs kind and name (and optionally namespace, container)`, 'see components/README.md, "Features"');
-  for (const k of Object.keys(s)) if (!['kind', 'name', 'namespace', 'container', 'group', 'when'].includes(k)) throw new KfcError(`${where}: unknown selector key "${k}"`, 'select objects by kind, name, namespace and container, never by position');
-  return s;
-}
 
 /** Replaces `{$file: <name>}` leaves by the text of components/<component>/files/<name>. */
-function inlineFiles(v: unknown, filesDir: string, where: string): any {
+function inlineFiles(v: unknown, filesDir: string, where: string): unknown {
   if (Array.isArray(v)) return v.map((x) => inlineFiles(x, filesDir, where));
   if (!v || typeof v !== 'object') return v;
   const o = v as Record<string, unknown>;
@@ -116,22 +112,30 @@ function inlineFiles(v: unknown, filesDir: string, where: string): any {
   return Object.fromEntries(Object.entries(o).map(([k, x]) => [k, inlineFiles(x, filesDir, where)]));
 }
 
-function parseFeature(data: any, file: string, templatesDir: string): Feature {
+/** A feature file as its schema (components/feature.schema.json) admits it. */
+type FeatureFile = Omit<Feature, 'file' | 'when' | 'drop' | 'set' | 'templates' | 'scenarios' | 'generate' | 'values'> & {
+  values?: Record<string, unknown>;
+  when?: string;
+  drop?: Feature['drop'];
+  set?: Array<Edit | { anyOf: Edit[]; when?: string }>;
+  templates?: string[];
+  ci?: Array<Omit<Scenario, 'expect' | 'description'> & { expect?: Expectation; description?: string }>;
+  generate?: GenerateDecl[];
+};
+
+function parseFeature(raw: unknown, file: string, templatesDir: string): Feature {
   const bad = (what: string) => new KfcError(`${file}: ${what}`, 'see components/README.md, "Features"');
-  if (!data || typeof data !== 'object') throw bad('a feature must be a mapping');
-  for (const k of Object.keys(data)) if (!KEYS.has(k)) throw bad(`unknown key "${k}" (known: ${[...KEYS].join(', ')})`);
-  if (typeof data.name !== 'string' || !/^[a-z][a-zA-Z0-9]*$/.test(data.name)) throw bad('"name" must be a camelCase values key');
+  const named = raw as { name?: unknown } | null;
+  validateContract('feature', raw, file, typeof named?.name === 'string' ? `${file} (feature ${named.name})` : file);
+  const data = raw as FeatureFile;
   const where = `${file} (feature ${data.name})`;
-  if (typeof data.description !== 'string') throw bad('"description" must be a string');
-  if (data.valuesAt !== undefined && data.valuesAt !== 'root') throw bad('"valuesAt" can only be "root"');
   // a feature without values (its condition reads other values, e.g. global.devMode) adds no values key
   const values = data.values;
-  if (values !== undefined && (typeof values !== 'object' || Array.isArray(values) || values === null)) throw bad('"values" must be a mapping (the defaults of the feature\'s values block)');
   // `{$ref: <values-schemas block>, properties: {...}}`: the shared shape plus the chart's own properties
   const ref = typeof data.schema?.$ref === 'string' ? loadSchemaBlock(data.schema.$ref, where) : undefined;
-  const schema = ref ? { ...ref, ...data.schema, $ref: undefined, properties: { ...ref.properties, ...(data.schema.properties ?? {}) } } : data.schema;
+  const schema = ref ? { ...ref, ...data.schema, $ref: undefined, properties: { ...ref.properties, ...(data.schema?.properties ?? {}) } } : data.schema;
   if (schema) delete schema.$ref;
-  if (values !== undefined && (!schema || schema.type !== 'object')) throw bad('"schema" must be a JSON schema of type object (or {$ref: <values-schemas block>})');
+  if (values !== undefined && (schema?.type !== 'object')) throw bad('"schema" must be a JSON schema of type object (or {$ref: <values-schemas block>})');
   const templates: Record<string, string> = {};
   for (const t of data.templates ?? []) {
     const f = path.join(templatesDir, t);
@@ -145,36 +149,20 @@ function parseFeature(data: any, file: string, templatesDir: string): Feature {
     ...(data.valuesAt === 'root' ? { valuesAt: 'root' as const } : {}),
     ...(Array.isArray(data.except) ? { except: data.except } : {}),
     ...(Array.isArray(data.needs) ? { needs: data.needs.map(String) } : {}),
-    ...(values !== undefined ? { values, schema: { ...schema, description: schema.description ?? data.description.trim() } } : {}),
+    ...(data.noSidecars ? { noSidecars: true } : {}),
+    ...(values !== undefined ? { values, schema: { ...schema, description: schema?.description ?? data.description.trim() } } : {}),
     when: data.when ?? `.Values.${data.name}.enabled`,
-    drop: (data.drop ?? []).map((d: any, i: number) =>
-      Array.isArray(d?.anyOf) ? { anyOf: d.anyOf.map((x: any) => parseSelector(x, `${where} drop[${i}]`)), when: d.when } : parseSelector(d, `${where} drop[${i}]`),
-    ),
-    set: (data.set ?? []).map((e: any, i: number) => {
-      const one = (x: any, at: string): Edit => {
-        if (!x?.patch || typeof x.patch !== 'object') throw bad(`${at} needs "select" and "patch"`);
-        return { select: parseSelector(x.select, `${where} ${at}`), when: x.when ?? e.when, patch: inlineFiles(x.patch, path.join(path.dirname(templatesDir), 'files'), `${where} ${at}`) };
-      };
-      return Array.isArray(e?.anyOf) ? { anyOf: e.anyOf.map((x: any, j: number) => one(x, `set[${i}].anyOf[${j}]`)) } : one(e, `set[${i}]`);
+    drop: data.drop ?? [],
+    set: (data.set ?? []).map((e, i: number) => {
+      const one = (x: Edit, at: string): Edit => ({ select: x.select, when: x.when ?? e.when, patch: inlineFiles(x.patch, path.join(path.dirname(templatesDir), 'files'), `${where} ${at}`) as Record<string, unknown> });
+      return 'anyOf' in e ? { anyOf: e.anyOf.map((x: Edit, j: number) => one(x, `set[${i}].anyOf[${j}]`)) } : one(e, `set[${i}]`);
     }),
     templates,
-    scenarios: (data.ci ?? []).map((c: any, i: number) => {
-      if (!c || typeof c.name !== 'string' || !c.values) throw bad(`ci[${i}] needs "name" and "values"`);
-      if (c.umbrella !== undefined && (typeof c.umbrella !== 'object' || Array.isArray(c.umbrella))) throw bad(`ci[${i}].umbrella must be a mapping of umbrella values`);
+    scenarios: (data.ci ?? []).map((c) => {
       return { name: c.name, description: c.description ?? `${data.description.trim()}`, values: c.values, expect: c.expect ?? {}, ...(c.umbrella ? { umbrella: c.umbrella } : {}), ...(c.requires ? { requires: c.requires } : {}) };
     }),
     readme: data.readme,
-    generate: (data.generate ?? []).map((g: any, i: number) => {
-      const at = `${where} generate[${i}]`;
-      if (!g || (!g.select === !g.secret)) throw bad(`generate[${i}] needs either "select" (an upstream Secret) or "secret" ({namespace, name})`);
-      if (g.secret && (typeof g.secret.namespace !== 'string' || typeof g.secret.name !== 'string')) throw bad(`generate[${i}].secret needs namespace and name`);
-      if (!g.keys || typeof g.keys !== 'object' || !Object.keys(g.keys).length) throw bad(`generate[${i}] needs "keys"`);
-      for (const [k, r] of Object.entries<any>(g.keys)) {
-        const kinds = ['random', 'keep', 'value', 'copy', 'bcrypt'].filter((x) => r && typeof r === 'object' && x in r);
-        if (kinds.length !== 1) throw bad(`generate[${i}] key ${k}: give exactly one of random, keep, value, copy, bcrypt`);
-      }
-      return { ...(g.select ? { select: parseSelector(g.select, at) } : { secret: g.secret }), when: g.when, keys: g.keys };
-    }),
+    generate: (data.generate ?? []).map((g: GenerateDecl) => ({ ...(g.select ? { select: g.select } : { secret: g.secret }), when: g.when, keys: g.keys })),
   };
 }
 

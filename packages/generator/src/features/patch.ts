@@ -39,9 +39,9 @@ export interface PatchContext {
   where: string;
 }
 
-const isMap = (v: unknown): v is Record<string, any> => !!v && typeof v === 'object' && !Array.isArray(v);
+const isMap = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
 const isDirective = (v: unknown) => isMap(v) && Object.keys(v).some((k) => k.startsWith('$'));
-const isNamedList = (v: unknown): v is Array<Record<string, any>> => Array.isArray(v) && v.length > 0 && v.every((x) => isMap(x) && typeof x.name === 'string');
+const isNamedList = (v: unknown): v is Array<Record<string, unknown>> => Array.isArray(v) && v.length > 0 && v.every((x) => isMap(x) && typeof x.name === 'string');
 
 /**
  * A string with template actions, as a scalar token. In YAML a lone action
@@ -79,8 +79,8 @@ function conditional(c: PatchContext, indent: number, next: string | undefined, 
 }
 
 /** Replaces (or adds, or removes with `next === null`) `obj[key]` under the condition. */
-function replaceEntry(c: PatchContext, obj: Record<string, any>, key: string, next: unknown, listItem: boolean, literal = false): void {
-  const has = Object.prototype.hasOwnProperty.call(obj, key);
+function replaceEntry(c: PatchContext, obj: Record<string, unknown>, key: string, next: unknown, listItem: boolean, literal = false): void {
+  const has = Object.hasOwn(obj, key);
   const old = obj[key];
   // a literal value (a patched YAML/JSON/cfg text) holds its tokens already: its own braces stay text
   const value = next === null ? undefined : literal ? next : templated(c.t, next);
@@ -99,7 +99,7 @@ function replaceEntry(c: PatchContext, obj: Record<string, any>, key: string, ne
   Object.assign(obj, Object.fromEntries(entries));
 }
 
-function mergeNamedList(c: PatchContext, list: any[], items: Array<Record<string, any>>): void {
+function mergeNamedList(c: PatchContext, list: unknown[], items: Array<Record<string, unknown>>): void {
   for (const item of items) {
     const at = list.findIndex((x) => isMap(x) && x.name === item.name);
     if (item.$patch === 'delete') {
@@ -108,7 +108,7 @@ function mergeNamedList(c: PatchContext, list: any[], items: Array<Record<string
       list[at] = c.t.item((indent) => conditional(c, indent, undefined, c.t.render([old], c.where, indent)));
     } else if (at >= 0) {
       const { name: _n, ...rest } = item;
-      mergeMap(c, list[at], rest, true);
+      mergeMap(c, list[at] as Record<string, unknown>, rest, true);
     } else {
       const value = templated(c.t, item);
       list.push(c.t.item((indent) => conditional(c, indent, c.t.render([value], c.where, indent), undefined)));
@@ -141,31 +141,31 @@ function replaceStrings(c: PatchContext, node: unknown, rules: Array<{ from: str
   const re = new RegExp(sorted.map((r) => r.from.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'), 'g');
   const to = new Map(sorted.map((r) => [r.from, `{{ if ${c.when} }}${r.to}{{ else }}${r.from}{{ end }}`]));
   let n = 0;
-  const walk = (v: any, parent: any, key: string | number) => {
+  const walk = (v: unknown, parent: Record<string | number, unknown> | undefined, key: string | number) => {
     if (typeof v === 'string') {
       if (!re.test(v)) return;
       re.lastIndex = 0;
-      parent[key] = v.replace(re, (m) => c.t.raw(to.get(m)!));
+      if (parent) parent[key] = v.replace(re, (m) => c.t.raw(to.get(m)!));
       re.lastIndex = 0;
       n++;
-    } else if (Array.isArray(v)) v.forEach((x, i) => walk(x, v, i));
-    else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) if (!(v === meta && k === 'name')) walk(x, v, k);
+    } else if (Array.isArray(v)) v.forEach((x, i) => walk(x, v as unknown as Record<number, unknown>, i));
+    else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) if (!(v === meta && k === 'name')) walk(x, v as Record<string, unknown>, k);
   };
   // an object keeps its name
-  const meta = (node as any)?.metadata;
+  const meta = isMap(node) ? node.metadata : undefined;
   walk(node, undefined, '');
   return n;
 }
 
 /** Applies a patch (see above) to the map `target` under the condition. */
-export function mergeMap(c: PatchContext, target: Record<string, any>, patch: Record<string, any>, listItem = false): void {
+export function mergeMap(c: PatchContext, target: Record<string, unknown>, patch: Record<string, unknown>, listItem = false): void {
   if (Array.isArray(patch.$replace)) {
     if (!replaceStrings(c, target, patch.$replace)) throw new KfcError(`${c.where}: no string to replace`, 'it does not name what the feature replaces');
     const { $replace: _r, ...rest } = patch;
     patch = rest;
   }
   for (const [k, pv] of Object.entries(patch)) {
-    const has = Object.prototype.hasOwnProperty.call(target, k);
+    const has = Object.hasOwn(target, k);
     const cur = target[k];
     if (pv === null && !has) throw new KfcError(`${c.where}: no field "${k}" to remove`, 'upstream changed it: update the feature');
     if (isMap(pv) && '$literal' in pv) replaceEntry(c, target, k, String(pv.$literal), listItem, true);
@@ -174,15 +174,16 @@ export function mergeMap(c: PatchContext, target: Record<string, any>, patch: Re
       replaceEntry(c, target, k, patchText(c, cur, pv, k), listItem, true);
     } else if (isMap(pv) && '$kv' in pv) {
       if (typeof cur !== 'string') throw new KfcError(`${c.where}: "${k}" is not a text of key = value lines`, 'upstream changed it: update the feature');
-      replaceEntry(c, target, k, patchKeyValues(c, cur, pv.$kv), listItem, true);
+      replaceEntry(c, target, k, patchKeyValues(c, cur, pv.$kv as Record<string, unknown>), listItem, true);
     } else if (isMap(pv) && '$each' in pv) {
       if (!Array.isArray(cur) || !cur.length || !cur.every(isMap)) throw new KfcError(`${c.where}: "${k}" is not a list of mappings`, 'upstream changed it: update the feature');
+      if (!isMap(pv.$each)) throw new KfcError(`${c.where}: "$each" of "${k}" must be a mapping`, 'see components/README.md');
       for (const item of cur) mergeMap(c, item, pv.$each, true);
     } else if (isMap(pv) && '$appendFrom' in pv) {
       if (has && !Array.isArray(cur)) throw new KfcError(`${c.where}: "${k}" is not a list`, 'upstream changed it: update the feature');
       const expr = String(pv.$appendFrom);
       const item = c.t.item((indent) => `${sp(indent)}{{- if ${c.when} }}{{- with ${expr} }}{{- toYaml . | nindent ${indent} }}{{- end }}{{- end }}`);
-      if (has) cur.push(item);
+      if (Array.isArray(cur)) cur.push(item);
       else replaceEntry(c, target, k, { $toYaml: expr }, listItem);
     } else if (isMap(pv) && ('$items' in pv || '$append' in pv)) {
       if (!Array.isArray(cur)) throw new KfcError(`${c.where}: "${k}" is not a list`, 'upstream changed it: update the feature');
@@ -195,9 +196,9 @@ export function mergeMap(c: PatchContext, target: Record<string, any>, patch: Re
 }
 
 /** Merges without conditions (inside a YAML/JSON string, which is replaced as a whole). */
-function plainMerge(target: any, patch: any): any {
+function plainMerge(target: unknown, patch: unknown): unknown {
   if (!isMap(patch) || isDirective(patch) || !isMap(target)) return patch;
-  const out: Record<string, any> = { ...target };
+  const out: Record<string, unknown> = { ...target };
   for (const [k, pv] of Object.entries(patch)) {
     if (pv === null) delete out[k];
     else if (Array.isArray(out[k]) && isNamedList(pv)) {
@@ -217,7 +218,7 @@ function plainMerge(target: any, patch: any): any {
 }
 
 /** The text of a YAML/JSON string after a patch, template leaves as tokens (rendered by the outer document). */
-function patchText(c: PatchContext, text: string, d: Record<string, any>, key: string): string {
+function patchText(c: PatchContext, text: string, d: Record<string, unknown>, key: string): string {
   const json = '$json' in d;
   let parsed: unknown;
   try {

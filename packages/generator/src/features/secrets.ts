@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { LIFECYCLE_LABEL, type ChartModel } from '../core/chart-model.js';
+import { LIFECYCLE_LABEL } from '../core/chart-model.js';
 import type { ImageValue } from '../core/image.js';
 import { loadSchemaDefinitions } from '../core/schema.js';
+import type { ChartModel, GeneratedSecret, KeyRule } from '../templatize/chart-model.js';
 import { escapeBraces } from '../templatize/template-doc.js';
 
 /**
@@ -14,19 +15,10 @@ import { escapeBraces } from '../templatize/template-doc.js';
  * is used as it is.
  */
 
-export type KeyRule = { random: number } | { value: string } | { copy: string } | { bcrypt: string };
+export type { GeneratedSecret, KeyRule };
 
-export interface GeneratedSecret {
-  namespace: string;
-  name: string;
-  /** template condition under which the Secret is needed */
-  when: string;
-  keys: Record<string, KeyRule>;
-  /** which feature asks for it */
-  feature: string;
-}
-
-const SCRIPT = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'src', 'features', 'secrets-job.py');
+/** The Job's script, beside this module (scripts/dist-assets.mjs copies it into dist/). */
+const SCRIPT = path.join(path.dirname(fileURLToPath(import.meta.url)), 'secrets-job.py');
 
 export function secretsJobScript(): string {
   return readFileSync(SCRIPT, 'utf8');

@@ -248,13 +248,17 @@ function crdCheckScript(gates: GateData[]): string {
   return lines.join('\n');
 }
 
-/** The gate hook templates of the umbrella, by file name. */
-export function gateFiles(gates: GateData[]): Record<string, string> {
+/**
+ * The gate hook templates of the umbrella, by file name. `sidecarless`: the conditions under which
+ * no pod runs a sidecar (features declaring `noSidecars`, components/_shared/features): the
+ * sidecar restart gate renders only when none holds.
+ */
+export function gateFiles(gates: GateData[], sidecarless: string[] = []): Record<string, string> {
+  const restart = jobTemplate('gate-sidecars', 'post-install,post-upgrade', HOOK_WEIGHTS.restart, 'Skip', restartScript(gates));
   return {
     'templates/gate-rbac.yaml': gateRbac(gates),
     'templates/gate-wait-job.yaml': jobTemplate('gate-wait', 'post-install,post-upgrade', HOOK_WEIGHTS.wait, 'Skip', waitScript(gates)),
-    // in ambient mode no pod has a sidecar: nothing to restart
-    'templates/gate-restart-job.yaml': `{{- if ne (dig "mesh" "mode" "sidecar" .Values.global) "ambient" }}\n${jobTemplate('gate-sidecars', 'post-install,post-upgrade', HOOK_WEIGHTS.restart, 'Skip', restartScript(gates))}{{- end }}\n`,
+    'templates/gate-restart-job.yaml': sidecarless.length ? `{{- if not (or ${sidecarless.map((c) => `(${c})`).join(' ')}) }}\n${restart}{{- end }}\n` : restart,
     'templates/pre-upgrade-crd-check-rbac.yaml': crdCheckRbac(),
     'templates/pre-upgrade-crd-check-job.yaml': jobTemplate('crd-check', 'pre-upgrade', 0, 'Skip', crdCheckScript(gates), 'crd-check'),
   };

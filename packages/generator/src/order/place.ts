@@ -1,9 +1,9 @@
-import type { ChartModel } from '../core/chart-model.js';
+import type { ChartModel } from '../templatize/chart-model.js';
 import { KfcError } from '../core/errors.js';
 import { addMetadata } from '../templatize/workloads.js';
 import { sp } from '../templatize/template-doc.js';
 import { INSTALL_POLICY_ANNOTATION, type Placement } from './tiers.js';
-import type { Content } from '../core/chart-model.js';
+import type { Content } from '../templatize/chart-model.js';
 
 /**
  * Annotations that place an object in the install order (docs/ordering.md):

@@ -182,22 +182,24 @@ const label = (o: PlanObject) => `${o.kind} ${o.namespace ? `${o.namespace}/` : 
  *   of the cluster's own), or is created by an object of an earlier wave (a
  *   Profile creates its namespace).
  */
-export function check(engine: Engine, stages: Stage[]): Violation[] {
-  const out: Violation[] = [];
-  const order = engine === 'helm3' ? HELM3_ORDER : engine === 'helm4' ? HELM4_ORDER : ARGO_ORDER;
-  const pos = positions(stages, order);
-  const all = stages.flatMap((s) => s.objects);
-  const v = (rule: string, message: string, object?: PlanObject, needs: PlanObject[] = []) => out.push({ engine, rule, message, object: object?.key, needs: needs.map((n) => n.key) });
-  const gateBetween = (from: Position, to: Position, what: (g: Gate) => boolean) =>
-    stages.some((s, i) => i >= from.stage && i < to.stage && s.gate && what(s.gate));
-  const waveBefore = (a: PlanObject, b: PlanObject) => {
-    const pa = pos.get(a.key)!;
-    const pb = pos.get(b.key)!;
-    return pa.stage < pb.stage;
-  };
+/** What the dependency rules of one engine's sequence read. */
+interface RuleContext {
+  engine: Engine;
+  stages: Stage[];
+  pos: Map<string, Position>;
+  all: PlanObject[];
+  v: (rule: string, message: string, object?: PlanObject, needs?: PlanObject[]) => void;
+  gateBetween: (from: Position, to: Position, what: (g: Gate) => boolean) => boolean;
+  waveBefore: (a: PlanObject, b: PlanObject) => boolean;
+  /** objects without a namespace land in the release's */
+  releaseNamespace: string;
+  /** CRDs by `group/Kind` */
+  crds: Map<string, PlanObject>;
+}
 
+function crdRules(c: RuleContext): void {
+  const { engine, pos, all, v, gateBetween, waveBefore, crds } = c;
   // 1. custom resources after their CRD
-  const crds = new Map(all.filter((o) => o.kind === 'CustomResourceDefinition').map((c) => [`${c.doc?.spec?.group}/${c.doc?.spec?.names?.kind}`, c]));
   for (const o of all) {
     const group = o.apiVersion.includes('/') ? o.apiVersion.split('/')[0] : '';
     const crd = crds.get(`${group}/${o.kind}`);
@@ -207,10 +209,10 @@ export function check(engine: Engine, stages: Stage[]): Violation[] {
     const ok = engine === 'argocd' ? waveBefore(crd, o) : pc.stage === 0 || (pc.stage < po.stage && gateBetween(pc, po, (g) => g.crds.includes(crd.name)));
     if (!ok) v('crd-before-resource', `${label(o)} is created before its CRD ${crd.name} is established`, o, [crd]);
   }
+}
 
-  // objects without a namespace land in the release's: the namespace of its own lifecycle jobs
-  const releaseNamespace = all.find((o) => o.kind === 'Job' && o.labels[LIFECYCLE_LABEL])?.namespace ?? '';
-
+function namespaceRules(c: RuleContext): void {
+  const { engine, pos, all, v, waveBefore, releaseNamespace } = c;
   // 4. namespaces: declared by the release (or the cluster's own), or created by an earlier object
   const declared = new Map(all.filter((o) => o.kind === 'Namespace').map((n) => [n.name, n]));
   const creators = new Map(all.filter((o) => !o.namespace && o.apiVersion.includes('/') && !BUILTIN_GROUPS.has(o.apiVersion.split('/')[0]) && o.kind !== 'CustomResourceDefinition').map((o) => [o.name, o]));
@@ -231,7 +233,10 @@ export function check(engine: Engine, stages: Stage[]): Violation[] {
     else if (engine !== 'argocd' || !waveBefore(creator, o))
       v('namespace-created-first', `${label(o)} is in namespace ${ns}, which only exists once ${label(creator)} is reconciled; ${engine === 'argocd' ? 'it needs a later wave' : 'Helm creates both at once'}`, o, [creator]);
   }
+}
 
+function webhookRules(c: RuleContext): void {
+  const { engine, stages, pos, all, v, gateBetween, waveBefore, releaseNamespace, crds } = c;
   // 2. and 3. webhooks
   const nsLabels = new Map(all.filter((o) => o.kind === 'Namespace').map((n) => [n.name, n.labels]));
   const services = new Map(all.filter((o) => o.kind === 'Service').map((s) => [`${s.namespace}/${s.name}`, s]));
@@ -295,6 +300,30 @@ export function check(engine: Engine, stages: Stage[]): Violation[] {
       }
     }
   }
+}
+
+export function check(engine: Engine, stages: Stage[]): Violation[] {
+  const out: Violation[] = [];
+  const order = engine === 'helm3' ? HELM3_ORDER : engine === 'helm4' ? HELM4_ORDER : ARGO_ORDER;
+  const pos = positions(stages, order);
+  const all = stages.flatMap((s) => s.objects);
+  const v = (rule: string, message: string, object?: PlanObject, needs: PlanObject[] = []) => out.push({ engine, rule, message, object: object?.key, needs: needs.map((n) => n.key) });
+  const gateBetween = (from: Position, to: Position, what: (g: Gate) => boolean) =>
+    stages.some((s, i) => i >= from.stage && i < to.stage && s.gate && what(s.gate));
+  const waveBefore = (a: PlanObject, b: PlanObject) => {
+    const pa = pos.get(a.key)!;
+    const pb = pos.get(b.key)!;
+    return pa.stage < pb.stage;
+  };
+
+  const crds = new Map(all.filter((o) => o.kind === 'CustomResourceDefinition').map((c) => [`${c.doc?.spec?.group}/${c.doc?.spec?.names?.kind}`, c]));
+  // objects without a namespace land in the release's: the namespace of its own lifecycle jobs
+  const releaseNamespace = all.find((o) => o.kind === 'Job' && o.labels[LIFECYCLE_LABEL])?.namespace ?? '';
+
+  const c: RuleContext = { engine, stages, pos, all, v, gateBetween, waveBefore, releaseNamespace, crds };
+  crdRules(c);
+  namespaceRules(c);
+  webhookRules(c);
   return dedupe(out);
 }
 

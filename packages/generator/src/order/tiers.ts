@@ -1,4 +1,5 @@
 import { parseYaml, podTemplate, WORKLOAD_KINDS, type KObject } from '../core/model.js';
+import type { Analysis } from '../fold/analyze.js';
 
 /**
  * Install tiers, in order. Argo CD gets one sync wave per tier and waits for
@@ -85,7 +86,7 @@ export function selectorMatches(sel: Selector, labels: Record<string, string>): 
   if (!sel) return true;
   for (const [k, v] of Object.entries(sel.matchLabels ?? {})) if (labels[k] !== v) return false;
   for (const e of sel.matchExpressions ?? []) {
-    const has = Object.prototype.hasOwnProperty.call(labels, e.key);
+    const has = Object.hasOwn(labels, e.key);
     const v = labels[e.key];
     if (e.operator === 'In' && !(has && (e.values ?? []).includes(v))) return false;
     if (e.operator === 'NotIn' && has && (e.values ?? []).includes(v)) return false;
@@ -121,6 +122,47 @@ export function webhookMatches(w: any, resource: { group: string; plural: string
  * configured tier (components/*.yaml `tier:`) is a floor.
  */
 export function computeOrdering(components: Array<{ name: string; tier?: string; objects: KObject[] }>): OrderingModel {
+  const docs = orderingDocs(components);
+  const floor = new Map(components.map((c) => [c.name, c.tier && isTier(c.tier) ? c.tier : undefined]));
+  const nsLabelMap = new Map<string, Record<string, string>>();
+  for (const x of docs) if (x.o.kind === 'Namespace') nsLabelMap.set(x.o.name, x.d.metadata?.labels ?? {});
+  const crds: OrderingModel['crds'] = docs.filter((x) => x.o.kind === 'CustomResourceDefinition').map((x) => ({ name: x.o.name, component: x.component }));
+  // edges: object -> workloads it needs ready (admission), and certificates it needs issued
+  const needs = new Map<string, Set<string>>();
+  const need = (from: string, to: string) => {
+    if (from === to) return;
+    if (!needs.has(from)) needs.set(from, new Set());
+    needs.get(from)!.add(to);
+  };
+  const { webhooks, injected, injectedNamespaces, injectorBackends } = webhookModel(docs, nsLabelMap, need);
+  const workloads = docs.filter((x) => WORKLOAD_KINDS[x.o.kind]);
+  // Secrets issued from Certificates: workloads mounting them need the Certificate
+  const certBySecret = new Map<string, string>();
+  for (const x of docs) if (x.o.kind === 'Certificate' && group(x.o.apiVersion) === 'cert-manager.io' && x.d.spec?.secretName) certBySecret.set(`${x.o.namespace}/${x.d.spec.secretName}`, x.o.key);
+  for (const w of workloads) {
+    for (const v of podTemplate(w.d, w.o.kind)?.spec?.volumes ?? []) {
+      const cert = v.secret?.secretName && certBySecret.get(`${w.o.namespace}/${v.secret.secretName}`);
+      if (cert) need(w.o.key, cert);
+    }
+  }
+
+  // objects in a namespace the release does not declare: after the object that creates it
+  const undeclared: OrderingModel['undeclared'] = [];
+  const creators = new Map(docs.filter((x) => !x.o.namespace && group(x.o.apiVersion) && !BUILTIN_GROUPS.has(group(x.o.apiVersion)) && x.o.kind !== 'CustomResourceDefinition').map((x) => [x.o.name, x]));
+  for (const x of docs) {
+    const ns = x.o.namespace;
+    if (!ns || nsLabelMap.has(ns) || SYSTEM_NAMESPACES.has(ns)) continue;
+    const creator = creators.get(ns);
+    if (creator) need(x.o.key, creator.o.key);
+    undeclared.push({ key: x.o.key, namespace: ns, createdBy: creator?.o.key });
+  }
+
+  const placements = placementsOf(docs, webhooks, needs, floor);
+  return { placements, webhooks, injected, injectedNamespaces: [...injectedNamespaces].sort(), injectorBackends: [...injectorBackends].sort(), crds, undeclared };
+}
+
+/** Every object once (the first configuration naming it wins), parsed. */
+function orderingDocs(components: Array<{ name: string; objects: KObject[] }>): Doc[] {
   const docs: Doc[] = [];
   const seen = new Set<string>();
   for (const c of components) {
@@ -132,19 +174,15 @@ export function computeOrdering(components: Array<{ name: string; tier?: string;
       docs.push({ o, d, component: c.name });
     }
   }
-  const floor = new Map(components.map((c) => [c.name, c.tier && isTier(c.tier) ? c.tier : undefined]));
-  const nsLabelMap = new Map<string, Record<string, string>>();
-  for (const x of docs) if (x.o.kind === 'Namespace') nsLabelMap.set(x.o.name, x.d.metadata?.labels ?? {});
+  return docs;
+}
+
+/** The admission webhooks: their servers, what they admit (edges via `need`), and the pods istiod's injector mutates. */
+function webhookModel(docs: Doc[], nsLabelMap: Map<string, Record<string, string>>, need: (from: string, to: string) => void) {
   const nsLabels = (ns: string) => nsLabelMap.get(ns) ?? {};
   const plural = new Map<string, string>();
-  const crds: OrderingModel['crds'] = [];
-  for (const x of docs) {
-    if (x.o.kind !== 'CustomResourceDefinition') continue;
-    crds.push({ name: x.o.name, component: x.component });
-    plural.set(`${x.d.spec?.group}/${x.d.spec?.names?.kind}`, x.d.spec?.names?.plural);
-  }
+  for (const x of docs) if (x.o.kind === 'CustomResourceDefinition') plural.set(`${x.d.spec?.group}/${x.d.spec?.names?.kind}`, x.d.spec?.names?.plural);
   const pluralOf = (o: KObject) => plural.get(`${group(o.apiVersion)}/${o.kind}`) ?? IRREGULAR[o.kind] ?? `${o.kind.toLowerCase()}s`;
-
   // workloads by namespace, and which serve which webhook
   const workloads = docs.filter((x) => WORKLOAD_KINDS[x.o.kind]);
   const services = new Map(docs.filter((x) => x.o.kind === 'Service').map((x) => [`${x.o.namespace}/${x.o.name}`, x]));
@@ -155,13 +193,6 @@ export function computeOrdering(components: Array<{ name: string; tier?: string;
     return workloads.filter((w) => w.o.namespace === s.o.namespace && selectorMatches({ matchLabels: sel }, podTemplate(w.d, w.o.kind)?.metadata?.labels ?? {}));
   };
 
-  // edges: object -> workloads it needs ready (admission), and certificates it needs issued
-  const needs = new Map<string, Set<string>>();
-  const need = (from: string, to: string) => {
-    if (from === to) return;
-    if (!needs.has(from)) needs.set(from, new Set());
-    needs.get(from)!.add(to);
-  };
   const webhooks: WebhookInfo[] = [];
   const injected = new Set<string>();
   const injectedNamespaces = new Set<string>();
@@ -204,27 +235,11 @@ export function computeOrdering(components: Array<{ name: string; tier?: string;
     }
     webhooks.push(info);
   }
-  // Secrets issued from Certificates: workloads mounting them need the Certificate
-  const certBySecret = new Map<string, string>();
-  for (const x of docs) if (x.o.kind === 'Certificate' && group(x.o.apiVersion) === 'cert-manager.io' && x.d.spec?.secretName) certBySecret.set(`${x.o.namespace}/${x.d.spec.secretName}`, x.o.key);
-  for (const w of workloads) {
-    for (const v of podTemplate(w.d, w.o.kind)?.spec?.volumes ?? []) {
-      const cert = v.secret?.secretName && certBySecret.get(`${w.o.namespace}/${v.secret.secretName}`);
-      if (cert) need(w.o.key, cert);
-    }
-  }
+  return { webhooks, injected, injectedNamespaces, injectorBackends };
+}
 
-  // objects in a namespace the release does not declare: after the object that creates it
-  const undeclared: OrderingModel['undeclared'] = [];
-  const creators = new Map(docs.filter((x) => !x.o.namespace && group(x.o.apiVersion) && !BUILTIN_GROUPS.has(group(x.o.apiVersion)) && x.o.kind !== 'CustomResourceDefinition').map((x) => [x.o.name, x]));
-  for (const x of docs) {
-    const ns = x.o.namespace;
-    if (!ns || nsLabelMap.has(ns) || SYSTEM_NAMESPACES.has(ns)) continue;
-    const creator = creators.get(ns);
-    if (creator) need(x.o.key, creator.o.key);
-    undeclared.push({ key: x.o.key, namespace: ns, createdBy: creator?.o.key });
-  }
-
+/** Each object's tier and wave: after everything it needs, at least its component's floor; keep policies. */
+function placementsOf(docs: Doc[], webhooks: WebhookInfo[], needs: Map<string, Set<string>>, floor: Map<string, TierName | undefined>): Map<string, Placement> {
   // servers of admission webhooks: their component is at least "controllers"
   const serving = new Set(webhooks.flatMap((w) => w.backends.map((b) => docs.find((x) => x.o.key === b)!.component)));
   const byKey = new Map(docs.map((x) => [x.o.key, x]));
@@ -272,7 +287,7 @@ export function computeOrdering(components: Array<{ name: string; tier?: string;
     const keep = x.o.kind === 'CustomResourceDefinition' || x.o.kind === 'PersistentVolumeClaim' || (x.o.kind === 'Namespace' && dataNamespaces.has(x.o.name)) || (x.o.kind === 'Profile' && group(x.o.apiVersion) === 'kubeflow.org');
     placements.set(x.o.key, { tier: TIERS[Math.min(t, TIERS.length - 1)].name, wave: t, ...(gated.has(x.o.key) ? { gatedWebhook: gated.get(x.o.key) } : {}), ...(keep ? { keep: true } : {}) });
   }
-  return { placements, webhooks, injected, injectedNamespaces: [...injectedNamespaces].sort(), injectorBackends: [...injectorBackends].sort(), crds, undeclared };
+  return placements;
 }
 
 /** The parts of a CRD the ordering needs, read without parsing megabytes of schema. */
@@ -280,4 +295,13 @@ export function crdHead(raw: string): any {
   const m = (re: RegExp) => re.exec(raw)?.[1]?.trim().replace(/^["']|["']$/g, '');
   const strategy = m(/^ {2}conversion:\n(?: {4}.*\n)*? {4}strategy: (.+)$/m);
   return { metadata: { name: m(/^ {2}name: (.+)$/m) }, spec: { group: m(/^ {2}group: (.+)$/m), names: { kind: m(/^ {4}kind: (.+)$/m), plural: m(/^ {4}plural: (.+)$/m) }, ...(strategy ? { conversion: { strategy } } : {}) } };
+}
+
+/** The install order of every object of every configuration of an analysed release. */
+export function orderingOf(a: Analysis): OrderingModel {
+  // component files name only known tiers (components/component.schema.json; test/contract-schema.test.ts ties its enum to TIERS)
+  // defaults first: where variants differ, the default content describes the object (namespace labels, ...)
+  const first = a.components.map((c) => ({ name: c.plan.name, tier: c.plan.config?.tier, objects: c.configs[0]?.objects ?? [] }));
+  const rest = a.components.map((c) => ({ name: c.plan.name, tier: c.plan.config?.tier, objects: c.configs.slice(1).flatMap((x) => x.objects) }));
+  return computeOrdering([...first, ...rest]);
 }

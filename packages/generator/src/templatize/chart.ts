@@ -1,6 +1,6 @@
-import { addCiFile, type Branch, type ChartModel, type Content, type ModelObject } from '../core/chart-model.js';
+import { addCiFile, type Branch, type ChartModel, type Content, type ModelObject } from './chart-model.js';
 import type { KObject } from '../core/model.js';
-import { globalDefaults, loadSchemaDefinitions } from '../core/schema.js';
+import { globalDefaults, type JsonSchema, loadSchemaDefinitions } from '../core/schema.js';
 import type { ComponentPlan, Toggle } from '../discover/plan.js';
 import type { FoldedObject } from '../fold/fold.js';
 import type { Release } from '../upstream/release.js';
@@ -77,7 +77,7 @@ export const EXTRA_OBJECTS = `{{- range .Values.extraObjects }}
 {{- end }}
 `;
 
-export function extraObjectsSchema(): any {
+export function extraObjectsSchema(): JsonSchema {
   return {
     description:
       'Further manifests rendered with the chart (ExternalSecrets, database operator objects, ...), as maps or strings; each goes through `tpl`, so `{{ .Release.Namespace }}` works. Set `metadata.annotations."argocd.argoproj.io/sync-wave"` to place one in the install order (docs/ordering.md).',
@@ -132,6 +132,47 @@ official images keep library/), else it prints as upstream wrote it.
 ${valueHelpers(chart)}`;
 }
 
+/** A component chart's default values and schema properties: global, enabled, variant, switches, workloads, extraObjects. */
+function chartValues(m: TemplatizeInput, cv: ChartValues): { values: Record<string, unknown>; properties: Record<string, JsonSchema> } {
+  const defaultVariant = m.variants[0] ?? '';
+  const defs = loadSchemaDefinitions();
+  const values: Record<string, unknown> = { global: globalDefaults() };
+  const properties: Record<string, JsonSchema> = {
+    global: structuredClone(defs.global),
+    enabled: { description: 'Whether the umbrella chart installs this component (read by the kubeflow chart only).', type: 'boolean' },
+  };
+  if (m.variants.length) {
+    values.variant = defaultVariant;
+    properties.variant = { description: `Upstream overlay to render: ${m.plan.variants.map((v) => `${v.name} (${v.path})`).join(', ')}.`, type: 'string', enum: m.variants };
+  }
+  for (const group of ['kustomizeComponents', 'options'] as const) {
+    const ts = m.toggles.filter((t) => t.group === group);
+    if (!ts.length) continue;
+    values[group] = Object.fromEntries(ts.map((t) => [t.name, t.defaultOn]));
+    properties[group] =
+      group === 'kustomizeComponents'
+        ? {
+            description: 'kustomize Components of the upstream example, applied when true.',
+            type: 'object',
+            additionalProperties: false,
+            properties: Object.fromEntries(ts.map((t) => [t.name, { description: `Apply ${t.path}${t.defaultOn ? ' (upstream applies it)' : ' (upstream leaves it commented out)'}.`, type: 'boolean' }])),
+          }
+        : {
+            description: 'Optional upstream directories installed with this component, each rendered when true.',
+            type: 'object',
+            additionalProperties: false,
+            properties: Object.fromEntries(ts.map((t) => [t.name, { description: `${t.description ?? `Install ${t.path}.`} (upstream ${t.path}${t.defaultOn ? ', installed by upstream\'s instructions' : ''}).`, type: 'boolean' }])),
+          };
+  }
+  for (const [k, v] of Object.entries(cv.workloads)) {
+    values[k] = v;
+    properties[k] = cv.schemas[k];
+  }
+  values.extraObjects = [];
+  properties.extraObjects = extraObjectsSchema();
+  return { values, properties };
+}
+
 /**
  * The templatize stage: turns a component's folded objects into a chart model.
  * Workload fields are bound to values (the default variant's upstream content
@@ -176,41 +217,7 @@ export function templatizeChart(m: TemplatizeInput): ChartModel {
     return { ...base, branches };
   });
 
-  const defs = loadSchemaDefinitions();
-  const values: Record<string, unknown> = { global: globalDefaults() };
-  const properties: Record<string, any> = {
-    global: structuredClone(defs.global),
-    enabled: { description: 'Whether the umbrella chart installs this component (read by the kubeflow chart only).', type: 'boolean' },
-  };
-  if (m.variants.length) {
-    values.variant = defaultVariant;
-    properties.variant = { description: `Upstream overlay to render: ${m.plan.variants.map((v) => `${v.name} (${v.path})`).join(', ')}.`, type: 'string', enum: m.variants };
-  }
-  for (const group of ['kustomizeComponents', 'options'] as const) {
-    const ts = m.toggles.filter((t) => t.group === group);
-    if (!ts.length) continue;
-    values[group] = Object.fromEntries(ts.map((t) => [t.name, t.defaultOn]));
-    properties[group] =
-      group === 'kustomizeComponents'
-        ? {
-            description: 'kustomize Components of the upstream example, applied when true.',
-            type: 'object',
-            additionalProperties: false,
-            properties: Object.fromEntries(ts.map((t) => [t.name, { description: `Apply ${t.path}${t.defaultOn ? ' (upstream applies it)' : ' (upstream leaves it commented out)'}.`, type: 'boolean' }])),
-          }
-        : {
-            description: 'Optional upstream directories installed with this component, each rendered when true.',
-            type: 'object',
-            additionalProperties: false,
-            properties: Object.fromEntries(ts.map((t) => [t.name, { description: `${t.description ?? `Install ${t.path}.`} (upstream ${t.path}${t.defaultOn ? ', installed by upstream\'s instructions' : ''}).`, type: 'boolean' }])),
-          };
-  }
-  for (const [k, v] of Object.entries(cv.workloads)) {
-    values[k] = v;
-    properties[k] = cv.schemas[k];
-  }
-  values.extraObjects = [];
-  properties.extraObjects = extraObjectsSchema();
+  const { values, properties } = chartValues(m, cv);
   const model: ChartModel = {
     name,
     plan: m.plan,

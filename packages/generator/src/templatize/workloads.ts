@@ -1,10 +1,10 @@
 import { isDeepStrictEqual } from 'node:util';
-import type { Content } from '../core/chart-model.js';
+import type { Content } from './chart-model.js';
 import { KfcError } from '../core/errors.js';
 import type { KObject } from '../core/model.js';
 import { parseYaml } from '../core/model.js';
 import { assertNoMarkers, blockValue, inlineValue, optionalBlock, optionalNumber, optionalScalar, sp, TemplateDoc } from './template-doc.js';
-import { loadSchemaDefinitions } from '../core/schema.js';
+import { type JsonSchema, loadSchemaDefinitions } from '../core/schema.js';
 import { camelCase } from '../core/util.js';
 import { formatImage, parseImage } from '../core/image.js';
 import { podTemplate, WORKLOAD_KINDS } from '../core/model.js';
@@ -46,17 +46,20 @@ export function assignWorkloadKeys(objs: KObject[]): Map<string, string> {
   return out;
 }
 
+/** A map of values (or of a parsed object) the templatizer reads and binds. */
+type Values = Record<string, unknown>;
+
 /** The values, schema and descriptions the templatizer extracts for one chart. */
 export class ChartValues {
   /** workload key -> values */
-  readonly workloads: Record<string, any> = {};
+  readonly workloads: Record<string, Values> = {};
   /** workload key -> JSON schema */
-  readonly schemas: Record<string, any> = {};
+  readonly schemas: Record<string, JsonSchema> = {};
   private defs = loadSchemaDefinitions();
 
   constructor(readonly chart: string) {}
 
-  workload(key: string, o: KObject, scalable: boolean, hasReplicas: boolean): any {
+  workload(key: string, o: KObject, scalable: boolean, hasReplicas: boolean): Values {
     if (!this.workloads[key]) {
       this.workloads[key] = {};
       const d = this.defs.pod.properties;
@@ -79,27 +82,27 @@ export class ChartValues {
     return this.workloads[key];
   }
 
-  container(wkey: string, group: 'containers' | 'initContainers', ckey: string, name: string): any {
+  container(wkey: string, group: 'containers' | 'initContainers', ckey: string, name: string): Values {
     const w = this.workloads[wkey];
-    const s = this.schemas[wkey];
-    if (!s.properties[group]) {
-      s.properties[group] = { description: `Init containers of ${wkey}, by container name.`, type: 'object', additionalProperties: false, properties: {} };
+    const s = this.schemas[wkey].properties!;
+    if (!s[group]) {
+      s[group] = { description: `Init containers of ${wkey}, by container name.`, type: 'object', additionalProperties: false, properties: {} };
     }
-    w[group] ??= {};
-    if (!w[group][ckey]) {
-      w[group][ckey] = {};
-      s.properties[group].properties[ckey] = {
+    const byName = (w[group] ??= {}) as Record<string, Values>;
+    if (!byName[ckey]) {
+      byName[ckey] = {};
+      s[group].properties![ckey] = {
         description: `The ${name} container.`,
         type: 'object',
         additionalProperties: false,
         properties: { image: structuredClone(this.defs.image), resources: structuredClone(this.defs.resources) },
       };
     }
-    return w[group][ckey];
+    return byName[ckey];
   }
 }
 
-const has = (o: object, k: string) => Object.prototype.hasOwnProperty.call(o, k);
+const has = (o: object, k: string) => Object.hasOwn(o, k);
 
 type FieldKind = 'block' | 'scalar' | 'number';
 
@@ -108,12 +111,12 @@ type FieldKind = 'block' | 'scalar' | 'number';
  * default; a later content (another variant) whose upstream value differs
  * keeps its literal value, so every variant still renders its upstream.
  */
-function bind(t: TemplateDoc, parent: any, key: string, store: any, skey: string, expr: string, kind: FieldKind, absent: unknown): void {
+function bind(t: TemplateDoc, parent: Values, key: string, store: Values, skey: string, expr: string, kind: FieldKind, absent: unknown): void {
   bindWith(t, parent, key, store, skey, absent, kind === 'block' ? blockValue(expr) : inlineValue(expr), kind === 'block' ? optionalBlock(key, expr) : kind === 'number' ? optionalNumber(key, expr) : optionalScalar(key, expr));
 }
 
 /** Like bind, with the template text given: `present` after `key:`, `missing` for the whole (optional) entry. */
-function bindWith(t: TemplateDoc, parent: any, key: string, store: any, skey: string, absent: unknown, present: (keyCol: number) => string, missing: (indent: number) => string): void {
+function bindWith(t: TemplateDoc, parent: Values, key: string, store: Values, skey: string, absent: unknown, present: (keyCol: number) => string, missing: (indent: number) => string): void {
   const has_ = has(parent, key);
   const upstream = has_ ? parent[key] : absent;
   if (has(store, skey)) {
@@ -124,13 +127,13 @@ function bindWith(t: TemplateDoc, parent: any, key: string, store: any, skey: st
 }
 
 /** Resources from values, through the chart's check that requests do not exceed limits. */
-function bindResources(t: TemplateDoc, chart: string, c: any, store: any, expr: string, path: string): void {
+function bindResources(t: TemplateDoc, chart: string, c: Values, store: Values, expr: string, path: string): void {
   const call = (v: string) => `include "${chart}.resources" (dict "resources" ${v} "path" ${JSON.stringify(path)} "root" $)`;
   bindWith(t, c, 'resources', store, 'resources', {}, (keyCol) => `{{- ${call(expr)} | nindent ${keyCol + 2} }}`, (i) => `${sp(i)}{{- with ${expr} }}\n${sp(i)}resources: {{- ${call('.')} | nindent ${i + 2} }}\n${sp(i)}{{- end }}`);
 }
 
-function bindContainers(t: TemplateDoc, cv: ChartValues, chart: string, wkey: string, base: string, spec: any, group: 'containers' | 'initContainers'): void {
-  for (const c of spec[group] ?? []) {
+function bindContainers(t: TemplateDoc, cv: ChartValues, chart: string, wkey: string, base: string, spec: Values, group: 'containers' | 'initContainers'): void {
+  for (const c of (spec[group] as Values[] | undefined) ?? []) {
     if (!c || typeof c.name !== 'string') continue;
     const ckey = camelCase(c.name) || 'container';
     const store = cv.container(wkey, group, ckey, c.name);
@@ -173,8 +176,8 @@ function podTemplateBlock(chart: string, wkey: string, fixed: Record<string, str
 }
 
 /** Upstream's pod labels or annotations merged with the values' (one key each, never duplicated). */
-function bindPodMeta(t: TemplateDoc, chart: string, wkey: string, meta: any, field: 'labels' | 'annotations', fixed: Record<string, string>): void {
-  const m = meta[field];
+function bindPodMeta(t: TemplateDoc, chart: string, wkey: string, meta: Values, field: 'labels' | 'annotations', fixed: Record<string, string>): void {
+  const m = meta[field] as Values | null | undefined;
   if (m === undefined || m === null) {
     const call = podMetaCall(chart, wkey, field, {}, fixed, false);
     meta[t.key((i) => `${sp(i)}{{- with ${call} }}\n${sp(i)}${field}: {{- . | nindent ${i + 2} }}\n${sp(i)}{{- end }}`)] = null;
@@ -185,14 +188,14 @@ function bindPodMeta(t: TemplateDoc, chart: string, wkey: string, meta: any, fie
 }
 
 /** Rewrites one workload so images, resources, replicas and scheduling come from values. */
-function templatizeWorkload(t: TemplateDoc, doc: any, o: KObject, wkey: string, cv: ChartValues): void {
+function templatizeWorkload(t: TemplateDoc, doc: Values & { spec?: Values & { selector?: { matchLabels?: Values } } }, o: KObject, wkey: string, cv: ChartValues): void {
   const tmpl = podTemplate(doc, o.kind);
   const pod = tmpl?.spec;
   if (!pod || typeof pod !== 'object') return;
   const base = `$.Values.${wkey}`;
   const scalable = SCALABLE.has(o.kind);
-  const store = cv.workload(wkey, o, scalable, scalable && has(doc.spec, 'replicas'));
-  if (scalable) bind(t, doc.spec, 'replicas', store, 'replicas', `${base}.replicas`, 'number', null);
+  const store = cv.workload(wkey, o, scalable, scalable && !!doc.spec && has(doc.spec, 'replicas'));
+  if (scalable && doc.spec) bind(t, doc.spec, 'replicas', store, 'replicas', `${base}.replicas`, 'number', null);
   // selector labels of the workload: values may not change them
   const fixed: Record<string, string> = Object.fromEntries(Object.entries<unknown>(doc.spec?.selector?.matchLabels ?? {}).map(([k, v]) => [k, String(v)]));
   if (!tmpl.metadata) tmpl[t.key(podTemplateBlock(cv.chart, wkey, fixed))] = null;
@@ -229,8 +232,8 @@ export interface TemplatizeOptions {
 }
 
 /** Adds entries a metadata map lacks (upstream's own keys win). */
-export function addMetadata(doc: any, field: 'labels' | 'annotations', add: Record<string, string> | undefined): void {
-  const meta = (doc.metadata ??= {});
+export function addMetadata(doc: Values, field: 'labels' | 'annotations', add: Record<string, string> | undefined): void {
+  const meta = (doc.metadata ??= {}) as Record<string, Record<string, string> | undefined>;
   const missing = Object.entries(add ?? {}).filter(([k]) => !(meta[field] && has(meta[field], k)));
   if (missing.length) meta[field] = { ...(meta[field] ?? {}), ...Object.fromEntries(missing) };
 }
@@ -252,17 +255,17 @@ export function templatizeObject(o: KObject, opts: TemplatizeOptions, source: st
  * resources, ConfigMap texts) goes through `<chart>.imageRef`, so
  * `global.imageRegistry` reaches it; without a registry it prints upstream's.
  */
-function rewriteImages(t: TemplateDoc, doc: any, chart: string): void {
+function rewriteImages(t: TemplateDoc, doc: unknown, chart: string): void {
   const action = (ref: string) => `{{ include "${chart}.imageRef" (dict "ref" ${JSON.stringify(ref)} "global" $.Values.global) }}`;
   visitImages(doc, (parent, key, refs, how) => {
-    const v: string = parent[key];
+    const v = String((parent as Record<string | number, unknown>)[key]);
     if (how === 'whole') {
-      parent[key] = t.raw(`${action(refs[0]).slice(0, -3)} | quote }}`);
+      (parent as Record<string | number, unknown>)[key] = t.raw(`${action(refs[0]).slice(0, -3)} | quote }}`);
       return;
     }
     // longest first, so a reference inside a longer one is not cut
     const sorted = [...refs].sort((a, b) => b.length - a.length);
     const re = new RegExp(sorted.map((r) => r.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')).join('|'), 'g');
-    parent[key] = v.replace(re, (r) => t.raw(action(r)));
+    (parent as Record<string | number, unknown>)[key] = v.replace(re, (r) => t.raw(action(r)));
   });
 }

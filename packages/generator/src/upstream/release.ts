@@ -249,7 +249,7 @@ export async function kustomizeBuild(release: Release, unit: BuildUnit): Promise
     kz.resources = resources;
     if (unit.components.length) kz.components = unit.components.map(rel);
     if (unit.markers) kz.sortOptions = { order: 'fifo' };
-    writeFileSync(path.join(wrapper, 'kustomization.yaml'), JSON.stringify(kz, null, 1) + '\n');
+    writeFileSync(path.join(wrapper, 'kustomization.yaml'), `${JSON.stringify(kz, null, 1)}\n`);
     target = wrapper;
   }
   try {

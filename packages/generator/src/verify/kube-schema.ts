@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import ts from 'typescript';
 import { KfcError } from '../core/errors.js';
+import type { JsonSchema } from '../core/schema.js';
 import { cacheDir } from '../core/paths.js';
 import { writeFileAtomic } from '../core/util.js';
 
@@ -34,7 +35,7 @@ export interface KubeDefinitions {
   /** `kubernetes-models@x.y.z + @kubernetes-models/apimachinery@x.y.z` */
   source: string;
   /** definition name -> JSON Schema; references are `#/definitions/<name>` */
-  definitions: Record<string, any>;
+  definitions: Record<string, JsonSchema>;
   /** `apiVersion/Kind` of every top-level kind -> its definition name */
   kinds: Record<string, string>;
 }
@@ -92,7 +93,7 @@ export function loadKubeDefinitions(): KubeDefinitions {
       /* a damaged cache entry is rebuilt */
     }
   }
-  const definitions: Record<string, any> = {};
+  const definitions: Record<string, JsonSchema> = {};
   const kinds: Record<string, string> = {};
   const dirs = [models.dir, machinery.dir, ...extra.map((e) => e.dir)];
   for (const dir of dirs) for (const f of declarationFiles(dir)) readDeclarations(f, definitions, kinds);
@@ -110,7 +111,7 @@ export function loadKubeDefinitions(): KubeDefinitions {
  * `definitions`, every definition it references (transitively). For values
  * schemas, e.g. `kubeSchema('IoK8sApiCoreV1Toleration')` for one toleration.
  */
-export function kubeSchema(name: string, defs: KubeDefinitions = loadKubeDefinitions()): any {
+export function kubeSchema(name: string, defs: KubeDefinitions = loadKubeDefinitions()): JsonSchema {
   const root = defs.definitions[name];
   if (!root) throw new KfcError(`no Kubernetes definition ${name} in ${defs.source}`, 'use the kubernetes-models name, e.g. IoK8sApiCoreV1Toleration');
   const reach = new Set<string>();
@@ -131,10 +132,10 @@ export function kubeSchema(name: string, defs: KubeDefinitions = loadKubeDefinit
  * probe of 0.5 through kubernetes-models' precompiled validator of the
  * definition fails with `must be integer` exactly there.
  */
-function refineIntegers(definitions: Record<string, any>, packageDirs: string[]): void {
+function refineIntegers(definitions: Record<string, JsonSchema>, packageDirs: string[]): void {
   const req = createRequire(path.join(packageDirs[0], 'package.json'));
   for (const [name, d] of Object.entries(definitions)) {
-    const numbers = Object.entries<any>(d.properties ?? {}).filter(([, s]) => s.type === 'number' || s.items?.type === 'number');
+    const numbers = Object.entries(d.properties ?? {}).filter(([, s]) => s.type === 'number' || s.items?.type === 'number');
     const file = packageDirs.map((dir) => path.join(dir, '_schemas', `${name}.js`)).find((f) => existsSync(f));
     if (!numbers.length || !file) continue;
     const validate = req(file).validate as ((v: unknown) => boolean) & { errors?: Array<{ instancePath: string; keyword: string; params: { type?: string } }> | null };
@@ -142,12 +143,12 @@ function refineIntegers(definitions: Record<string, any>, packageDirs: string[])
       const inList = s.type !== 'number';
       validate({ [p]: inList ? [0.5] : 0.5 });
       const at = inList ? `/${p}/0` : `/${p}`;
-      if ((validate.errors ?? []).some((e) => e.instancePath === at && e.keyword === 'type' && e.params.type === 'integer')) (inList ? s.items : s).type = 'integer';
+      if ((validate.errors ?? []).some((e) => e.instancePath === at && e.keyword === 'type' && e.params.type === 'integer')) (inList ? s.items! : s).type = 'integer';
     }
   }
 }
 
-function refsOf(schema: any, out: string[] = []): string[] {
+function refsOf(schema: unknown, out: string[] = []): string[] {
   if (Array.isArray(schema)) for (const s of schema) refsOf(s, out);
   else if (schema && typeof schema === 'object')
     for (const [k, v] of Object.entries(schema)) {
@@ -177,7 +178,7 @@ function docOf(node: ts.Node): string | undefined {
 }
 
 /** Reads one kubernetes-models declaration file: its exported definition(s) and, for top-level kinds, apiVersion/kind. */
-function readDeclarations(file: string, definitions: Record<string, any>, kinds: Record<string, string>): void {
+function readDeclarations(file: string, definitions: Record<string, JsonSchema>, kinds: Record<string, string>): void {
   const sf = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.Latest, true);
   const local = new Map<string, ts.InterfaceDeclaration | ts.TypeAliasDeclaration>();
   const defName = new Map<string, string>();
@@ -188,12 +189,12 @@ function readDeclarations(file: string, definitions: Record<string, any>, kinds:
     if (ts.isExportDeclaration(st) && st.exportClause && ts.isNamedExports(st.exportClause))
       for (const el of st.exportClause.elements) if (el.propertyName && /^IIoK8s/.test(el.name.text)) defName.set(el.propertyName.text, el.name.text.slice(1));
   }
-  const ref = (name: string): any => {
+  const ref = (name: string): JsonSchema => {
     const d = defName.get(name);
     if (!d) throw new KfcError(`${file}: type ${name} is neither a definition nor imported`, 'the kubernetes-models layout changed; update verify/kube-schema.ts');
     return { $ref: `#/definitions/${d}` };
   };
-  const convert = (t: ts.TypeNode): any => {
+  const convert = (t: ts.TypeNode): JsonSchema => {
     switch (t.kind) {
       case ts.SyntaxKind.StringKeyword:
         return { type: 'string' };
@@ -212,9 +213,9 @@ function readDeclarations(file: string, definitions: Record<string, any>, kinds:
     if (ts.isArrayTypeNode(t)) return { type: 'array', items: convert(t.elementType) };
     if (ts.isUnionTypeNode(t)) {
       const parts = t.types.map(convert);
-      if (parts.every((p) => p.type === 'string' && p.enum)) return { type: 'string', enum: parts.flatMap((p) => p.enum) };
-      if (parts.every((p) => p.type === 'number' && p.enum)) return { type: 'number', enum: parts.flatMap((p) => p.enum) };
-      if (parts.every((p) => typeof p.type === 'string' && Object.keys(p).length === 1)) return { type: parts.map((p) => p.type) };
+      if (parts.every((p) => p.type === 'string' && p.enum)) return { type: 'string', enum: parts.flatMap((p) => p.enum ?? []) };
+      if (parts.every((p) => p.type === 'number' && p.enum)) return { type: 'number', enum: parts.flatMap((p) => p.enum ?? []) };
+      if (parts.every((p) => typeof p.type === 'string' && Object.keys(p).length === 1)) return { type: parts.map((p) => p.type as string) };
       return { anyOf: parts };
     }
     if (ts.isTypeLiteralNode(t)) {
@@ -235,10 +236,10 @@ function readDeclarations(file: string, definitions: Record<string, any>, kinds:
     }
     throw new KfcError(`${file}: cannot read type \`${t.getText(sf)}\``, 'the kubernetes-models layout changed; update verify/kube-schema.ts');
   };
-  const objectOf = (members: ReadonlyArray<ts.Node>): any => {
+  const objectOf = (members: ReadonlyArray<ts.Node>): JsonSchema => {
     const props = members.filter((m): m is ts.PropertySignature | ts.PropertyDeclaration => ts.isPropertySignature(m) || (ts.isPropertyDeclaration(m) && !m.modifiers?.some((x) => x.kind === ts.SyntaxKind.StaticKeyword)));
     if (!props.length) return {};
-    const properties: Record<string, any> = {};
+    const properties: Record<string, JsonSchema> = {};
     const required: string[] = [];
     for (const p of props) {
       const name = propName(p.name);

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import type { JsonSchema } from '../core/schema.js';
 import { loadKubeDefinitions, packageDir, type KubeDefinitions } from './kube-schema.js';
 
 /**
@@ -24,10 +25,10 @@ const OPENAPI_V3 = `openAPI${'V3Schema'}`;
 const OBJECT_META = 'IoK8sApimachineryPkgApisMetaV1ObjectMeta';
 
 /** Removes null values (Kubernetes reads `field: null` as unset), copying only what changes. */
-function dropNulls(v: any): any {
+function dropNulls(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(dropNulls);
   if (!v || typeof v !== 'object') return v;
-  const out: any = {};
+  const out: Record<string, unknown> = {};
   for (const [k, x] of Object.entries(v)) if (x !== null) out[k] = dropNulls(x);
   return out;
 }
@@ -38,9 +39,9 @@ function dropNulls(v: any): any {
  * allOf/anyOf/oneOf/not, which only validate), int-or-string and nullable
  * become type unions, embedded resources get apiVersion/kind/metadata.
  */
-export function structuralToJsonSchema(s: any, inJunctor = false): any {
+export function structuralToJsonSchema(s: JsonSchema | undefined, inJunctor = false): JsonSchema {
   if (!s || typeof s !== 'object') return {};
-  const out: any = {};
+  const out: JsonSchema = {};
   for (const k of ['type', 'enum', 'pattern', 'minimum', 'maximum', 'minLength', 'maxLength', 'minItems', 'maxItems', 'uniqueItems', 'minProperties', 'maxProperties', 'multipleOf', 'required', 'description'])
     if (s[k] !== undefined) out[k] = s[k];
   // OpenAPI 3.0 exclusive bounds are booleans on minimum/maximum
@@ -51,10 +52,10 @@ export function structuralToJsonSchema(s: any, inJunctor = false): any {
     out.type = ['integer', 'string'];
   }
   if (s.nullable && typeof out.type === 'string') out.type = [out.type, 'null'];
-  for (const j of ['allOf', 'anyOf', 'oneOf'] as const) if (Array.isArray(s[j])) out[j] = s[j].map((x: any) => structuralToJsonSchema(x, true));
-  if (s.not) out.not = structuralToJsonSchema(s.not, true);
-  if (s.items) out.items = Array.isArray(s.items) ? s.items.map((x: any) => structuralToJsonSchema(x, inJunctor)) : structuralToJsonSchema(s.items, inJunctor);
-  if (s.properties) out.properties = Object.fromEntries(Object.entries<any>(s.properties).map(([k, v]) => [k, structuralToJsonSchema(v, inJunctor)]));
+  for (const j of ['allOf', 'anyOf', 'oneOf'] as const) if (Array.isArray(s[j])) out[j] = s[j].map((x) => structuralToJsonSchema(x, true));
+  if (s.not) out.not = structuralToJsonSchema(s.not as JsonSchema, true);
+  if (s.items) out.items = Array.isArray(s.items) ? (s.items.map((x: JsonSchema) => structuralToJsonSchema(x, inJunctor)) as unknown as JsonSchema) : structuralToJsonSchema(s.items, inJunctor);
+  if (s.properties) out.properties = Object.fromEntries(Object.entries(s.properties).map(([k, v]) => [k, structuralToJsonSchema(v, inJunctor)]));
   if (s[`${XK}embedded-resource`]) out.properties = { apiVersion: { type: 'string' }, kind: { type: 'string' }, metadata: { type: 'object' }, ...out.properties };
   if (typeof s.additionalProperties === 'boolean') out.additionalProperties = s.additionalProperties;
   else if (s.additionalProperties) out.additionalProperties = structuralToJsonSchema(s.additionalProperties, inJunctor);
@@ -63,18 +64,26 @@ export function structuralToJsonSchema(s: any, inJunctor = false): any {
   return out;
 }
 
+/** The fields of a CRD's spec read here. */
+interface CrdSpec {
+  group?: string;
+  names?: { kind?: string };
+  versions?: Array<{ name: string; schema?: Record<string, JsonSchema> }>;
+}
+
 /** The served versions of a CRD object: `group/version/Kind` -> root schema. */
-export function crdVersions(crd: any): Array<{ id: string; schema: any }> {
-  const group = crd?.spec?.group;
-  const kind = crd?.spec?.names?.kind;
-  return (crd?.spec?.versions ?? []).filter((v: any) => v?.schema?.[OPENAPI_V3]).map((v: any) => ({ id: `${group}/${v.name}/${kind}`, schema: v.schema[OPENAPI_V3] }));
+export function crdVersions(crd: unknown): Array<{ id: string; schema: JsonSchema }> {
+  const spec = (crd as { spec?: CrdSpec } | null)?.spec;
+  const group = spec?.group;
+  const kind = spec?.names?.kind;
+  return (spec?.versions ?? []).filter((v) => v?.schema?.[OPENAPI_V3]).map((v) => ({ id: `${group}/${v.name}/${kind}`, schema: v.schema![OPENAPI_V3] }));
 }
 
 export class KubeValidator {
   readonly defs: KubeDefinitions;
   private readonly ajv: Ajv;
   private readonly compiled = new Map<string, ValidateFunction | undefined>();
-  private readonly crds = new Map<string, any>();
+  private readonly crds = new Map<string, JsonSchema>();
   private readonly precompiled = new Map<string, ((d: unknown) => boolean) & { errors?: ErrorObject[] | null }>();
   private readonly require: NodeJS.Require;
   private readonly schemaDirs: string[];
@@ -89,7 +98,7 @@ export class KubeValidator {
   }
 
   /** Registers the CRDs whose custom resources may appear (CustomResourceDefinition objects). */
-  addCrds(crds: any[]): void {
+  addCrds(crds: unknown[]): void {
     for (const crd of crds) for (const v of crdVersions(crd)) this.crds.set(v.id, v.schema);
   }
 
@@ -111,7 +120,7 @@ export class KubeValidator {
       const root = structuralToJsonSchema(this.crds.get(s.id));
       root.properties = { ...root.properties, apiVersion: { type: 'string' }, kind: { type: 'string' }, metadata: { $ref: `${K8S}#/definitions/${OBJECT_META}` } };
       root.type ??= 'object';
-      if (!this.crds.get(s.id)[PRESERVE]) root.additionalProperties = false;
+      if (!this.crds.get(s.id)?.[PRESERVE]) root.additionalProperties = false;
       v = this.ajv.compile(root);
     }
     this.compiled.set(key, v);
@@ -128,9 +137,9 @@ export class KubeValidator {
   }
 
   /** Every schema violation of one object (empty when valid). */
-  validate(obj: any): SchemaIssue[] {
-    const apiVersion = obj?.apiVersion;
-    const kind = obj?.kind;
+  validate(obj: unknown): SchemaIssue[] {
+    const apiVersion = (obj as { apiVersion?: unknown } | null)?.apiVersion;
+    const kind = (obj as { kind?: unknown } | null)?.kind;
     if (typeof apiVersion !== 'string' || typeof kind !== 'string') return [{ path: '', message: 'apiVersion and kind must be strings' }];
     const v = this.validatorFor(apiVersion, kind);
     if (!v) return [{ path: '', message: `no schema for ${apiVersion} ${kind}: neither a Kubernetes ${this.defs.kubernetes} kind nor a custom resource of a known CRD` }];

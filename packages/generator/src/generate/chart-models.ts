@@ -1,8 +1,8 @@
-import type { ChartModel } from '../core/chart-model.js';
-import { analyze, orderingOf, type Analysis } from '../fold/analyze.js';
+import type { ChartModel } from '../templatize/chart-model.js';
+import type { Analysis } from '../fold/analyze.js';
 import { fold } from '../fold/fold.js';
 import { keepGeneratedSecretNamespaces, placeChart, resolveWaves } from '../order/place.js';
-import type { OrderingModel } from '../order/tiers.js';
+import { orderingOf, type OrderingModel } from '../order/tiers.js';
 import { templatizeChart } from '../templatize/chart.js';
 import { applyFeatures } from '../features/apply.js';
 import { loadFeatures, loadSharedFeatures, type Feature } from '../features/contract.js';
@@ -10,11 +10,10 @@ import { KfcError } from '../core/errors.js';
 import { addSecretsJob } from '../features/secrets.js';
 import { gateImage } from '../order/gates.js';
 
-export { analyze };
-
 /**
- * The in-memory pipeline after analysis: fold -> templatize -> features ->
- * order, one chart model per component. Nothing is written; `emit` does that.
+ * Generates the chart models of an analysed release, in memory: fold -> templatize ->
+ * features -> order, one chart model per component. Nothing is written; `emit` does that
+ * (commands/build.ts), `kfc diff` compares two releases' models (diff/diff.ts).
  */
 export function chartModels(a: Analysis): { models: ChartModel[]; ordering: OrderingModel; shared: Feature[] } {
   const ordering = orderingOf(a);
