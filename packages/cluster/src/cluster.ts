@@ -193,7 +193,7 @@ export async function up(log: (m: string) => void = () => {}, dir = stateDir()):
   const state: ClusterState = { dir, kubeconfig: path.join(dir, 'admin.kubeconfig'), apiPort, etcdPort, pids: {}, started: new Date().toISOString(), kubernetes: toolPins().controlplane.kubernetes };
   const save = () => writeFileSync(STATE_FILE(dir), JSON.stringify(state, null, 2));
   save();
-  state.pids.etcd = start('etcd', bins['etcd'], [
+  state.pids.etcd = start('etcd', bins.etcd, [
     '--name=kfc', `--data-dir=${dir}/etcd`, `--listen-client-urls=http://127.0.0.1:${etcdPort}`, `--advertise-client-urls=http://127.0.0.1:${etcdPort}`,
     `--listen-peer-urls=http://127.0.0.1:${peerPort}`, `--initial-advertise-peer-urls=http://127.0.0.1:${peerPort}`, `--initial-cluster=kfc=http://127.0.0.1:${peerPort}`,
     '--unsafe-no-fsync', '--quota-backend-bytes=8589934592', '--log-level=warn',

@@ -128,7 +128,7 @@ export function goModuleDir(name: string, pins = toolPins()): string {
   const info = JSON.parse(out);
   if (info.Error || !info.Dir) throw new KfcError(`${pin.module}@${pin.version}: ${info.Error ?? 'no directory'}`, 'pin a version the Go module proxy serves');
   const dir = path.join(info.Dir, pin.path);
-  if (!existsSync(dir)) throw new KfcError(`${pin.module}@${pin.version} has no ${pin.path}`, 'fix go.modules.' + name + '.path');
+  if (!existsSync(dir)) throw new KfcError(`${pin.module}@${pin.version} has no ${pin.path}`, `fix go.modules.${name}.path`);
   return dir;
 }
 
