@@ -5,7 +5,7 @@ import { parseYaml, splitObjects } from '../packages/generator/src/core/model.js
 import { mutatedFields } from '../packages/generator/src/order/argocd.js';
 import { planObjects, sequence, type PlanObject } from '../packages/generator/src/order/sequence.js';
 import type { TestCluster } from './cluster.js';
-import { keyOf, type Obj, parseManifest } from './cluster-checks.js';
+import { clusterScoped, keyOf, type Obj, parseManifest } from './cluster-checks.js';
 
 /**
  * An Argo CD sync, run step by step against the control plane: Argo CD itself cannot be built
@@ -45,9 +45,15 @@ function syncObjects(rendered: string): PlanObject[] {
   return planObjects(rendered).map((o) => (o.kind === 'CustomResourceDefinition' ? { ...o, doc: parseYaml(raw.get(o.key)!) } : o));
 }
 
+/** `group/Kind` of cluster-scoped resources, as the API server serves them (set by `sync`/`outOfSync`). */
+let scoped = new Set<string>();
+
+/** The object as Argo CD applies it: a namespaced one without namespace goes to the destination, every one tracked. */
 function withTracking(o: PlanObject, s: SyncOptions): Obj {
   const doc = structuredClone(o.doc) as Obj;
-  const ns = doc.metadata.namespace ?? (o.namespace || '');
+  if (!doc.metadata.namespace && !scoped.has(`${groupOf(doc.apiVersion)}/${doc.kind}`)) doc.metadata.namespace = s.namespace;
+  if (scoped.has(`${groupOf(doc.apiVersion)}/${doc.kind}`)) delete doc.metadata.namespace;
+  const ns = doc.metadata.namespace ?? '';
   doc.metadata.annotations = { ...(doc.metadata.annotations ?? {}), [TRACKING]: `${s.app}:${groupOf(doc.apiVersion)}/${doc.kind}:${ns}/${doc.metadata.name}` };
   return doc;
 }
@@ -86,12 +92,13 @@ async function apply(c: TestCluster, docs: Obj[], s: SyncOptions, tag: string): 
   if (!docs.length) return;
   const file = path.join(c.tmp, `argocd-${tag}.yaml`);
   writeFileSync(file, docs.map((d) => stringify(d)).join('---\n'));
-  await c.kubectl(['apply', '--server-side', `--field-manager=${FIELD_MANAGER}`, '--force-conflicts', '-n', s.namespace, '-f', file]);
+  await c.kubectl(['apply', '--server-side', `--field-manager=${FIELD_MANAGER}`, '--force-conflicts', '-f', file]);
 }
 
 /** One sync of a rendered Application; returns the objects it manages (hooks excluded). */
 export async function sync(c: TestCluster, rendered: string, s: SyncOptions): Promise<Obj[]> {
   const objs = syncObjects(rendered);
+  scoped = await clusterScoped(c);
   await c.kubectl(['create', 'namespace', s.namespace], { reject: false }); // CreateNamespace=true
   const managed: Obj[] = [];
   for (const stage of sequence('argocd', objs)) {
@@ -99,7 +106,7 @@ export async function sync(c: TestCluster, rendered: string, s: SyncOptions): Pr
     const resources = stage.objects.filter((o) => !argoHook(o));
     for (const h of hooks) {
       if (hookDeletePolicies(h).includes('BeforeHookCreation')) {
-        await c.kubectl(['delete', '-n', h.namespace || s.namespace, `${h.kind.toLowerCase()}.${groupOf(h.apiVersion) || ''}/${h.name}`.replace('./', '/'), '--ignore-not-found', '--wait=true']);
+        await c.kubectl(['delete', '-f', '-', '--ignore-not-found', '--wait=true'], { input: stringify(withTracking(h, s)) });
       }
     }
     const docs = [...resources, ...hooks].map((o) => withTracking(o, s));
@@ -107,7 +114,7 @@ export async function sync(c: TestCluster, rendered: string, s: SyncOptions): Pr
     managed.push(...resources.map((o) => withTracking(o, s)));
     await waitHealthy(c, docs, s.namespace);
     for (const h of hooks) {
-      if (hookDeletePolicies(h).includes('HookSucceeded')) await c.kubectl(['delete', '-n', h.namespace || s.namespace, `${h.kind.toLowerCase()}.${groupOf(h.apiVersion) || ''}/${h.name}`.replace('./', '/'), '--ignore-not-found']);
+      if (hookDeletePolicies(h).includes('HookSucceeded')) await c.kubectl(['delete', '-f', '-', '--ignore-not-found'], { input: stringify(withTracking(h, s)) });
     }
   }
   return managed;
@@ -134,10 +141,11 @@ const VOLATILE = ['/metadata/managedFields', '/metadata/resourceVersion', '/meta
  */
 export async function outOfSync(c: TestCluster, rendered: string, s: SyncOptions): Promise<string[]> {
   const objs = syncObjects(rendered).filter((o) => !argoHook(o));
+  scoped = await clusterScoped(c);
   const ignored = mutatedFields(objs);
   const file = path.join(c.tmp, 'argocd-diff.yaml');
   writeFileSync(file, objs.map((o) => stringify(withTracking(o, s))).join('---\n'));
-  const want = parseManifest(String((await c.kubectl(['apply', '--server-side', `--field-manager=${FIELD_MANAGER}`, '--force-conflicts', '--dry-run=server', '-n', s.namespace, '-f', file, '-o', 'yaml'])).stdout).replace(/^kind: List[\s\S]*?items:\n/m, ''));
+  const want = parseManifest(String((await c.kubectl(['apply', '--server-side', `--field-manager=${FIELD_MANAGER}`, '--force-conflicts', '--dry-run=server', '-f', file, '-o', 'yaml'])).stdout).replace(/^kind: List[\s\S]*?items:\n/m, ''));
   const out: string[] = [];
   for (const w of expandLists(want)) {
     const ns = w.metadata.namespace;
