@@ -189,6 +189,7 @@ export async function emitUmbrella(o: UmbrellaOptions): Promise<ChartSummary> {
     ...gateFiles(
       gates,
       (o.shared ?? []).filter((f) => f.noSidecars).map((f) => f.when),
+      new Map(o.charts.map((c) => [c.name, c.crds])),
     ),
     ...testFiles(checks),
   };

@@ -253,13 +253,20 @@ function crdCheckScript(gates: GateData[]): string {
  * no pod runs a sidecar (features declaring `noSidecars`, components/_shared/features): the
  * sidecar restart gate renders only when none holds.
  */
-export function gateFiles(gates: GateData[], sidecarless: string[] = []): Record<string, string> {
+/**
+ * The umbrella's gate hooks. The pre-upgrade CRD check looks at the CRDs of `crds/` only
+ * (`shipped`: component -> CRD names): Helm never upgrades those, while a CRD rendered as a
+ * template (one that differs between variants) is upgraded by Helm itself, after pre-upgrade
+ * hooks, so checking it there would refuse every upgrade that changes it.
+ */
+export function gateFiles(gates: GateData[], sidecarless: string[] = [], shipped?: Map<string, string[]>): Record<string, string> {
+  const checked = shipped ? gates.map((g) => ({ ...g, crds: g.crds.filter((c) => shipped.get(g.component)?.includes(c)) })) : gates;
   const restart = jobTemplate('gate-sidecars', 'post-install,post-upgrade', HOOK_WEIGHTS.restart, 'Skip', restartScript(gates));
   return {
     'templates/gate-rbac.yaml': gateRbac(gates),
     'templates/gate-wait-job.yaml': jobTemplate('gate-wait', 'post-install,post-upgrade', HOOK_WEIGHTS.wait, 'Skip', waitScript(gates)),
     'templates/gate-restart-job.yaml': sidecarless.length ? `{{- if not (or ${sidecarless.map((c) => `(${c})`).join(' ')}) }}\n${restart}{{- end }}\n` : restart,
     'templates/pre-upgrade-crd-check-rbac.yaml': crdCheckRbac(),
-    'templates/pre-upgrade-crd-check-job.yaml': jobTemplate('crd-check', 'pre-upgrade', 0, 'Skip', crdCheckScript(gates), 'crd-check'),
+    'templates/pre-upgrade-crd-check-job.yaml': jobTemplate('crd-check', 'pre-upgrade', 0, 'Skip', crdCheckScript(checked), 'crd-check'),
   };
 }
