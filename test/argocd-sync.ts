@@ -70,7 +70,7 @@ async function waitHealthy(c: TestCluster, objs: Obj[], ns: string): Promise<voi
         await c.kubectl(['rollout', 'status', ...n, ref, '--timeout=10m']);
         break;
       case 'Job': {
-        const r = await c.kubectl(['wait', ...n, ref, '--for=jsonpath={.status.conditions[?(@.status=="True")].type}=Complete', '--timeout=10m'], { reject: false });
+        const r = await c.kubectl(['wait', ...n, ref, '--for=condition=Complete', '--timeout=10m'], { reject: false });
         if (r.exitCode !== 0) {
           const st = await c.kubectl(['get', ...n, ref, '-o', 'jsonpath={.status.conditions}'], { reject: false });
           throw new Error(`Job ${o.metadata.name} did not complete: ${st.stdout}`);
