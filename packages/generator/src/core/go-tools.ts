@@ -100,20 +100,53 @@ function run(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.Pro
   }
 }
 
-/** The path of a pinned Go command, built with `go install` at first use. */
+/** The path of a pinned Go command, built from the Go module proxy at first use (see inScratchModule). */
 export function ensureGoTool(name: string, pins = toolPins()): string {
   const pin = pins.go[name];
   if (!pin) throw new KfcError(`no Go tool ${name} is pinned in ${TOOLS_LOCK}`, `pin it under go.tools.${name}`);
   const bin = path.basename(pin.package);
   const dest = path.join(toolCacheDir(), 'go', `${pin.package.replace(/\//g, '_')}@${pin.version}`);
-  buildInto(dest, bin, (tmp) =>
-    run(goBinary(`${name} (${pin.package})`), ['install', `${pin.package}@${pin.version}`], {
-      env: goEnv({ GOBIN: tmp }),
-      what: `go install ${pin.package}@${pin.version}`,
-      hint: 'the Go module proxy must be reachable (GOPROXY); if it lacks this version, pin a served one in packages/generator/tools.lock.json',
-    }),
-  );
+  buildInto(dest, bin, (tmp) => buildGoTool(name, pin, path.join(tmp, bin)));
   return path.join(dest, bin);
+}
+
+const PROXY_HINT = 'the Go module proxy must be reachable (GOPROXY); if it lacks this version, pin a served one in packages/generator/tools.lock.json';
+
+/**
+ * Runs `f` in a scratch module that requires only the pinned package's module, at the pinned
+ * version (`go get`): the build list `go install <package>@<version>` would use. Not `go install`
+ * itself: it also asks the proxy for the module's whole version list (its deprecation check),
+ * which a proxy may refuse although it serves the version (403).
+ */
+function inScratchModule<T>(name: string, pin: GoToolPin, f: (go: string, opts: { cwd: string; env: NodeJS.ProcessEnv }) => T): T {
+  const go = goBinary(`${name} (${pin.package})`);
+  const cwd = mkdtempSync(path.join(os.tmpdir(), `kfc-go-${name}-`));
+  try {
+    // the lowest go line: `go get` raises it to the module's own, as its main module would have
+    writeFileSync(path.join(cwd, 'go.mod'), 'module kubeflow-charts.io/go-tool\n\ngo 1.21\n');
+    const env = goEnv();
+    run(go, ['get', `${pin.package}@${pin.version}`], { cwd, env, what: `go get ${pin.package}@${pin.version}`, hint: PROXY_HINT });
+    const [mod, version] = execFileSync(go, ['list', '-f', '{{.Module.Path}} {{.Module.Version}}', pin.package], { cwd, env, encoding: 'utf8' }).trim().split(' ');
+    if (version !== pin.version) throw new KfcError(`${pin.package}: go get resolved ${mod}@${version}, not the pinned ${pin.version}`, 'fix the pin');
+    return f(go, { cwd, env });
+  } finally {
+    rmSync(cwd, { recursive: true, force: true });
+  }
+}
+
+function buildGoTool(name: string, pin: GoToolPin, out: string): void {
+  inScratchModule(name, pin, (go, opts) => run(go, ['build', '-o', out, pin.package], { ...opts, what: `go build ${pin.package}@${pin.version}`, hint: PROXY_HINT }));
+}
+
+/**
+ * The source directory of the module a pinned Go tool comes from, in Go's module cache
+ * (downloaded if missing), for files it ships beside its command, such as chart-testing's
+ * lint rules and Chart.yaml schema. Does not build the tool.
+ */
+export function goToolModuleDir(name: string, pins = toolPins()): string {
+  const pin = pins.go[name];
+  if (!pin) throw new KfcError(`no Go tool ${name} is pinned in ${TOOLS_LOCK}`, `pin it under go.tools.${name}`);
+  return inScratchModule(name, pin, (go, opts) => execFileSync(go, ['list', '-f', '{{.Module.Dir}}', pin.package], { ...opts, encoding: 'utf8' }).trim());
 }
 
 /**
