@@ -171,20 +171,25 @@ describe('real chart-testing (ct lint)', () => {
     expect(r.stdout).toContain('All charts linted successfully');
   });
 
-  it.skipIf(!CT.available)(withCt("a broken chart fails with ct's own messages: a Chart.yaml key ct's schema refuses, a yamllint error in values.yaml"), async () => {
-    const root = mkdtempSync(path.join(os.tmpdir(), 'kfc-ct-broken-'));
-    const chart = path.join(root, 'charts', 'broken');
-    mkdirSync(path.dirname(chart));
-    cpSync(path.join(CHARTS, 'kubeflow-namespace'), chart, { recursive: true });
-    const chartYaml = readFileSync(path.join(chart, 'Chart.yaml'), 'utf8').replace(/^name: .*$/m, 'name: broken');
-    writeFileSync(path.join(chart, 'Chart.yaml'), `${chartYaml}owner: me\n`);
-    writeFileSync(path.join(chart, 'values.yaml'), `${readFileSync(path.join(chart, 'values.yaml'), 'utf8')}extra: 1   \n`);
-    const r = await run(['lint', '--chart-dirs', path.dirname(chart)], env());
+  it.skipIf(!CT.available)(withCt("broken charts fail with ct's own messages: a Chart.yaml key ct's schema refuses, a yamllint error in values.yaml"), async () => {
+    const dir = path.join(mkdtempSync(path.join(os.tmpdir(), 'kfc-ct-broken-')), 'charts');
+    // ct stops linting a chart at its first failing check: one chart per defect
+    const copy = (name: string) => {
+      const chart = path.join(dir, name);
+      cpSync(path.join(CHARTS, 'kubeflow-namespace'), chart, { recursive: true });
+      writeFileSync(path.join(chart, 'Chart.yaml'), readFileSync(path.join(chart, 'Chart.yaml'), 'utf8').replace(/^name: .*$/m, `name: ${name}`));
+      return chart;
+    };
+    const badKey = copy('bad-key');
+    writeFileSync(path.join(badKey, 'Chart.yaml'), `${readFileSync(path.join(badKey, 'Chart.yaml'), 'utf8')}owner: me\n`);
+    const badValues = copy('bad-values');
+    writeFileSync(path.join(badValues, 'values.yaml'), `${readFileSync(path.join(badValues, 'values.yaml'), 'utf8')}extra: 1   \n`);
+    const r = await run(['lint', '--chart-dirs', dir], env());
     expect(r.exitCode).toBe(1);
     // yamale's and yamllint's own words, as ct prints them
-    expect(r.all).toMatch(/owner: Unexpected element/);
+    expect(r.all).toMatch(/Chart\.yaml' with schema '\S+\/etc\/chart_schema\.yaml'\n\s+owner: Unexpected element/);
     expect(r.all).toMatch(/values\.yaml\n?.*\d+:\d+\s+error\s+trailing spaces\s+\(trailing-spaces\)/);
-    expect(r.stdout).toMatch(/✖︎ broken => /);
+    expect([...r.stdout.matchAll(/^ (✖︎|✔︎) (\S+) => /gm)].map((m) => `${m[1]} ${m[2]}`).sort()).toEqual(['✖︎ bad-key', '✖︎ bad-values']);
   });
 });
 
