@@ -95,6 +95,11 @@ describe('GitHub workflows', () => {
     for (const job of ['install', 'upgrade']) expect(lt.jobs[job].strategy.matrix.helm.map((v: string) => v.split('.')[0]).sort(), job).toEqual(['v3', 'v4']);
     const text = JSON.stringify(lt);
     for (const needle of ['helm/kind-action@', 'npm run ct -- lint', 'npm run ct -- install', 'kfc -- previous', 'helm upgrade kubeflow charts/kubeflow', 'helm test kubeflow', '.ci/run']) expect(text, needle).toContain(needle);
+    // the wrapper builds the pinned ct with Go (no chart-testing-action's ct) and runs the matrix's helm
+    for (const job of ['test', 'lint', 'install']) expect(lt.jobs[job].steps.some((s: any) => s.uses?.startsWith('actions/setup-go@')), `${job} sets up Go`).toBe(true);
+    expect(text).not.toContain('chart-testing-action');
+    const ctInstall = lt.jobs.install.steps.find((s: any) => /npm run ct -- install/.test(s.run ?? ''))!.run;
+    expect(ctInstall).toContain("--helm ${{ startsWith(matrix.helm, 'v3.') && '3' || '4' }}");
     const rel = JSON.stringify(workflows().find((w) => w.file === 'release.yaml')!.doc);
     for (const needle of ['npm run repo -- --out repo', '--oci', 'cosign sign --yes', 'attest-build-provenance@', 'gh-pages', 'id-token']) expect(rel, needle).toContain(needle);
   });

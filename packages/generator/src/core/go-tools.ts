@@ -115,21 +115,38 @@ function run(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.Pro
   }
 }
 
+const PROXY_HINT = 'the Go module proxy must be reachable (GOPROXY); if it lacks this version, pin a served one in packages/generator/tools.lock.json';
+
+/** The source directory of `module@version` in Go's module cache (`go mod download`, checked against the checksum database). */
+function moduleDir(what: string, module: string, version: string): string {
+  let info: { Dir?: string; Error?: string };
+  try {
+    info = JSON.parse(execFileSync(goBinary(what), ['mod', 'download', '-json', `${module}@${version}`], { env: goEnv(), encoding: 'utf8', cwd: os.tmpdir(), stdio: ['ignore', 'pipe', 'pipe'] }));
+  } catch (e) {
+    const err = e as { stderr?: string; stdout?: string; message: string };
+    throw new KfcError(`go mod download ${module}@${version} failed: ${(err.stderr || err.stdout || err.message).trim()}`, PROXY_HINT);
+  }
+  if (info.Error || !info.Dir) throw new KfcError(`${module}@${version}: ${info.Error ?? 'no module directory'}`, PROXY_HINT);
+  return info.Dir;
+}
+
 /** A directory of a pinned Go module (downloaded into Go's module cache at first use). */
 export function goModuleDir(name: string, pins = toolPins()): string {
   const pin = pins.modules[name];
   if (!pin) throw new KfcError(`no Go module ${name} is pinned in ${TOOLS_LOCK}`, `pin it under go.modules.${name}`);
-  let out: string;
-  try {
-    out = execFileSync(goBinary(`${name} (${pin.module})`), ['mod', 'download', '-json', `${pin.module}@${pin.version}`], { env: goEnv(), encoding: 'utf8', cwd: os.tmpdir(), stdio: ['ignore', 'pipe', 'pipe'] });
-  } catch (e) {
-    throw new KfcError(`go mod download ${pin.module}@${pin.version} failed: ${(e as { stderr?: string }).stderr ?? (e as Error).message}`, 'the Go module proxy must be reachable');
-  }
-  const info = JSON.parse(out);
-  if (info.Error || !info.Dir) throw new KfcError(`${pin.module}@${pin.version}: ${info.Error ?? 'no directory'}`, 'pin a version the Go module proxy serves');
-  const dir = path.join(info.Dir, pin.path);
+  const dir = path.join(moduleDir(`${name} (${pin.module})`, pin.module, pin.version), pin.path);
   if (!existsSync(dir)) throw new KfcError(`${pin.module}@${pin.version} has no ${pin.path}`, `fix go.modules.${name}.path`);
   return dir;
+}
+
+/**
+ * The source directory of the module a pinned Go tool comes from, in Go's module cache, for
+ * files it ships beside its command (chart-testing's lint rules and Chart.yaml schema).
+ */
+export function goToolModuleDir(name: string, pins = toolPins()): string {
+  const pin = pins.go[name];
+  if (!pin) throw new KfcError(`no Go tool ${name} is pinned in ${TOOLS_LOCK}`, `pin it under go.tools.${name}`);
+  return moduleDir(`${name} (${pin.package})`, pin.module, pin.version);
 }
 
 /**
@@ -143,19 +160,10 @@ export function ensureGoTool(name: string, pins = toolPins()): string {
   const bin = path.basename(pin.package);
   const dest = path.join(toolCacheDir(), 'go', `${pin.package.replace(/\//g, '_')}@${pin.version}`);
   if (existsSync(path.join(dest, bin))) return path.join(dest, bin);
-  const go = goBinary(`${name} (${pin.package})`);
-  const hint = 'the Go module proxy must be reachable (GOPROXY); if it lacks this version, pin a served one in packages/generator/tools.lock.json';
-  let dir: string;
-  try {
-    const info = JSON.parse(execFileSync(go, ['mod', 'download', '-json', `${pin.module}@${pin.version}`], { env: goEnv(), encoding: 'utf8', cwd: os.tmpdir(), stdio: ['ignore', 'pipe', 'pipe'] }));
-    if (info.Error || !info.Dir) throw new Error(info.Error ?? 'no module directory');
-    dir = info.Dir;
-  } catch (e) {
-    throw new KfcError(`go mod download ${pin.module}@${pin.version} failed: ${(e as { stderr?: string }).stderr?.trim() || (e as Error).message}`, hint);
-  }
+  const dir = goToolModuleDir(name, pins);
   const pkg = `.${pin.package.slice(pin.module.length) || ''}`;
   buildInto(dest, bin, (tmp) =>
-    run(go, ['build', '-mod=readonly', '-o', path.join(tmp, bin), pkg], { cwd: dir, env: goEnv(), what: `go build ${pin.package}@${pin.version}`, hint }),
+    run(goBinary(name), ['build', '-mod=readonly', '-o', path.join(tmp, bin), pkg], { cwd: dir, env: goEnv(), what: `go build ${pin.package}@${pin.version}`, hint: PROXY_HINT }),
   );
   return path.join(dest, bin);
 }
