@@ -238,10 +238,21 @@ export function addMetadata(doc: Values, field: 'labels' | 'annotations', add: R
   if (missing.length) meta[field] = { ...(meta[field] ?? {}), ...Object.fromEntries(missing) };
 }
 
+/**
+ * Fields a Kubernetes controller owns once the object exists, which upstream renders empty:
+ * an aggregated ClusterRole's `rules` (the aggregation controller writes them). Rendered, Helm 4's
+ * server-side apply conflicts with that controller on every upgrade; left out, nothing changes
+ * (an empty list and no list mean the same to the API server). verify compares them as equal.
+ */
+export function dropControllerOwnedFields(o: { kind: string }, doc: any): void {
+  if (o.kind === 'ClusterRole' && doc?.aggregationRule && Array.isArray(doc.rules) && doc.rules.length === 0) delete doc.rules;
+}
+
 /** Parses one object content and binds its workload fields to values. */
 export function templatizeObject(o: KObject, opts: TemplatizeOptions, source: string): Content {
   assertNoMarkers(o.raw, source);
   const doc = parseYaml(o.raw);
+  dropControllerOwnedFields(o, doc);
   const t = new TemplateDoc();
   addMetadata(doc, 'labels', opts.labels);
   const wkey = opts.workloadKeys.get(o.key);

@@ -51,6 +51,8 @@ export interface CompareResult {
 
 /** Removes the allowlisted generator metadata that upstream's object does not have. */
 export function normalize(rendered: any, upstream: any): any {
+  // what the chart leaves to a controller (templatize/workloads.ts) is upstream's empty value
+  if (upstream?.kind === 'ClusterRole' && upstream.aggregationRule && Array.isArray(upstream.rules) && upstream.rules.length === 0 && rendered && !('rules' in rendered)) rendered.rules = [];
   const meta = rendered?.metadata;
   if (!meta) return rendered;
   for (const field of ['labels', 'annotations'] as const) {
