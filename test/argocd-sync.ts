@@ -102,6 +102,8 @@ export async function sync(c: TestCluster, rendered: string, s: SyncOptions): Pr
   await c.kubectl(['create', 'namespace', s.namespace], { reject: false }); // CreateNamespace=true
   const managed: Obj[] = [];
   for (const stage of sequence('argocd', objs)) {
+    // custom resources' scope is known once their CRDs (an earlier wave) are established
+    scoped = await clusterScoped(c);
     const hooks = stage.objects.filter((o) => argoHook(o));
     const resources = stage.objects.filter((o) => !argoHook(o));
     for (const h of hooks) {
@@ -146,15 +148,20 @@ export async function outOfSync(c: TestCluster, rendered: string, s: SyncOptions
   const file = path.join(c.tmp, 'argocd-diff.yaml');
   writeFileSync(file, objs.map((o) => stringify(withTracking(o, s))).join('---\n'));
   const want = parseManifest(String((await c.kubectl(['apply', '--server-side', `--field-manager=${FIELD_MANAGER}`, '--force-conflicts', '--dry-run=server', '-f', file, '-o', 'yaml'])).stdout).replace(/^kind: List[\s\S]*?items:\n/m, ''));
+  // the live objects in the versions the render names (kubectl get -f reads each object's apiVersion)
+  const live = new Map(expandLists(parseManifest(String((await c.kubectl(['get', '-f', file, '-o', 'yaml'])).stdout))).map((o) => [keyOf(o), o]));
   const out: string[] = [];
   for (const w of expandLists(want)) {
     const ns = w.metadata.namespace;
     const o = objs.find((x) => x.kind === w.kind && x.name === w.metadata.name && groupOf(x.apiVersion) === groupOf(w.apiVersion) && (!x.namespace || x.namespace === ns));
     if (!o) continue;
-    const ref = `${w.kind.toLowerCase()}.${groupOf(w.apiVersion)}/${w.metadata.name}`.replace(/\.\//, '/');
-    const live = JSON.parse(String((await c.kubectl([...(ns ? ['-n', ns] : []), 'get', ref, '-o', 'json'])).stdout));
+    const l = live.get(keyOf(w));
+    if (!l) {
+      out.push(`${keyOf(w)} missing`);
+      continue;
+    }
     const skip = [...VOLATILE, ...ignored.filter((f) => f.kind === o.kind && f.name === o.name && (f.namespace ?? '') === (o.namespace ?? '')).map((f) => f.pointer)];
-    for (const p of differences(w, live)) if (!skip.some((i) => covers(i, p))) out.push(`${keyOf(w)} ${p}`);
+    for (const p of differences(w, l)) if (!skip.some((i) => covers(i, p))) out.push(`${keyOf(w)} ${p}`);
   }
   return out;
 }
