@@ -3,11 +3,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import YAML from 'yaml';
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { init } from '../packages/generator/src/commands/init.js';
-import { helmRun } from '../packages/generator/src/core/helm.js';
-import { findHelm, onPath, pinnedBinary } from '../packages/generator/src/core/toolchain.js';
-import { testCluster } from './cluster.js';
+import { kubectlBin } from '../packages/cluster/src/index.js';
+import { describeCluster } from './cluster.js';
+import { INSTALL } from './cluster-lifecycle.js';
+import { dryRunServer, prepareFor, render } from './cluster-scenarios.js';
 import { argocdCrdObjects, fluxCrdObjects, fluxTooling } from './gitops.js';
 import { chartsFor, PINNED } from './releases.js';
 
@@ -42,39 +43,36 @@ async function written(set: string, delivery: string, source = 'helm-repository'
   return out;
 }
 
-const kubectlBin = () => process.env.KUBECTL_BIN ?? onPath('kubectl') ?? pinnedBinary('v35', 'kubectl');
-
-const cluster = testCluster();
 const tooling = fluxTooling();
 
-describe('kfc init on the control plane', () => {
-  const kube = (args: string[], input?: string) => execa(kubectlBin(), ['--kubeconfig', cluster.kubeconfig!, ...args], { input, reject: false });
+describeCluster('kfc init on the control plane', (cluster) => {
+  const kube = (args: string[], input?: string) => cluster().kubectl(args, { input, reject: false });
 
-  it.skipIf(!cluster.kubeconfig)(`helm installs the values kfc init writes for the three answer sets ${cluster.reason}`, async () => {
-    const helm = await findHelm(4);
+  it('the values kfc init writes for the three answer sets: the API server accepts their renders (dry run), and helm install --wait of the external-services + OIDC + Gateway API set succeeds', async () => {
+    const c = cluster();
+    const umbrella = path.join(CHARTS, 'kubeflow');
     for (const set of Object.keys(SETS)) {
-      const out = await written(set, 'helm');
-      // no hooks: the gate jobs wait for pods, which a control plane without nodes never runs
-      const res = await helmRun(['install', 'kubeflow', path.join(CHARTS, 'kubeflow'), '--kubeconfig', cluster.kubeconfig!, '--namespace', 'kubeflow-charts', '--create-namespace', '--no-hooks', '--timeout', '10m', '-f', path.join(out, 'values.yaml')], helm);
-      expect(res.exitCode, `${set}: ${res.stderr}`).toBe(0);
-      const status = await helmRun(['status', 'kubeflow', '--kubeconfig', cluster.kubeconfig!, '--namespace', 'kubeflow-charts', '-o', 'json'], helm);
-      expect(JSON.parse(status.stdout).info.status, set).toBe('deployed');
-      const un = await helmRun(['uninstall', 'kubeflow', '--kubeconfig', cluster.kubeconfig!, '--namespace', 'kubeflow-charts', '--no-hooks', '--wait', '--timeout', '10m'], helm);
-      expect(un.exitCode, `${set}: ${un.stderr}`).toBe(0);
+      const values = path.join(await written(set, 'helm'), 'values.yaml');
+      await dryRunServer(c, await render(c, umbrella, [values]), umbrella, `init-${set}`);
     }
+    const values = path.join(await written('external-oidc-gateway-api', 'helm'), 'values.yaml');
+    await prepareFor(c, await render(c, umbrella, [values]), umbrella);
+    await c.helm(4, ['install', 'kubeflow', umbrella, ...INSTALL, '-f', values]);
+    const status = await c.helm(4, ['status', 'kubeflow', '--namespace', 'kubeflow-charts', '-o', 'json']);
+    expect(JSON.parse(String(status.stdout)).info.status).toBe('deployed');
   });
 
-  it.skipIf(!cluster.kubeconfig || !tooling.go)(`the API server accepts the Argo CD Application and the Flux objects kfc init writes, with their CRDs installed ${cluster.reason || tooling.reason}`, async () => {
+  it.skipIf(!tooling.go)(`the API server accepts the Argo CD Application and the Flux objects kfc init writes, with their CRDs installed ${tooling.reason}`, async () => {
     const crds = [...(await fluxCrdObjects(tooling.go!)), ...(await argocdCrdObjects(tooling.go!))];
     const applied = await kube(['apply', '--server-side', '-f', '-'], crds.map((c) => YAML.stringify(c)).join('---\n'));
-    expect(applied.exitCode, applied.stderr).toBe(0);
+    expect(applied.exitCode, String(applied.stderr)).toBe(0);
     expect((await kube(['wait', '--for=condition=Established', '--timeout=60s', ...crds.map((c) => `crd/${c.metadata.name}`)])).exitCode).toBe(0);
     for (const ns of ['argocd', 'flux-system']) await kube(['create', 'namespace', ns]);
     for (const set of Object.keys(SETS)) {
       for (const source of ['helm-repository', 'oci']) {
         const argo = await written(set, 'argocd', source);
         const a = await kube(['apply', '--dry-run=server', '-f', path.join(argo, 'argocd-application.yaml')]);
-        expect(a.exitCode, `${set} ${source} Argo CD: ${a.stderr}`).toBe(0);
+        expect(a.exitCode, `${set} ${source} Argo CD: ${String(a.stderr)}`).toBe(0);
         const flux = await written(set, 'flux', source);
         const f = await kube(['apply', '--dry-run=server', '-k', flux]);
         expect(f.exitCode, `${set} ${source} Flux: ${f.stderr}`).toBe(0);
