@@ -33,6 +33,20 @@ export interface ComponentConfig {
   features?: unknown;
   /** variants chosen by other values: when `when` holds, variant `from` renders as `to` (istio follows global.mesh.mode) */
   variantOverrides: Array<{ when: string; map: Record<string, string> }>;
+  /**
+   * upstream directories (alternatives, options, kustomize Components) known not to build in some release: such a
+   * failure, when its message matches `error`, skips the directory with a warning; any other failure stops the build
+   */
+  knownBroken: KnownBroken[];
+}
+
+export interface KnownBroken {
+  /** glob over release paths */
+  path: string;
+  /** a regular expression the kustomize error must match (default: any) */
+  error?: string;
+  /** why upstream does not build it (printed with the warning) */
+  reason: string;
 }
 
 /** An object the umbrella checks after install: a workload that must be ready, or an HTTP endpoint of a Service. */
@@ -47,7 +61,7 @@ export interface Check {
   port?: string;
 }
 
-const KEYS = new Set(['description', 'paths', 'variants', 'keywords', 'tier', 'install', 'options', 'checks', 'features', 'variantOverrides']);
+const KEYS = new Set(['description', 'paths', 'variants', 'keywords', 'tier', 'install', 'options', 'checks', 'features', 'variantOverrides', 'knownBroken']);
 
 export function componentsDir(): string {
   return process.env.KFC_COMPONENTS_DIR ? path.resolve(process.env.KFC_COMPONENTS_DIR) : path.join(repoRoot(), 'components');
@@ -88,6 +102,23 @@ function parseChecks(data: unknown, bad: (what: string) => KfcError): Check[] {
     if (c.kind === 'Service' && typeof c.path !== 'string') throw bad(`checks[${i}]: a Service check needs the HTTP "path" to GET`);
     for (const k of Object.keys(c)) if (!['kind', 'name', 'path', 'expect', 'status', 'port'].includes(k)) throw bad(`checks[${i}]: unknown key "${k}"`);
     return c as Check;
+  });
+}
+
+function parseKnownBroken(data: unknown, bad: (what: string) => KfcError): KnownBroken[] {
+  if (data === undefined) return [];
+  if (!Array.isArray(data)) throw bad('"knownBroken" must be a list of {path, error, reason}');
+  return data.map((k, i) => {
+    if (!k || typeof k.path !== 'string' || !k.path.includes('/') || typeof k.reason !== 'string') throw bad(`knownBroken[${i}] needs "path" (a path glob) and "reason"`);
+    for (const key of Object.keys(k)) if (!['path', 'error', 'reason'].includes(key)) throw bad(`knownBroken[${i}]: unknown key "${key}"`);
+    if (k.error !== undefined) {
+      try {
+        new RegExp(String(k.error));
+      } catch (e) {
+        throw bad(`knownBroken[${i}].error is not a regular expression: ${(e as Error).message}`);
+      }
+    }
+    return { path: k.path, reason: k.reason.trim(), ...(k.error !== undefined ? { error: String(k.error) } : {}) };
   });
 }
 
@@ -152,6 +183,7 @@ export function loadComponentConfigs(dir = componentsDir()): ComponentConfig[] {
         if (!o || typeof o.when !== 'string' || !o.map || typeof o.map !== 'object') throw bad(`variantOverrides[${i}] needs "when" (a template condition) and "map" (variant -> variant)`);
         return { when: o.when, map: o.map };
       }),
+      knownBroken: parseKnownBroken(data.knownBroken, bad),
       ...(data.features !== undefined ? { features: data.features } : {}),
     } satisfies ComponentConfig;
   });

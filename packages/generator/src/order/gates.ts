@@ -255,7 +255,7 @@ export function gateFiles(gates: GateData[]): Record<string, string> {
     'templates/gate-wait-job.yaml': jobTemplate('gate-wait', 'post-install,post-upgrade', HOOK_WEIGHTS.wait, 'Skip', waitScript(gates)),
     // in ambient mode no pod has a sidecar: nothing to restart
     'templates/gate-restart-job.yaml': `{{- if ne (dig "mesh" "mode" "sidecar" .Values.global) "ambient" }}\n${jobTemplate('gate-sidecars', 'post-install,post-upgrade', HOOK_WEIGHTS.restart, 'Skip', restartScript(gates))}{{- end }}\n`,
-    'templates/pre-upgrade-crd-check-rbac.yaml': crdCheckRbac(),
+    'templates/pre-upgrade-crd-check-rbac.yaml': crdCheckRbac(gates),
     'templates/pre-upgrade-crd-check-job.yaml': jobTemplate('crd-check', 'pre-upgrade', 0, 'Skip', crdCheckScript(gates), 'crd-check'),
   };
 }
