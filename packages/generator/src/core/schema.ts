@@ -32,7 +32,7 @@ export function loadSchemaBlock(name: string, where = 'the generator'): any {
 export function loadSchemaDefinitions(): SchemaDefinitions {
   if (cached) return cached;
   const read = (name: string) => loadSchemaBlock(name);
-  const blocks = { global: read('global'), image: read('image'), resources: read('resources'), pod: read('pod') };
+  const blocks = { global: read('global'), image: read('image'), resources: read('resources'), pod: read('pod'), formats: read('formats') };
   // generated from the Kubernetes API definitions (scripts/k8s-schemas.mjs)
   const k8s = read('kubernetes');
   const definitions: Record<string, any> = { tolerations: k8s.tolerations, affinity: k8s.affinity };
@@ -60,7 +60,9 @@ export function schemaRows(schema: any, prefix = ''): SchemaRow[] {
   const rows: SchemaRow[] = [];
   for (const [k, s] of Object.entries<any>(schema.properties ?? {})) {
     const p = prefix ? `${prefix}.${k}` : k;
-    const type = Array.isArray(s.type) ? s.type.join(' \\| ') : (s.type ?? (s.enum ? 'string' : 'any'));
+    const ref = typeof s.$ref === 'string' ? loadSchemaDefinitions().definitions[s.$ref.replace('#/definitions/', '')] : undefined;
+    const t = s.type ?? ref?.type;
+    const type = Array.isArray(t) ? t.join(' \\| ') : (t ?? (s.enum ? 'string' : 'any'));
     rows.push({ path: p, type: s.enum ? `${type} (${s.enum.join(', ')})` : type, description: s.description ?? '' });
     if (s.properties && Object.keys(s.properties).length) rows.push(...schemaRows(s, p));
   }
@@ -99,8 +101,11 @@ export function withDefinitions(schema: any): any {
   return used.size ? { ...schema, definitions: Object.fromEntries([...used].sort().map((k) => [k, defs[k]])) } : schema;
 }
 
+/** Optional pod fields a Helm user unsets with null (`nodeSelector: null`): the render leaves them out. */
+export const NULLABLE = new Set(['replicas', 'nodeSelector', 'tolerations', 'affinity', 'priorityClassName', 'podAnnotations', 'podLabels']);
+
 /**
- * Marks every key that has a non-null default as required in the closed objects of a schema
+ * Marks every key that has a non-null default (except the NULLABLE pod fields) as required in the closed objects of a schema
  * (not in free-form maps nor in `resources`, whose keys users may remove). Helm deletes a key
  * set to null before validating, so `katib: null` or `image: null` fails naming the path
  * instead of rendering without it.
@@ -111,7 +116,7 @@ export function requireDefaults(schema: any, values: unknown): any {
     const req = new Set<string>(s.required ?? []);
     for (const [k, val] of Object.entries(v)) {
       if (!s.properties[k]) continue;
-      if (val !== null) req.add(k);
+      if (val !== null && !NULLABLE.has(k)) req.add(k);
       walk(s.properties[k], val, k);
     }
     if (req.size) s.required = [...req];

@@ -8,10 +8,11 @@ import { DRAFT_07, globalDefaults, loadSchemaDefinitions, requireDefaults, withD
 import { packChart } from '../core/tar.js';
 import type { AnalyzedComponent } from '../fold/analyze.js';
 import type { Feature } from '../features/contract.js';
+import { addOnlyWhen, VALUES_CHECKS } from '../features/apply.js';
 import { gateData, gateFiles, gateImage } from '../order/gates.js';
 import type { OrderingModel } from '../order/tiers.js';
 import { sourceRef, type Release } from '../upstream/release.js';
-import { EXTRA_OBJECTS, extraObjectsSchema, kebab } from '../templatize/chart.js';
+import { extraObjectsSchema, extraObjectsTemplate, kebab } from '../templatize/chart.js';
 import { type ChartSummary, valuesYaml } from './chart.js';
 import { combineRanges, kubeVersionConstraint } from './kube-version.js';
 import { artifactHubAnnotations, chartYamlText, commonChartFields } from './metadata.js';
@@ -38,6 +39,34 @@ export interface UmbrellaOptions {
 
 /** What every chart's .helmignore leaves out of its package. */
 export const HELMIGNORED = ['ci', '.DS_Store'];
+
+/**
+ * The umbrella's checks of values that would be ignored: keys of a disabled component (Helm neither
+ * validates nor renders it), httpRoute's and the gate jobs' values without their switch, and the
+ * shared features' (global) rules.
+ */
+function umbrellaValueChecks(m: { name: string; values: Record<string, unknown>; files: Record<string, string> }, components: string[], shared: Feature[], route: boolean): void {
+  addOnlyWhen(m, shared.flatMap((f) => f.onlyWhen), 'the umbrella (shared features)');
+  if (route) {
+    addOnlyWhen(m, [
+      { values: 'httpRoute', except: ['enabled'], when: '.Values.httpRoute.enabled', needs: 'httpRoute.enabled: true' },
+      { values: 'httpRoute.tls', except: ['certificate'], when: 'and .Values.httpRoute.enabled .Values.httpRoute.tls.certificate', needs: 'httpRoute.tls.certificate: true' },
+    ], 'the umbrella (httpRoute)');
+  }
+  addOnlyWhen(m, [{ values: 'hooks', except: ['enabled', 'image'], when: '.Values.hooks.enabled', needs: 'hooks.enabled: true' }], 'the umbrella (hooks)');
+  m.files[VALUES_CHECKS] += `{{- /* a disabled component is neither validated nor rendered: its other values would be ignored */}}
+{{- range $c := list ${components.map((c) => JSON.stringify(c)).join(' ')} }}
+{{- $v := index $.Values $c }}
+{{- if and (kindIs "map" $v) (not $v.enabled) }}
+{{- range $k, $_ := $v }}
+{{- if not (has $k (list "enabled" "global")) }}
+{{- fail (printf "%s.%s is set, but %s.enabled is false: the %s chart is not installed (it would be ignored)" $c $k $c $c) }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- end }}
+`;
+}
 
 /** Writes charts/kubeflow: dependencies on every component chart, the gate hooks, NOTES and tests. */
 export async function emitUmbrella(o: UmbrellaOptions): Promise<ChartSummary> {
@@ -91,7 +120,7 @@ export async function emitUmbrella(o: UmbrellaOptions): Promise<ChartSummary> {
   values.global = { ...globalDefaults(), kubeflowUmbrella: true };
   values.extraObjects = [];
   props.extraObjects = extraObjectsSchema();
-  files['templates/extra-objects.yaml'] = EXTRA_OBJECTS;
+  files['templates/extra-objects.yaml'] = extraObjectsTemplate(UMBRELLA);
   const route = httpRoute(checks.find((c) => c.kind === 'Service' && c.url?.endsWith('/')));
   if (route) {
     values.httpRoute = route.values;
@@ -99,6 +128,7 @@ export async function emitUmbrella(o: UmbrellaOptions): Promise<ChartSummary> {
     files['templates/httproute.yaml'] = route.template;
   }
   values.tests = { enabled: true };
+  umbrellaValueChecks({ name: UMBRELLA, values, files }, comps.map((c) => c.name), o.shared ?? [], !!route);
   props.tests = {
     description: '`helm test` pods checking that the dashboard and the auth endpoints answer.',
     type: 'object',

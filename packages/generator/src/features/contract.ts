@@ -82,6 +82,17 @@ export interface Feature {
   except?: string[];
   /** a shared feature's subject: it applies when the release has one of these charts (else the build warns that it is off) */
   needs?: string[];
+  /** values read only under a condition: otherwise a value differing from its default is refused (values-checks) */
+  onlyWhen: OnlyWhen[];
+}
+
+/** Values (`values`, a path from the chart's root) that are read only while `when` holds; `needs` tells what enables them. */
+export interface OnlyWhen {
+  values: string;
+  /** keys of a map that stay free (the switch itself) */
+  except?: string[];
+  when: string;
+  needs: string;
 }
 
 export interface GenerateDecl {
@@ -94,7 +105,7 @@ export interface GenerateDecl {
   keys: Record<string, any>;
 }
 
-const KEYS = new Set(['name', 'description', 'values', 'valuesAt', 'schema', 'when', 'drop', 'set', 'templates', 'ci', 'readme', 'generate', 'except', 'needs']);
+const KEYS = new Set(['name', 'description', 'values', 'valuesAt', 'schema', 'when', 'drop', 'set', 'templates', 'ci', 'readme', 'generate', 'except', 'needs', 'onlyWhen']);
 
 function parseSelector(s: any, where: string): Selector {
   if (!s || typeof s !== 'object' || typeof s.kind !== 'string' || typeof s.name !== 'string') throw new KfcError(`${where}: a selector needs kind and name (and optionally namespace, container)`, 'see components/README.md, "Features"');
@@ -164,6 +175,12 @@ function parseFeature(data: any, file: string, templatesDir: string): Feature {
       return { name: c.name, description: c.description ?? `${data.description.trim()}`, values: c.values, expect: c.expect ?? {}, ...(c.umbrella ? { umbrella: c.umbrella } : {}), ...(c.requires ? { requires: c.requires } : {}) };
     }),
     readme: data.readme,
+    onlyWhen: (data.onlyWhen ?? []).map((o: any, i: number) => {
+      if (!o || typeof o.values !== 'string' || !/^[a-zA-Z][\w-]*(\.[a-zA-Z][\w-]*)*$/.test(o.values) || typeof o.when !== 'string' || typeof o.needs !== 'string')
+        throw bad(`onlyWhen[${i}] needs "values" (a values path), "when" (a template condition) and "needs" (what enables them)`);
+      if (o.except !== undefined && !(Array.isArray(o.except) && o.except.every((x: unknown) => typeof x === 'string'))) throw bad(`onlyWhen[${i}].except must be a list of keys`);
+      return { values: o.values, when: o.when, needs: o.needs, ...(o.except ? { except: o.except } : {}) };
+    }),
     generate: (data.generate ?? []).map((g: any, i: number) => {
       const at = `${where} generate[${i}]`;
       if (!g || (!g.select === !g.secret)) throw bad(`generate[${i}] needs either "select" (an upstream Secret) or "secret" ({namespace, name})`);
