@@ -103,6 +103,135 @@ const UMBRELLA_CASES: Record<string, { values: unknown; path: string }> = {
   'selector label through the umbrella': { values: { centraldashboard: { centraldashboard: { podLabels: { app: 'other' } } } }, path: 'centraldashboard.centraldashboard.podLabels' },
 };
 
+/**
+ * Feature values a platform engineer gets wrong (issue 15): formats Kubernetes/S3/OIDC require, uniqueness,
+ * values that would be ignored in the combination given, literal credentials. On the component chart and, for
+ * a few, through the umbrella (where the path starts with the component's key).
+ */
+const ok = { host: 'db.example.com', existingSecret: 'db' };
+const route = { enabled: true, parentRefs: [{ name: 'gw', namespace: 'default' }] };
+const issuer = (x: Record<string, unknown>) => ({ extraJwtIssuers: [{ issuer: 'https://token.example.com', ...x }] });
+const oidc = (x: Record<string, unknown>) => ({ oidc: { issuerUrl: 'https://login.example.com', existingSecret: 'oidc', ...x } });
+const s3 = (x: Record<string, unknown>) => ({ objectStore: { external: true, host: 's3.example.com', existingSecret: 's3', ...x } });
+const profile = (x: Record<string, unknown>) => ({ profiles: [{ name: 'team-a', owner: 'alice@example.com', ...x }] });
+const connector = (config: Record<string, unknown>, x: Record<string, unknown> = {}) => ({ staticUser: { enabled: false }, connectors: [{ type: 'oidc', id: 'corp', name: 'Corp', config, ...x }] });
+export const FEATURE_CASES: Array<{ chart: string; what: string; values: unknown; path: string }> = [
+  // Secret keys, Secret names, hosts, ports, database names
+  { chart: 'katib', what: 'passwordKey with a space', values: { externalDatabase: { enabled: true, ...ok, passwordKey: 'db password' } }, path: 'externalDatabase.passwordKey' },
+  { chart: 'katib', what: 'existingSecret in upper case', values: { externalDatabase: { enabled: true, host: 'db', existingSecret: 'DB_Secret' } }, path: 'externalDatabase.existingSecret' },
+  { chart: 'katib', what: 'database host with a scheme', values: { externalDatabase: { enabled: true, ...ok, host: 'mysql://db' } }, path: 'externalDatabase.host' },
+  { chart: 'katib', what: 'database host with a port', values: { externalDatabase: { enabled: true, ...ok, host: 'db:3306' } }, path: 'externalDatabase.host' },
+  { chart: 'katib', what: 'database port 0', values: { externalDatabase: { enabled: true, ...ok, port: 0 } }, path: 'externalDatabase.port' },
+  { chart: 'katib', what: 'database port above 65535', values: { externalDatabase: { enabled: true, ...ok, port: 70000 } }, path: 'externalDatabase.port' },
+  { chart: 'katib', what: 'database user with @', values: { externalDatabase: { enabled: true, ...ok, user: 'kfp@host' } }, path: 'externalDatabase.user' },
+  { chart: 'katib', what: 'database name with a space', values: { externalDatabase: { enabled: true, ...ok, database: 'katib db' } }, path: 'externalDatabase.database' },
+  { chart: 'katib', what: 'externalDatabase.host without enabled', values: { externalDatabase: { host: 'db.example.com' } }, path: 'externalDatabase.host' },
+  { chart: 'pipelines', what: 'external database without existingSecret', values: { externalDatabase: { enabled: true, host: 'db' } }, path: 'externalDatabase.existingSecret' },
+  { chart: 'pipelines', what: 'database names with a slash', values: { externalDatabase: { enabled: true, ...ok, databases: { pipelines: 'a/b' } } }, path: 'externalDatabase.databases.pipelines' },
+  { chart: 'pipelines', what: 'externalDatabase.user without enabled', values: { externalDatabase: { user: 'kfp' } }, path: 'externalDatabase.user' },
+  { chart: 'model-registry', what: 'externalDatabase with the postgres variant', values: { variant: 'postgres', externalDatabase: { enabled: true, ...ok } }, path: 'externalDatabase.enabled' },
+  { chart: 'model-registry', what: 'externalDatabase.port without enabled', values: { externalDatabase: { port: 3307 } }, path: 'externalDatabase.port' },
+  // S3
+  { chart: 'pipelines', what: 'bucket with ..', values: s3({ bucket: 'team..kfp' }), path: 'objectStore.bucket' },
+  { chart: 'pipelines', what: 'bucket in upper case', values: s3({ bucket: 'Team-KFP' }), path: 'objectStore.bucket' },
+  { chart: 'pipelines', what: 'bucket as an IP address', values: s3({ bucket: '192.168.5.4' }), path: 'objectStore.bucket' },
+  { chart: 'pipelines', what: 'bucket of two characters', values: s3({ bucket: 'ab' }), path: 'objectStore.bucket' },
+  { chart: 'pipelines', what: 'bucket with .-', values: s3({ bucket: 'team.-kfp' }), path: 'objectStore.bucket' },
+  { chart: 'pipelines', what: 'bucket ending in -s3alias', values: s3({ bucket: 'team-s3alias' }), path: 'objectStore.bucket' },
+  { chart: 'pipelines', what: 'S3 host with https://', values: s3({ host: 'https://s3.example.com' }), path: 'objectStore.host' },
+  { chart: 'pipelines', what: 'S3 accessKeyKey with a slash', values: s3({ accessKeyKey: 'aws/key' }), path: 'objectStore.accessKeyKey' },
+  { chart: 'pipelines', what: 'S3 region with a space', values: s3({ region: 'eu west' }), path: 'objectStore.region' },
+  { chart: 'pipelines', what: 'objectStore.bucket without external', values: { objectStore: { bucket: 'team-kfp' } }, path: 'objectStore.bucket' },
+  // OIDC
+  { chart: 'oauth2-proxy', what: 'issuerUrl over http', values: oidc({ issuerUrl: 'http://login.example.com' }), path: 'oidc.issuerUrl' },
+  { chart: 'oauth2-proxy', what: 'issuerUrl with a space', values: oidc({ issuerUrl: 'https://login.example.com/realms/my realm' }), path: 'oidc.issuerUrl' },
+  { chart: 'oauth2-proxy', what: 'issuerUrl with a query', values: oidc({ issuerUrl: 'https://login.example.com/?realm=x' }), path: 'oidc.issuerUrl' },
+  { chart: 'oauth2-proxy', what: 'issuerUrl without a host', values: oidc({ issuerUrl: 'https://' }), path: 'oidc.issuerUrl' },
+  { chart: 'oauth2-proxy', what: 'clientSecretKey with a space', values: oidc({ clientSecretKey: 'client secret' }), path: 'oidc.clientSecretKey' },
+  { chart: 'oauth2-proxy', what: 'clientId with a space', values: oidc({ clientId: 'my client' }), path: 'oidc.clientId' },
+  { chart: 'oauth2-proxy', what: 'scope with a newline', values: oidc({ scope: 'openid\nemail' }), path: 'oidc.scope' },
+  { chart: 'oauth2-proxy', what: 'oidc.existingSecret without issuerUrl', values: { oidc: { existingSecret: 'oidc' } }, path: 'oidc.existingSecret' },
+  { chart: 'istio', what: 'extra issuer over http', values: issuer({ issuer: 'http://token.example.com' }), path: 'extraJwtIssuers.0.issuer' },
+  { chart: 'istio', what: 'extra issuer twice', values: { extraJwtIssuers: [{ issuer: 'https://a.example.com' }, { issuer: 'https://a.example.com' }] }, path: 'extraJwtIssuers.1.issuer' },
+  { chart: 'istio', what: 'jwksUri with a space', values: issuer({ jwksUri: 'https://a.example.com/my keys' }), path: 'extraJwtIssuers.0.jwksUri' },
+  { chart: 'istio', what: 'empty audience', values: issuer({ audiences: [''] }), path: 'extraJwtIssuers.0.audiences.0' },
+  { chart: 'istio', what: 'emailClaim with a space', values: issuer({ emailClaim: 'e mail' }), path: 'extraJwtIssuers.0.emailClaim' },
+  // Dex
+  { chart: 'dex', what: 'literal clientSecret', values: connector({ issuer: 'https://login.example.com', clientID: '$ID', clientSecret: 'hunter2' }), path: 'connectors.0.config.clientSecret' },
+  { chart: 'dex', what: 'literal LDAP bindPW', values: connector({ host: 'ldap:636', bindPW: 'hunter2' }, { type: 'ldap' }), path: 'connectors.0.config.bindPW' },
+  { chart: 'dex', what: 'literal secret in a nested config', values: connector({ oauth: { clientSecret: 'x' } }), path: 'connectors.0.config.oauth.clientSecret' },
+  { chart: 'dex', what: 'two connectors with one id', values: { staticUser: { enabled: false }, connectors: [{ type: 'github', id: 'gh', name: 'A' }, { type: 'github', id: 'gh', name: 'B' }] }, path: 'connectors.1.id' },
+  { chart: 'dex', what: 'connector id with a space', values: connector({}, { id: 'my idp' }), path: 'connectors.0.id' },
+  { chart: 'dex', what: 'unknown connector field', values: connector({}, { secret: 'x' }), path: 'connectors.0' },
+  { chart: 'dex', what: 'connectors with devMode', values: { global: { devMode: true }, connectors: [{ type: 'github', id: 'gh', name: 'GitHub' }] }, path: 'connectors' },
+  { chart: 'dex', what: 'static user email without @', values: { staticUser: { email: 'admin' } }, path: 'staticUser.email' },
+  { chart: 'dex', what: 'staticUser.email with the static user off', values: { staticUser: { enabled: false, email: 'admin@example.com' } }, path: 'staticUser.email' },
+  { chart: 'dex', what: 'extraEnv name with a space', values: { extraEnv: [{ name: 'MY VAR', value: 'x' }] }, path: 'extraEnv.0.name' },
+  { chart: 'dex', what: 'extraEnvFrom Secret name in upper case', values: { extraEnvFrom: [{ secretRef: { name: 'Dex_Secret' } }] }, path: 'extraEnvFrom.0.secretRef.name' },
+  // Profiles
+  { chart: 'user-namespace', what: 'profile named kubeflow', values: profile({ name: 'kubeflow' }), path: 'profiles.0.name' },
+  { chart: 'user-namespace', what: 'profile named istio-system', values: profile({ name: 'istio-system' }), path: 'profiles.0.name' },
+  { chart: 'user-namespace', what: 'profile named auth', values: profile({ name: 'auth' }), path: 'profiles.0.name' },
+  { chart: 'user-namespace', what: 'profile named kube-system', values: profile({ name: 'kube-system' }), path: 'profiles.0.name' },
+  { chart: 'user-namespace', what: 'profile named kube-anything', values: profile({ name: 'kube-team' }), path: 'profiles.0.name' },
+  { chart: 'user-namespace', what: 'profile named like the release namespace', values: profile({ name: 'default' }), path: 'profiles.0.name' },
+  { chart: 'user-namespace', what: 'two profiles with one name', values: { profiles: [{ name: 'team-a', owner: 'a@example.com' }, { name: 'team-a', owner: 'b@example.com' }] }, path: 'profiles.1.name' },
+  { chart: 'user-namespace', what: 'a contributor twice', values: profile({ contributors: [{ name: 'bob@example.com' }, { name: 'bob@example.com', role: 'view' }] }), path: 'profiles.0.contributors.1.name' },
+  { chart: 'user-namespace', what: 'profile name of 64 characters', values: profile({ name: 'a'.repeat(64) }), path: 'profiles.0.name' },
+  { chart: 'user-namespace', what: 'quota "8 cores"', values: profile({ resourceQuota: { 'requests.cpu': '8 cores' } }), path: 'profiles.0.resourceQuota.requests.cpu' },
+  { chart: 'user-namespace', what: 'negative quota', values: profile({ resourceQuota: { 'requests.memory': -1 } }), path: 'profiles.0.resourceQuota.requests.memory' },
+  { chart: 'user-namespace', what: 'quota resource with a space', values: profile({ resourceQuota: { 'requests cpu': '1' } }), path: 'profiles.0.resourceQuota' },
+  { chart: 'user-namespace', what: 'profile label value with a space', values: profile({ labels: { team: 'team a' } }), path: 'profiles.0.labels.team' },
+  { chart: 'user-namespace', what: 'profile label value of 64 characters', values: profile({ labels: { team: 'a'.repeat(64) } }), path: 'profiles.0.labels.team' },
+  { chart: 'user-namespace', what: 'profile label taking the mesh label', values: profile({ labels: { 'istio-injection': 'disabled' } }), path: 'profiles.0.labels' },
+  { chart: 'user-namespace', what: 'owner with a space', values: profile({ owner: 'alice smith' }), path: 'profiles.0.owner' },
+  { chart: 'user-namespace', what: 'unknown contributor role', values: profile({ contributors: [{ name: 'bob@example.com', role: 'admin' }] }), path: 'profiles.0.contributors.0.role' },
+  // global: issuers, your own Istio, nulls that would change nothing
+  { chart: 'katib', what: 'issuerRef without a name', values: { global: { certManager: { issuerRef: { kind: 'ClusterIssuer' } } } }, path: 'global.certManager.issuerRef.name' },
+  { chart: 'katib', what: 'issuerRef name in upper case', values: { global: { certManager: { issuerRef: { name: 'Corp_CA' } } } }, path: 'global.certManager.issuerRef.name' },
+  { chart: 'centraldashboard', what: 'global.istio.namespace without external', values: { global: { istio: { namespace: 'mesh' } } }, path: 'global.istio.namespace' },
+  { chart: 'centraldashboard', what: 'ingress gateway selector without external', values: { global: { istio: { ingressGateway: { selector: { app: 'gw' } } } } }, path: 'global.istio.ingressGateway' },
+  { chart: 'centraldashboard', what: 'istio namespace of 64 characters', values: { global: { istio: { external: true, namespace: 'a'.repeat(64), ingressGateway: { selector: { app: 'gw' } } } } }, path: 'global.istio.namespace' },
+  { chart: 'centraldashboard', what: 'gateway selector value with a space', values: { global: { istio: { external: true, ingressGateway: { selector: { app: 'my gw' } } } } }, path: 'global.istio.ingressGateway.selector.app' },
+  // extraObjects
+  { chart: 'katib', what: 'extraObjects string that is not a manifest', values: { extraObjects: ['just some text'] }, path: 'extraObjects.0' },
+  { chart: 'katib', what: 'extraObjects string with invalid YAML', values: { extraObjects: ['apiVersion: v1\nkind: [ConfigMap'] }, path: 'extraObjects.0' },
+  { chart: 'katib', what: 'extraObjects string without a name', values: { extraObjects: ['apiVersion: v1\nkind: ConfigMap\nmetadata: {}'] }, path: 'extraObjects.0' },
+  { chart: 'katib', what: 'extraObjects map without metadata.name', values: { extraObjects: [{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { namespace: 'x' } }] }, path: 'extraObjects.0' },
+];
+
+/** Umbrella-only rules: Gateway API, disabled components, hooks, values passing through to a component. */
+export const UMBRELLA_FEATURE_CASES: Array<{ what: string; values: unknown; path: string }> = [
+  { what: 'httpRoute certificate without hostnames', values: { httpRoute: { ...route, tls: { certificate: true, issuerRef: { name: 'le' } } } }, path: 'httpRoute.hostnames' },
+  { what: 'httpRoute certificate without an issuer', values: { httpRoute: { ...route, hostnames: ['kf.example.com'], tls: { certificate: true } } }, path: 'httpRoute.tls.issuerRef.name' },
+  { what: 'httpRoute hostname with a scheme', values: { httpRoute: { ...route, hostnames: ['https://kf.example.com'] } }, path: 'httpRoute.hostnames.0' },
+  { what: 'httpRoute hostname twice', values: { httpRoute: { ...route, hostnames: ['kf.example.com', 'kf.example.com'] } }, path: 'httpRoute.hostnames' },
+  { what: 'httpRoute parentRef port 0', values: { httpRoute: { enabled: true, parentRefs: [{ name: 'gw', port: 0 }] } }, path: 'httpRoute.parentRefs.0.port' },
+  { what: 'httpRoute parentRef namespace in upper case', values: { httpRoute: { enabled: true, parentRefs: [{ name: 'gw', namespace: 'Default' }] } }, path: 'httpRoute.parentRefs.0.namespace' },
+  { what: 'httpRoute.hostnames without enabled', values: { httpRoute: { hostnames: ['kf.example.com'] } }, path: 'httpRoute.hostnames' },
+  { what: 'httpRoute.tls.secretName without certificate', values: { httpRoute: { ...route, tls: { secretName: 'my-tls' } } }, path: 'httpRoute.tls.secretName' },
+  { what: 'httpRoute annotation key with a space', values: { httpRoute: { ...route, annotations: { 'my note': 'x' } } }, path: 'httpRoute.annotations' },
+  { what: 'values of a disabled component', values: { katib: { enabled: false, katibController: { replicas: 2 } } }, path: 'katib.katibController' },
+  { what: 'istio.extraJwtIssuers with your own Istio', values: { istio: { enabled: false, extraJwtIssuers: [{ issuer: 'https://token.example.com' }] } }, path: 'istio.extraJwtIssuers' },
+  { what: 'hooks.timeoutSeconds with hooks off', values: { hooks: { enabled: false, timeoutSeconds: 60 } }, path: 'hooks.timeoutSeconds' },
+  { what: 'hooks.timeoutSeconds beyond int32', values: { hooks: { timeoutSeconds: 3000000000 } }, path: 'hooks.timeoutSeconds' },
+  { what: 'a profile named kubeflow-charts (the release namespace)', values: { 'user-namespace': profile({ name: 'kubeflow-charts' }) }, path: 'user-namespace.profiles.0.name' },
+  { what: 'a bad bucket through the umbrella', values: { pipelines: s3({ bucket: 'team..kfp' }) }, path: 'pipelines.objectStore.bucket' },
+  { what: 'postgres with an external database through the umbrella', values: { 'model-registry': { enabled: true, variant: 'postgres', externalDatabase: { enabled: true, ...ok } } }, path: 'model-registry.externalDatabase.enabled' },
+  { what: 'a literal connector secret through the umbrella', values: { dex: connector({ clientSecret: 'hunter2' }) }, path: 'dex.connectors.0.config.clientSecret' },
+  { what: 'extraObjects string that is not a manifest', values: { extraObjects: ['{{ .Release.Name }}'] }, path: 'extraObjects.0' },
+];
+
+/** Limits of Kubernetes' types and the keys the charts rely on, applied to workloads of several charts. */
+const LIMIT_CASES: Record<string, Maker> = {
+  'replicas beyond int32': (w) => ({ values: { [w.workload]: { replicas: 2147483648 } }, path: `${w.workload}.replicas` }),
+  'pod label sidecar.istio.io/inject': (w) => ({ values: { [w.workload]: { podLabels: { 'sidecar.istio.io/inject': 'false' } } }, path: `${w.workload}.podLabels` }),
+  'pod annotation istio.io/dataplane-mode': (w) => ({ values: { [w.workload]: { podAnnotations: { 'istio.io/dataplane-mode': 'none' } } }, path: `${w.workload}.podAnnotations` }),
+  'pod annotation checksum/config': (w) => ({ values: { [w.workload]: { podAnnotations: { 'checksum/config': 'abc' } } }, path: `${w.workload}.podAnnotations` }),
+  'a 300 KiB pod annotation': (w) => ({ values: { [w.workload]: { podAnnotations: { 'example.com/blob': 'x'.repeat(300 * 1024) } } }, path: `${w.workload}.podAnnotations` }),
+  'label key prefix of 254 characters': (w) => ({ values: { [w.workload]: { podLabels: { [`${'a'.repeat(254)}/x`]: 'y' } } }, path: `${w.workload}.podLabels` }),
+};
+
 /** The selector labels of each workload, from the chart's rendered defaults. */
 async function withSelectors(ws: Workload[]): Promise<Workload[]> {
   const byChart = new Map<string, Map<string, Record<string, string>>>();
@@ -127,7 +256,7 @@ async function withSelectors(ws: Workload[]): Promise<Workload[]> {
 
 function cases(ws: Workload[]): Case[] {
   const out: Case[] = [];
-  const kinds = Object.entries(WORKLOAD_CASES);
+  const kinds = Object.entries({ ...WORKLOAD_CASES, ...LIMIT_CASES });
   // each kind of mistake on 3 workloads of different charts, rotating through the charts
   kinds.forEach(([what, make], i) => {
     let taken = 0;
@@ -144,6 +273,7 @@ function cases(ws: Workload[]): Case[] {
     for (const chart of [charts[i % charts.length], charts[(i + 11) % charts.length], UMBRELLA]) out.push({ chart, what, ...c });
   });
   for (const [what, c] of Object.entries(UMBRELLA_CASES)) out.push({ chart: UMBRELLA, what, ...c });
+  out.push(...FEATURE_CASES, ...UMBRELLA_FEATURE_CASES.map((c) => ({ chart: UMBRELLA, ...c })));
   return out;
 }
 
@@ -167,7 +297,9 @@ describe(`bad values are rejected naming the values path (${PINNED})`, async () 
     expect(all.length).toBeGreaterThanOrEqual(80);
     expect(all.some((c) => c.chart === UMBRELLA)).toBe(true);
     expect(new Set(all.map((c) => c.chart)).size).toBeGreaterThan(10);
-    for (const what of [...Object.keys(WORKLOAD_CASES), ...Object.keys(GLOBAL_CASES), ...Object.keys(UMBRELLA_CASES)]) expect(all.some((c) => c.what === what), what).toBe(true);
+    for (const what of [...Object.keys(WORKLOAD_CASES), ...Object.keys(LIMIT_CASES), ...Object.keys(GLOBAL_CASES), ...Object.keys(UMBRELLA_CASES)]) expect(all.some((c) => c.what === what), what).toBe(true);
+    // issue 15: at least 60 cases on feature values besides the workload table
+    expect(FEATURE_CASES.length + UMBRELLA_FEATURE_CASES.length + Object.keys(LIMIT_CASES).length).toBeGreaterThanOrEqual(60);
   });
 
   it.each([4, 3] as const)('on helm %i every case fails and names its path', async (major) => {
