@@ -215,7 +215,7 @@ export const UMBRELLA_FEATURE_CASES: Array<{ what: string; values: unknown; path
   { what: 'istio.extraJwtIssuers with your own Istio', values: { istio: { enabled: false, extraJwtIssuers: [{ issuer: 'https://token.example.com' }] } }, path: 'istio.extraJwtIssuers' },
   { what: 'hooks.timeoutSeconds with hooks off', values: { hooks: { enabled: false, timeoutSeconds: 60 } }, path: 'hooks.timeoutSeconds' },
   { what: 'hooks.timeoutSeconds beyond int32', values: { hooks: { timeoutSeconds: 3000000000 } }, path: 'hooks.timeoutSeconds' },
-  { what: 'a profile named kubeflow-charts (the release namespace)', values: { 'user-namespace': profile({ name: 'kubeflow-charts' }) }, path: 'user-namespace.profiles.0.name' },
+  { what: 'a profile named knative-serving through the umbrella', values: { 'user-namespace': profile({ name: 'knative-serving' }) }, path: 'user-namespace.profiles.0.name' },
   { what: 'a bad bucket through the umbrella', values: { pipelines: s3({ bucket: 'team..kfp' }) }, path: 'pipelines.objectStore.bucket' },
   { what: 'postgres with an external database through the umbrella', values: { 'model-registry': { enabled: true, variant: 'postgres', externalDatabase: { enabled: true, ...ok } } }, path: 'model-registry.externalDatabase.enabled' },
   { what: 'a literal connector secret through the umbrella', values: { dex: connector({ clientSecret: 'hunter2' }) }, path: 'dex.connectors.0.config.clientSecret' },

@@ -110,8 +110,8 @@ export async function emitUmbrella(o: UmbrellaOptions): Promise<ChartSummary> {
     properties: {
       enabled: { description: 'Run the gate jobs (post-install/post-upgrade wait and sidecar restart, pre-upgrade CRD check, pre-delete webhook removal).', type: 'boolean' },
       image: { ...structuredClone(defs.image), description: `Image of the gate jobs and tests; needs sh and kubectl (default: ${formatImage(image)}, which Kubeflow already ships).` },
-      timeoutSeconds: { description: 'How long a gate job may wait, in seconds.', type: 'integer', minimum: 30 },
-      backoffLimit: { description: 'Retries of a failed gate job.', type: 'integer', minimum: 0 },
+      timeoutSeconds: { description: 'How long a gate job may wait, in seconds.', type: 'integer', minimum: 30, maximum: 2147483647 },
+      backoffLimit: { description: 'Retries of a failed gate job.', type: 'integer', minimum: 0, maximum: 2147483647 },
       resources: { ...structuredClone(defs.resources), description: 'Compute resources of the gate jobs.' },
       nodeSelector: structuredClone(defs.pod.properties.nodeSelector),
       tolerations: structuredClone(defs.pod.properties.tolerations),
