@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { globToRegExp, loadComponentConfigs } from '../discover/components.js';
 import { discover, type Example } from '../discover/example.js';
@@ -10,6 +11,8 @@ import { findKustomize } from '../core/toolchain.js';
 import { defaultConcurrency, pool } from '../core/util.js';
 import { computeOrdering, type OrderingModel } from '../order/tiers.js';
 import { briefKustomizeError, kustomizeBuild, resolveRelease, unitLabel, type BuildUnit, type Release, type ResolveOptions } from '../upstream/release.js';
+
+const KUSTOMIZATION_FILES = ['kustomization.yaml', 'kustomization.yml', 'Kustomization'];
 
 /** A component with the objects of each of its configurations. */
 export interface AnalyzedComponent {
@@ -158,8 +161,9 @@ export async function analyze(opts: ResolveOptions & { logger?: Logger; concurre
     const known = c.config?.knownBroken.find((k) => globToRegExp(k.path).test(dir) && (!k.error || new RegExp(k.error).test((e as Error).message)));
     const file = c.config?.file ?? `components/${c.name}.yaml`;
     if (!known) {
+      const kustomization = KUSTOMIZATION_FILES.map((f) => path.join(release.dir, dir, f)).find(existsSync) ?? path.join(release.dir, dir);
       throw new KfcError(
-        `${c.name}: ${what} ${path.join(release.dir, dir)} (kustomization) does not build in release ${release.tag}: ${message}`,
+        `${c.name}: ${what}: ${kustomization} does not build in release ${release.tag}: ${message}`,
         `fix it upstream, or pin a release where it builds; an upstream directory known not to build goes under "knownBroken" in ${file} (path glob, error pattern, reason)`,
       );
     }
