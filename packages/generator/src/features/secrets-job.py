@@ -9,9 +9,11 @@
 import base64, ctypes, ctypes.util, json, os, secrets, ssl, string, sys, time, urllib.error, urllib.request
 
 SA = '/var/run/secrets/kubernetes.io/serviceaccount'
-API = os.environ.get('KFC_API_URL') or 'https://%s:%s' % (os.environ.get('KUBERNETES_SERVICE_HOST', 'kubernetes.default.svc'), os.environ.get('KUBERNETES_SERVICE_PORT', '443'))
-TOKEN = open(os.path.join(SA, 'token')).read().strip() if os.path.exists(os.path.join(SA, 'token')) else os.environ.get('KFC_API_TOKEN', '')
-CTX = ssl.create_default_context(cafile=os.path.join(SA, 'ca.crt')) if os.path.exists(os.path.join(SA, 'ca.crt')) else None
+# in its pod: the API and the account's token and CA; outside one (the tests): $KFC_API_URL, $KFC_API_TOKEN, $SSL_CERT_FILE
+OUTSIDE = bool(os.environ.get('KFC_API_URL'))
+API = os.environ['KFC_API_URL'] if OUTSIDE else 'https://%s:%s' % (os.environ.get('KUBERNETES_SERVICE_HOST', 'kubernetes.default.svc'), os.environ.get('KUBERNETES_SERVICE_PORT', '443'))
+TOKEN = os.environ.get('KFC_API_TOKEN', '') if OUTSIDE else open(os.path.join(SA, 'token')).read().strip()
+CTX = None if OUTSIDE else ssl.create_default_context(cafile=os.path.join(SA, 'ca.crt'))
 RELEASE, RELEASE_NS = os.environ['RELEASE_NAME'], os.environ['RELEASE_NAMESPACE']
 ALPHABET = string.ascii_letters + string.digits
 BCRYPT64 = './ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789'
