@@ -8,6 +8,8 @@ import { splitObjects } from '../packages/generator/src/core/model.js';
 import { findHelm } from '../packages/generator/src/core/toolchain.js';
 import { pool } from '../packages/generator/src/core/util.js';
 import { chartNames, readYaml } from './helpers.js';
+import { testCluster } from './cluster.js';
+import { crdCatalogue, kube, serverDryRun } from './kube.js';
 import { chartsFor, PINNED } from './releases.js';
 
 /**
@@ -318,6 +320,205 @@ describe(`bad values are rejected naming the values path (${PINNED})`, async () 
   });
 });
 
+
+/** A render of an accepted case: its documents (parsed with unique keys) and its text. */
+interface Rendered {
+  docs: any[];
+  text: string;
+}
+
+const find = (r: Rendered, kind: string, name: string) => {
+  const d = r.docs.find((x) => x.kind === kind && x.metadata.name === name);
+  if (!d) throw new Error(`no ${kind} ${name} in the render`);
+  return d;
+};
+const podOf = (r: Rendered, kind: string, name: string) => find(r, kind, name).spec.template;
+
+/** Names and keys at the edge of what Kubernetes allows. */
+const LONG = {
+  /** a DNS label of 63 characters */
+  label: `t${'e'.repeat(61)}a`,
+  /** a label key: a DNS subdomain prefix of 253 characters, '/', a name of 63 */
+  labelKey: `${'a'.repeat(63)}.${'b'.repeat(63)}.${'c'.repeat(63)}.${'d'.repeat(61)}/${'n'.repeat(63)}`,
+  /** a DNS subdomain of 253 characters (an object name) */
+  subdomain: `${'p'.repeat(63)}.${'q'.repeat(63)}.${'r'.repeat(63)}.${'s'.repeat(61)}`,
+  /** an S3 bucket of 63 characters with dots and digits */
+  bucket: `team-1.kfp-${'b'.repeat(43)}.archive`,
+};
+const UNICODE = 'Größe 🚀 — 日本語 "quoted" \\ back: {{ not a template }}';
+
+/**
+ * Valid values at the edges (issue 15): nulls that unset, the largest int32, names at their maximum length,
+ * unicode, empty lists, every quantity form, formats at their most unusual. Each asserts what renders; on a
+ * control plane every one also passes `kubectl apply --dry-run=server`.
+ */
+export const ACCEPTED: Array<{ chart: string; what: string; values: unknown; check: (r: Rendered) => void }> = [
+  {
+    chart: 'cert-manager',
+    what: 'null unsets upstream nodeSelector and replicas (one workload only)',
+    values: { certManager: { nodeSelector: null, replicas: null } },
+    check: (r) => {
+      expect(find(r, 'Deployment', 'cert-manager').spec).not.toHaveProperty('replicas');
+      expect(podOf(r, 'Deployment', 'cert-manager').spec).not.toHaveProperty('nodeSelector');
+      expect(podOf(r, 'Deployment', 'cert-manager-cainjector').spec.nodeSelector).toEqual({ 'kubernetes.io/os': 'linux' });
+      expect(find(r, 'Deployment', 'cert-manager-cainjector').spec.replicas).toBe(1);
+    },
+  },
+  {
+    chart: 'istio',
+    what: "an empty list replaces upstream's tolerations; null drops its priorityClassName and nodeSelector",
+    values: { istioCniNode: { tolerations: [], priorityClassName: null, nodeSelector: null } },
+    check: (r) => {
+      const pod = podOf(r, 'DaemonSet', 'istio-cni-node').spec;
+      expect(pod.tolerations ?? []).toEqual([]);
+      expect(pod).not.toHaveProperty('priorityClassName');
+      expect(pod).not.toHaveProperty('nodeSelector');
+    },
+  },
+  {
+    chart: 'katib',
+    what: 'the largest int32, unicode and empty annotation values, a label key and value of maximum length, a 253-character priorityClassName',
+    values: {
+      katibController: {
+        replicas: 2147483647,
+        podAnnotations: { 'example.com/note': UNICODE, 'example.com/empty': '' },
+        podLabels: { [LONG.labelKey]: 'v'.repeat(63) },
+        priorityClassName: LONG.subdomain,
+        tolerations: [],
+        nodeSelector: {},
+      },
+      katibUi: { replicas: 0, podLabels: null, podAnnotations: null, affinity: null },
+    },
+    check: (r) => {
+      expect(find(r, 'Deployment', 'katib-controller').spec.replicas).toBe(2147483647);
+      expect(r.text).toMatch(/^ {2}replicas: 2147483647$/m);
+      const pod = podOf(r, 'Deployment', 'katib-controller');
+      expect(pod.metadata.annotations['example.com/note']).toBe(UNICODE);
+      expect(pod.metadata.annotations['example.com/empty']).toBe('');
+      expect(pod.metadata.annotations['prometheus.io/scrape']).toBe('true');
+      expect(pod.metadata.labels[LONG.labelKey]).toBe('v'.repeat(63));
+      expect(pod.spec.priorityClassName).toBe(LONG.subdomain);
+      expect(find(r, 'Deployment', 'katib-ui').spec.replicas).toBe(0);
+      expect(podOf(r, 'Deployment', 'katib-ui').spec).not.toHaveProperty('affinity');
+    },
+  },
+  {
+    chart: 'katib',
+    what: "a pod annotation just under the API server's 256 KiB; quantities as large integers, fractions and exponents",
+    values: {
+      katibController: {
+        podAnnotations: { 'example.com/blob': 'x'.repeat(250 * 1024) },
+        containers: { katibController: { resources: { requests: { cpu: 0.25, memory: 1073741824, 'ephemeral-storage': '1e9' }, limits: { cpu: 2, memory: 34359738368, 'ephemeral-storage': '2G' } } } },
+      },
+    },
+    check: (r) => {
+      const pod = podOf(r, 'Deployment', 'katib-controller');
+      expect(pod.metadata.annotations['example.com/blob']).toHaveLength(250 * 1024);
+      expect(pod.spec.containers[0].resources).toEqual({ requests: { cpu: 0.25, memory: 1073741824, 'ephemeral-storage': '1e9' }, limits: { cpu: 2, memory: 34359738368, 'ephemeral-storage': '2G' } });
+      expect(r.text).toContain('memory: 34359738368');
+    },
+  },
+  {
+    chart: 'katib',
+    what: 'an external database on an IPv4 host, the highest port, a 64-character database name',
+    values: { externalDatabase: { enabled: true, host: '10.20.30.40', port: 65535, user: 'katib_user-1', database: `katib_${'d'.repeat(58)}`, existingSecret: LONG.label, passwordKey: 'MYSQL_ROOT_PASSWORD.v2' } },
+    check: (r) => {
+      const env = Object.fromEntries(podOf(r, 'Deployment', 'katib-db-manager').spec.containers[0].env.map((e: any) => [e.name, e.value ?? e.valueFrom]));
+      expect(env.KATIB_MYSQL_DB_HOST).toBe('10.20.30.40');
+      expect(String(env.KATIB_MYSQL_DB_PORT)).toBe('65535');
+      expect(env.KATIB_MYSQL_DB_DATABASE).toBe(`katib_${'d'.repeat(58)}`);
+      expect(podOf(r, 'Deployment', 'katib-db-manager').spec.containers[0].env).toContainEqual({ name: 'DB_PASSWORD', valueFrom: { secretKeyRef: { name: LONG.label, key: 'MYSQL_ROOT_PASSWORD.v2' } } });
+      expect(r.docs.some((d) => d.kind === 'Deployment' && d.metadata.name === 'katib-mysql')).toBe(false);
+    },
+  },
+  {
+    chart: 'katib',
+    what: 'extraObjects: a templated manifest string with unicode, and a map',
+    values: { extraObjects: [`apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: "{{ .Release.Name }}-extra"\n  namespace: kubeflow\ndata:\n  note: ${JSON.stringify(UNICODE.replace(/\{\{|\}\}/g, ''))}\n`, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'extra-map', namespace: 'kubeflow' }, data: {} }] },
+    check: (r) => {
+      expect(find(r, 'ConfigMap', 'x-extra').data.note).toBe(UNICODE.replace(/\{\{|\}\}/g, ''));
+      expect(find(r, 'ConfigMap', 'extra-map').metadata.namespace).toBe('kubeflow');
+    },
+  },
+  {
+    chart: 'pipelines',
+    what: 'an S3 bucket of 63 characters with dots, an IPv4 host with a port, plain http',
+    values: { objectStore: { external: true, host: '192.168.10.20', port: 9000, secure: false, region: 'us-east-1', bucket: LONG.bucket, existingSecret: 'kfp-s3', accessKeyKey: 'access_key', secretKeyKey: 'secret.key' } },
+    check: (r) => {
+      expect(r.text).toContain(`bucket: "${LONG.bucket}"`);
+      expect(r.text).toContain('endpoint: "192.168.10.20:9000"');
+      expect(r.docs.some((d) => d.kind === 'Deployment' && d.metadata.name === 'minio')).toBe(false);
+    },
+  },
+  {
+    chart: 'oauth2-proxy',
+    what: 'an issuer URL with a port and a deep path, a client id with dots and underscores',
+    values: { oidc: { issuerUrl: 'https://login.example.com:8443/auth/realms/kubeflow-prod', clientId: 'kubeflow_client.v2', existingSecret: 'kubeflow-oidc' } },
+    check: (r) => {
+      expect(r.text).toContain('oidc_issuer_url = "https://login.example.com:8443/auth/realms/kubeflow-prod"');
+      expect(r.text).toContain('kubeflow_client.v2');
+    },
+  },
+  {
+    chart: 'dex',
+    what: 'connector secrets as $VARIABLE and ${VARIABLE}, unicode connector names, no static user, empty extraEnv',
+    values: {
+      staticUser: { enabled: false },
+      connectors: [
+        { type: 'oidc', id: 'corp.sso_1', name: 'Corp SSO — Anmeldung 🚀', config: { issuer: 'https://login.example.com', clientID: '$OIDC_ID', clientSecret: '${OIDC_SECRET}', redirectURI: 'https://kf.example.com/dex/callback' } },
+        { type: 'ldap', id: 'ldap', name: 'LDAP', config: { host: 'ldap.example.com:636', bindDN: 'cn=admin,dc=example,dc=com', bindPW: '$LDAP_PW', userSearch: { baseDN: 'ou=people,dc=example,dc=com', username: 'mail' } } },
+      ],
+      extraEnv: [],
+      extraEnvFrom: [{ secretRef: { name: 'dex-idp' } }],
+    },
+    check: (r) => {
+      const config = YAML.parse(find(r, 'ConfigMap', 'dex').data['config.yaml']);
+      expect(config.enablePasswordDB).toBe(false);
+      expect(config.connectors.map((c: any) => c.id)).toEqual(['corp.sso_1', 'ldap']);
+      expect(config.connectors[0].name).toBe('Corp SSO — Anmeldung 🚀');
+      expect(config.connectors[0].config.clientSecret).toBe('${OIDC_SECRET}');
+      expect(config.connectors[1].config.bindPW).toBe('$LDAP_PW');
+      expect(podOf(r, 'Deployment', 'dex').spec.containers[0].envFrom).toContainEqual({ secretRef: { name: 'dex-idp' } });
+    },
+  },
+  {
+    chart: 'istio',
+    what: 'an extra issuer with a port and path, several audiences, its own JWKS URI',
+    values: { extraJwtIssuers: [{ issuer: 'https://token.example.com:8443/tenant/1', audiences: ['kubeflow', 'ci.example.com'], jwksUri: 'https://token.example.com/keys', emailClaim: 'preferred_username' }] },
+    check: (r) => {
+      const rule = find(r, 'RequestAuthentication', 'kubeflow-extra-jwt-issuers').spec.jwtRules[0];
+      expect(rule).toMatchObject({ issuer: 'https://token.example.com:8443/tenant/1', audiences: ['kubeflow', 'ci.example.com'], jwksUri: 'https://token.example.com/keys' });
+      expect(rule.outputClaimToHeaders[0]).toEqual({ claim: 'preferred_username', header: 'kubeflow-userid' });
+    },
+  },
+  {
+    chart: 'istio',
+    what: 'no extra issuers (an empty list) renders none',
+    values: { extraJwtIssuers: [] },
+    check: (r) => expect(r.docs.some((d) => d.kind === 'RequestAuthentication' && d.metadata.name === 'kubeflow-extra-jwt-issuers')).toBe(false),
+  },
+  {
+    chart: 'user-namespace',
+    what: 'a profile name of 63 characters, every quantity form in its quota, no contributors, a label of maximum length, a contributor with + and upper case',
+    values: {
+      profiles: [
+        { name: LONG.label, owner: 'alice@example.com', contributors: [], resourceQuota: { 'requests.cpu': '1500m', 'requests.memory': '1.5Gi', 'limits.memory': 34359738368, 'requests.nvidia.com/gpu': 2, pods: '1e3' }, labels: { [LONG.labelKey]: 'v'.repeat(63) } },
+        { name: 'team-b', owner: 'Bob.Builder@Example.com', contributors: [{ name: 'Carol+ml@Example.com', role: 'view' }] },
+      ],
+    },
+    check: (r) => {
+      const p = find(r, 'Profile', LONG.label);
+      expect(p.spec.owner.name).toBe('alice@example.com');
+      expect(p.spec.resourceQuotaSpec.hard).toEqual({ 'requests.cpu': '1500m', 'requests.memory': '1.5Gi', 'limits.memory': 34359738368, 'requests.nvidia.com/gpu': 2, pods: '1e3' });
+      expect(p.metadata.labels[LONG.labelKey]).toBe('v'.repeat(63));
+      expect(find(r, 'Namespace', LONG.label).metadata.annotations.owner).toBe('alice@example.com');
+      const rb = r.docs.find((d) => d.kind === 'RoleBinding' && d.metadata.namespace === 'team-b');
+      expect(rb.subjects[0].name).toBe('Carol+ml@Example.com');
+      expect(rb.metadata.name).toMatch(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/);
+    },
+  },
+];
+
 describe(`valid edge cases render (${PINNED})`, () => {
   const katib = path.join(dir, 'katib');
   const render = async (values: unknown, chart = katib, major?: 3 | 4) => {
@@ -330,6 +531,32 @@ describe(`valid edge cases render (${PINNED})`, () => {
     return docs;
   };
   const deployment = (docs: any[], name: string) => docs.find((d) => d.kind === 'Deployment' && d.metadata.name === name);
+
+  describe.each([4, 3] as const)('on helm %i', (major) => {
+    it.each(ACCEPTED.map((c) => [`${c.chart}: ${c.what}`, c] as const))('%s', async (_name, c) => {
+      const file = path.join(tmp, `accepted-${major}-${Math.random().toString(36).slice(2)}.yaml`);
+      writeFileSync(file, YAML.stringify(c.values));
+      const res = await helmRun(['template', 'x', path.join(dir, c.chart), '-f', file], await findHelm(major));
+      expect(res.stderr).toBe('');
+      const docs = splitObjects(res.stdout, 'render').map((o) => YAML.parse(o.raw, { uniqueKeys: true }));
+      c.check({ docs, text: res.stdout });
+    });
+  });
+
+  const cluster = testCluster();
+  it.skipIf(!cluster.kubeconfig)(`every accepted case passes kubectl apply --dry-run=server ${cluster.reason}`, async () => {
+    const k = kube(cluster.kubeconfig!);
+    const catalogue = crdCatalogue(dir);
+    const problems: string[] = [];
+    for (const c of ACCEPTED) {
+      const file = path.join(tmp, `dry-run-${Math.random().toString(36).slice(2)}.yaml`);
+      writeFileSync(file, YAML.stringify(c.values));
+      const res = await helmRun(['template', 'x', path.join(dir, c.chart), '-f', file]);
+      expect(res.exitCode, res.stderr).toBe(0);
+      problems.push(...(await serverDryRun(k, res.stdout, `${c.chart}: ${c.what}`, catalogue)));
+    }
+    expect(problems).toEqual([]);
+  }, 1_200_000);
 
   it.each([4, 3] as const)('on helm %i: quantities, digests, registries with ports, merged labels and annotations, full scheduling', async (major) => {
     const docs = await render(

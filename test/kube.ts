@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
@@ -68,11 +68,43 @@ async function exists(k: Kube, args: string[]): Promise<boolean> {
   return r.stdout.trim() !== '';
 }
 
+/** The kinds the API server serves, as `group/Kind` ('' group for the core). */
+async function servedKinds(k: Kube): Promise<Set<string>> {
+  const r = await k.run(['api-resources', '--no-headers']);
+  if (r.exitCode !== 0) throw new Error(`kubectl api-resources: ${r.stderr}`);
+  // NAME [SHORTNAMES] APIVERSION NAMESPACED KIND: read from the right
+  return new Set(
+    r.stdout
+      .split('\n')
+      .filter((l) => l.trim())
+      .map((l) => {
+        const cols = l.trim().split(/\s+/);
+        const apiVersion = cols[cols.length - 3];
+        return `${apiVersion.includes('/') ? apiVersion.split('/')[0] : ''}/${cols[cols.length - 1]}`;
+      }),
+  );
+}
+
+const groupKind = (d: any) => `${String(d.apiVersion).includes('/') ? String(d.apiVersion).split('/')[0] : ''}/${d.kind}`;
+
+/** Every CRD of the built charts (`<charts>/<chart>/crds/*.yaml`): what a render's custom resources need. */
+export function crdCatalogue(chartsDir: string): any[] {
+  const out: any[] = [];
+  for (const chart of readdirSync(chartsDir)) {
+    const crds = path.join(chartsDir, chart, 'crds');
+    if (!existsSync(crds)) continue;
+    for (const f of readdirSync(crds)) out.push(...docsOf(readFileSync(path.join(crds, f), 'utf8')).filter((d) => d.kind === 'CustomResourceDefinition'));
+  }
+  return out;
+}
+
 /**
- * Creates what `docs` need and the cluster lacks: their Namespaces and the CRDs among them. Returns
- * a cleanup deleting exactly what it created (and the objects `track` is later given).
+ * Creates what `docs` need and the cluster lacks: their Namespaces, and the CRDs (from `catalogue` and the docs
+ * themselves) of the custom resources among them that the API server does not serve yet. Returns a cleanup
+ * deleting exactly what it created (and the objects `track` is later given). A custom resource no CRD of the
+ * catalogue defines is an error. Created objects carry the label kubeflow-charts.io/test-fixture.
  */
-export async function fixtures(k: Kube, docs: any[], extraNamespaces: string[] = []): Promise<{ track: (docs: any[]) => void; cleanup: () => Promise<void> }> {
+export async function fixtures(k: Kube, docs: any[], extraNamespaces: string[] = [], catalogue: any[] = []): Promise<{ track: (docs: any[]) => void; cleanup: () => Promise<void> }> {
   const created: any[] = [];
   const tracked: any[] = [];
   const namespaces = [...new Set([...extraNamespaces, ...docs.map((d) => d.metadata?.namespace).filter(Boolean)])];
@@ -83,14 +115,20 @@ export async function fixtures(k: Kube, docs: any[], extraNamespaces: string[] =
     if (r.exitCode !== 0) throw new Error(`creating Namespace ${ns}: ${r.stderr}`);
     created.push(doc);
   }
-  const crds = docs.filter((d) => d.kind === 'CustomResourceDefinition');
-  const missing: any[] = [];
-  for (const crd of crds) if (!(await exists(k, ['customresourcedefinition', crd.metadata.name]))) missing.push({ ...crd, metadata: { ...crd.metadata, labels: { ...crd.metadata.labels, [FIXTURE_LABEL]: 'true' } } });
-  if (missing.length) {
-    const r = await k.run(['create', '-f', '-'], toYaml(missing));
+  const served = await servedKinds(k);
+  const crds = [...docs.filter((d) => d.kind === 'CustomResourceDefinition'), ...catalogue];
+  const missing = new Map<string, any>();
+  for (const d of docs) {
+    if (served.has(groupKind(d))) continue;
+    const crd = crds.find((c) => `${c.spec.group}/${c.spec.names.kind}` === groupKind(d));
+    if (!crd) throw new Error(`${d.kind} ${d.metadata?.name}: the API server does not serve ${d.apiVersion} ${d.kind} and no chart has its CRD`);
+    missing.set(crd.metadata.name, { ...crd, metadata: { ...crd.metadata, labels: { ...crd.metadata.labels, [FIXTURE_LABEL]: 'true' } } });
+  }
+  if (missing.size) {
+    const r = await k.run(['create', '-f', '-'], toYaml([...missing.values()]));
     if (r.exitCode !== 0) throw new Error(`creating CRDs: ${r.stderr}`);
-    created.push(...missing);
-    const w = await k.run(['wait', '--for=condition=Established', '--timeout=120s', ...missing.map((c) => `customresourcedefinition/${c.metadata.name}`)]);
+    created.push(...missing.values());
+    const w = await k.run(['wait', '--for=condition=Established', '--timeout=120s', ...[...missing.keys()].map((n) => `customresourcedefinition/${n}`)]);
     if (w.exitCode !== 0) throw new Error(`CRDs not established: ${w.stderr}`);
   }
   return {
@@ -104,16 +142,18 @@ export async function fixtures(k: Kube, docs: any[], extraNamespaces: string[] =
 
 /**
  * `kubectl apply --server-side --dry-run=server` of a render: every object is admitted (schema, defaulting,
- * admission policies) and nothing is stored. Namespaces and CRDs the render needs are created first and
- * removed after. Returns kubectl's complaints (empty when the API server accepts every object).
+ * admission policies) and nothing is stored. Namespaces and CRDs (from `catalogue`) the render needs are
+ * created first and removed after. Returns kubectl's complaints (empty when the API server accepts every object).
  */
-export async function serverDryRun(k: Kube, rendered: string, what: string): Promise<string[]> {
+export async function serverDryRun(k: Kube, rendered: string, what: string, catalogue: any[] = []): Promise<string[]> {
   const docs = docsOf(rendered);
-  const { cleanup } = await fixtures(k, docs);
+  const { cleanup } = await fixtures(k, docs, [], catalogue);
   try {
     const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'kfc-dry-run-')), 'render.yaml');
     writeFileSync(file, toYaml(docs));
-    const r = await k.run(['apply', '--server-side', '--force-conflicts', '--field-manager=kfc-dry-run', '--dry-run=server', '-f', file]);
+    // as Helm 4 applies (server-side, field manager helm): where the chart is installed already, this is what an
+    // upgrade to these values sends (fields Helm applied before and the render drops are removed, not merged)
+    const r = await k.run(['apply', '--server-side', '--force-conflicts', '--field-manager=helm', '--dry-run=server', '-f', file]);
     return r.exitCode === 0 ? [] : [`${what}: ${r.stderr.trim()}`];
   } finally {
     await cleanup();
