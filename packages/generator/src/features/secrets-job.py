@@ -58,7 +58,7 @@ def guarded(ns):
     """Waits until the admission policy refuses a Secret this Job does not own (a dry run creates nothing)."""
     guard = os.environ.get('KFC_GUARD', '')
     probe = {'apiVersion': 'v1', 'kind': 'Secret', 'type': 'Opaque', 'metadata': {'name': 'kubeflow-charts-guard-probe', 'namespace': ns}}
-    for _ in range(60):
+    for _ in range(int(os.environ.get('KFC_GUARD_TRIES') or 60)):
         code, text = call('POST', '/api/v1/namespaces/%s/secrets?dryRun=All' % ns, probe, expect=(403, 404, 409, 422))
         if code == 403 and 'ValidatingAdmissionPolicy' in (text or '') and guard in (text or ''):
             return
