@@ -122,6 +122,25 @@ describe('bad input ends with one clear message and leaves no partial chart', ()
     }
   });
 
+  it('a feature schema with a key read as a keyword (an unquoted comma in a YAML flow map) stops the build naming the chart', async () => {
+    const dir = path.join(mkdtempSync(path.join(os.tmpdir(), 'kfc-comp-')), 'components');
+    cpSync(path.join(repoRoot(), 'components'), dir, { recursive: true });
+    const file = path.join(dir, 'dex', 'features', 'identity.yaml');
+    writeFileSync(file, readFileSync(file, 'utf8').replace("{description: 'The connector type (oidc, github, ldap, ...).',", '{description: The connector type (oidc, github, ldap, ...).,'));
+    const env = process.env.KFC_COMPONENTS_DIR;
+    process.env.KFC_COMPONENTS_DIR = dir;
+    try {
+      const out = previousOutput();
+      const e = await failure(build({ lockFile: lockFor('v1.11.0'), out, logger: silentLogger, force: true }));
+      expect(e.message).toMatch(/^chart dex: values\.schema\.json does not compile: strict mode: unknown keyword: "github"/);
+      expect(e.hint).toMatch(/quote a description holding commas/);
+      untouched(out);
+    } finally {
+      if (env === undefined) delete process.env.KFC_COMPONENTS_DIR;
+      else process.env.KFC_COMPONENTS_DIR = env;
+    }
+  });
+
   it('a release pin that is not a tag', async () => {
     const lock = path.join(mkdtempSync(path.join(os.tmpdir(), 'kfc-lock-')), 'upstream.lock.json');
     writeFileSync(lock, JSON.stringify({ repository: 'kubeflow/manifests', tag: 'main', commit: 'x' }));

@@ -1,9 +1,28 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { Ajv, type Options } from 'ajv';
 import { KfcError } from './errors.js';
 import { repoRoot } from './paths.js';
 
 export const DRAFT_07 = 'http://json-schema.org/draft-07/schema#';
+
+/**
+ * How `kfc validate` compiles a chart's schema: strict (an unknown keyword is an error), with keys refused by
+ * name (`not: {}`) allowed inside maps whose other keys a pattern admits.
+ */
+export const STRICT_AJV: Options = { strict: true, strictTypes: false, allowMatchingProperties: true, allErrors: true, verbose: true };
+
+/** A chart's schema must compile strictly: a YAML slip in a feature file (a key read as a keyword) stops the build. */
+export function assertStrictSchema(schema: unknown, chart: string): void {
+  try {
+    new Ajv(STRICT_AJV).compile(schema as object);
+  } catch (e) {
+    throw new KfcError(
+      `chart ${chart}: values.schema.json does not compile: ${(e as Error).message}`,
+      'a schema in components/ (feature files) or values-schemas/ has an unknown keyword; in a YAML {flow: map}, quote a description holding commas',
+    );
+  }
+}
 
 export interface SchemaDefinitions {
   global: any;

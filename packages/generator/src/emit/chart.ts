@@ -4,7 +4,7 @@ import YAML from 'yaml';
 import { KfcError } from '../core/errors.js';
 import type { ChartModel, Content, ModelObject } from '../core/chart-model.js';
 import { metadataBlock, type KObject } from '../core/model.js';
-import { DRAFT_07, requireDefaults, schemaAt, schemaRows, withDefinitions } from '../core/schema.js';
+import { assertStrictSchema, DRAFT_07, requireDefaults, schemaAt, schemaRows, withDefinitions } from '../core/schema.js';
 import { sourceRef } from '../upstream/release.js';
 import { PROJECT } from '../core/project.js';
 import { kubeRange, kubeVersionConstraint, templateObjects, type KubeRange } from './kube-version.js';
@@ -208,6 +208,7 @@ export function emitChart(m: ChartModel, dir: string, opts: { kube?: KubeRange }
   }
   for (const [f, t] of Object.entries(m.files)) write(path.join(dir, f), t);
   const schema = chartSchema(m);
+  assertStrictSchema(schema, name);
   for (const c of m.ciFiles) write(path.join(dir, c.file), `# ${c.comment}\n${Object.keys(c.values).length ? YAML.stringify(c.values, { version: '1.1' }) : '{}\n'}`);
 
   // the release's range when given (every chart of a release states the same), else this chart's own

@@ -4,7 +4,7 @@ import YAML from 'yaml';
 import { UMBRELLA } from '../core/chart-model.js';
 import { KfcError } from '../core/errors.js';
 import { formatImage } from '../core/image.js';
-import { DRAFT_07, globalDefaults, loadSchemaDefinitions, requireDefaults, withDefinitions } from '../core/schema.js';
+import { assertStrictSchema, DRAFT_07, globalDefaults, loadSchemaDefinitions, requireDefaults, withDefinitions } from '../core/schema.js';
 import { packChart } from '../core/tar.js';
 import type { AnalyzedComponent } from '../fold/analyze.js';
 import type { Feature } from '../features/contract.js';
@@ -143,6 +143,7 @@ export async function emitUmbrella(o: UmbrellaOptions): Promise<ChartSummary> {
     : '';
   if (deprecations) files['templates/NOTES.txt'] = `${files['templates/NOTES.txt']}${deprecations}\n`;
   const schema = withDefinitions(requireDefaults({ $schema: DRAFT_07, title: 'Values of the kubeflow umbrella chart', type: 'object', additionalProperties: false, properties: props }, values));
+  assertStrictSchema(schema, UMBRELLA);
 
   const kube = combineRanges(comps.map((c) => c.kube));
   const chartYaml = {

@@ -91,7 +91,7 @@ export function extraObjectsSchema(): any {
     description:
       'Further manifests rendered with the chart (ExternalSecrets, database operator objects, ...), as maps or strings; each goes through `tpl`, so `{{ .Release.Namespace }}` works. Set `metadata.annotations."argocd.argoproj.io/sync-wave"` to place one in the install order (docs/ordering.md).',
     type: 'array',
-    items: { anyOf: [{ type: 'object', required: ['apiVersion', 'kind', 'metadata'], properties: { apiVersion: { type: 'string', minLength: 1 }, kind: { type: 'string', minLength: 1 }, metadata: { type: 'object', required: ['name'] } } }, { type: 'string', minLength: 1 }] },
+    items: { anyOf: [{ type: 'object', required: ['apiVersion', 'kind', 'metadata'], properties: { apiVersion: { type: 'string', minLength: 1 }, kind: { type: 'string', minLength: 1 }, metadata: { type: 'object', required: ['name'], properties: { name: { type: 'string', minLength: 1 } } } } }, { type: 'string', minLength: 1 }] },
   };
 }
 
