@@ -11,7 +11,7 @@ import { lifecycleTests, UMBRELLA_DIR } from './cluster-lifecycle.js';
 /** The README's "choose a value: create the Secret first" commands, as written. */
 function recipe(): string[] {
   const readme = readFileSync(path.join(repoRoot(), 'README.md'), 'utf8');
-  const block = /create the namespace the way Helm\s+adopts it[\s\S]*?```sh\n([\s\S]*?)```/.exec(readme)?.[1];
+  const block = /For Dex's static user \(the Job hashes the password into[\s\S]*?```sh\n([\s\S]*?)```/.exec(readme)?.[1];
   if (!block) throw new Error('README.md: the "create the Secret first" recipe is gone');
   return block.split('\n').filter((l) => l.trim() && !l.trim().startsWith('#'));
 }

@@ -57,35 +57,43 @@ describe.each(Object.keys(RELEASES))('no well-known credential by default, %s', 
   });
 });
 
-/** A tiny Kubernetes API on 127.0.0.1: namespaces and Secrets, enough for the secrets Job. */
-async function fakeApi(seed: Record<string, Record<string, string>> = {}) {
-  const namespaces = new Map<string, any>();
-  const secrets = new Map<string, any>(Object.entries(seed).map(([k, data]) => [k, { metadata: { name: k.split('/')[1], namespace: k.split('/')[0] }, data: Object.fromEntries(Object.entries(data).map(([x, v]) => [x, Buffer.from(v).toString('base64')])) }]));
+/**
+ * A tiny Kubernetes API on 127.0.0.1, enough for the secrets Job: Secrets in existing namespaces (a missing one
+ * is a 404 as Kubernetes answers), the admission policy `guard` refusing Secrets the Job does not own (when
+ * `policy`), RoleBindings to delete. Namespaces cannot be created.
+ */
+async function fakeApi(o: { seed?: Record<string, Record<string, string>>; namespaces?: string[]; policy?: boolean } = {}) {
+  const namespaces = new Set([...(o.namespaces ?? ['auth', 'kubeflow', 'oauth2-proxy', 'kubeflow-charts']), ...Object.keys(o.seed ?? {}).map((k) => k.split('/')[0])]);
+  const secrets = new Map<string, any>(Object.entries(o.seed ?? {}).map(([k, data]) => [k, { type: 'Opaque', metadata: { name: k.split('/')[1], namespace: k.split('/')[0] }, data: Object.fromEntries(Object.entries(data).map(([x, v]) => [x, Buffer.from(v).toString('base64')])) }]));
+  const bindings = new Set<string>();
   const calls: string[] = [];
+  let guard = '';
   const server = http.createServer((req, res) => {
     let body = '';
     req.on('data', (c) => (body += c));
     req.on('end', () => {
       calls.push(`${req.method} ${req.url}`);
       const send = (code: number, obj: unknown) => res.writeHead(code, { 'content-type': 'application/json' }).end(JSON.stringify(obj));
-      const ns = /^\/api\/v1\/namespaces\/([^/]+)$/.exec(req.url ?? '');
-      const sec = /^\/api\/v1\/namespaces\/([^/]+)\/secrets(?:\/([^/]+))?$/.exec(req.url ?? '');
-      if (req.method === 'GET' && ns) return namespaces.has(ns[1]) || [...secrets.keys()].some((k) => k.startsWith(`${ns[1]}/`)) ? send(200, { metadata: { name: ns[1] } }) : send(404, {});
-      if (req.method === 'POST' && req.url === '/api/v1/namespaces') {
-        const o = JSON.parse(body);
-        namespaces.set(o.metadata.name, o);
-        return send(201, o);
-      }
+      const [url, query] = (req.url ?? '').split('?');
+      const sec = /^\/api\/v1\/namespaces\/([^/]+)\/secrets(?:\/([^/]+))?$/.exec(url);
+      const rb = /^\/apis\/rbac\.authorization\.k8s\.io\/v1\/namespaces\/([^/]+)\/rolebindings\/([^/]+)$/.exec(url);
+      if (sec && !namespaces.has(sec[1])) return send(404, { reason: 'NotFound', message: `namespaces "${sec[1]}" not found` });
       if (req.method === 'GET' && sec?.[2]) {
         const s = secrets.get(`${sec[1]}/${sec[2]}`);
         return s ? send(200, s) : send(404, {});
       }
       if (req.method === 'POST' && sec && !sec[2]) {
-        const o = JSON.parse(body);
-        const k = `${sec[1]}/${o.metadata.name}`;
+        const obj = JSON.parse(body);
+        if (o.policy !== false && obj.metadata.name === 'kubeflow-charts-guard-probe') return send(403, { message: `secrets "${obj.metadata.name}" is forbidden: ValidatingAdmissionPolicy '${guard}' with binding '${guard}' denied request` });
+        if (query === 'dryRun=All') return send(201, obj);
+        const k = `${sec[1]}/${obj.metadata.name}`;
         if (secrets.has(k)) return send(409, {});
-        secrets.set(k, o);
-        return send(201, o);
+        secrets.set(k, obj);
+        return send(201, obj);
+      }
+      if (req.method === 'DELETE' && rb) {
+        bindings.add(`${rb[1]}/${rb[2]}`);
+        return send(200, {});
       }
       send(404, {});
     });
@@ -96,25 +104,27 @@ async function fakeApi(seed: Record<string, Record<string, string>> = {}) {
     const d = secrets.get(`${ns}/${name}`)?.data?.[key];
     return d === undefined ? undefined : Buffer.from(d, 'base64').toString('utf8');
   };
-  return { url, namespaces, secrets, calls, value, close: () => new Promise<void>((r) => server.close(() => r())) };
+  return { url, namespaces, secrets, bindings, calls, value, setGuard: (g: string) => (guard = g), close: () => new Promise<void>((r) => server.close(() => r())) };
 }
 
-/** The secrets Jobs of a render in sync-wave order, each as {script, env}. */
-function secretsJobs(rendered: string): Array<{ name: string; weight: number; script: string; secrets: string }> {
+/** The secrets Jobs of a render in sync-wave order, each with its script and environment. */
+function secretsJobs(rendered: string): Array<{ name: string; weight: number; script: string; env: Record<string, string> }> {
   return splitObjects(rendered, 'render')
     .filter((o) => o.kind === 'Job' && /-secrets-[0-9a-f]{8}$/.test(o.name))
     .map((o) => {
       const d = parseYaml(o.raw);
       const c = d.spec.template.spec.containers[0];
-      return { name: o.name.replace(/-[0-9a-f]{8}$/, ''), weight: Number(d.metadata.annotations['argocd.argoproj.io/sync-wave']), script: c.args[0], secrets: c.env.find((e: any) => e.name === 'KFC_SECRETS').value };
+      return { name: o.name.replace(/-[0-9a-f]{8}$/, ''), weight: Number(d.metadata.annotations['argocd.argoproj.io/sync-wave']), script: c.args[0], env: Object.fromEntries(c.env.map((e: any) => [e.name, e.value])) };
     })
     .sort((a, b) => a.weight - b.weight || a.name.localeCompare(b.name));
 }
 
-async function runJob(job: { script: string; secrets: string }, api: string): Promise<{ status: number | null; out: string }> {
+/** Runs a Job's script against the fake API (its own environment, as the pod has it). */
+async function runJob(job: { script: string; env: Record<string, string> }, api: Awaited<ReturnType<typeof fakeApi>>, extra: Record<string, string> = {}): Promise<{ status: number | null; out: string }> {
   // asynchronously: the fake API is served by this process
   const { execa } = await import('execa');
-  const r = await execa('python3', ['-c', job.script], { env: { ...process.env, KFC_API_URL: api, KFC_SECRETS: job.secrets, RELEASE_NAME: 'kubeflow', RELEASE_NAMESPACE: 'kubeflow-charts' }, reject: false });
+  api.setGuard(job.env.KFC_GUARD);
+  const r = await execa('python3', ['-c', job.script], { env: { PATH: process.env.PATH, ...job.env, KFC_API_URL: api.url, ...extra }, extendEnv: false, reject: false });
   return { status: r.exitCode ?? null, out: `${r.stdout}${r.stderr}` };
 }
 
@@ -124,16 +134,27 @@ function bcryptMatches(password: string, hash: string): boolean {
 }
 
 describe('the secrets Job against an API server on 127.0.0.1', () => {
-  it('creates every Secret once, with namespaces Helm adopts, a bcrypt hash Dex accepts and the client secret Dex and oauth2-proxy share; keeps them on the next run', async () => {
-    const jobs = secretsJobs(await helmTemplate(umbrella(PINNED), {}));
+  it('checks the admission policy first, creates every Secret once (Opaque), a bcrypt hash Dex accepts and the client secret Dex and oauth2-proxy share, revokes its bindings; keeps them on the next run', async () => {
+    const jobs = secretsJobs(await helmTemplate(umbrella(PINNED), { namespace: 'kubeflow-charts' }));
     expect(jobs.map((j) => j.name)).toEqual(['kubeflow-dex-secrets', 'kubeflow-katib-secrets', 'kubeflow-pipelines-secrets', 'kubeflow-oauth2-proxy-secrets']);
     const api = await fakeApi();
     try {
       for (const j of jobs) {
-        const r = await runJob(j, api.url);
+        const from = api.calls.length;
+        const r = await runJob(j, api);
         expect(r.status, r.out).toBe(0);
+        const mine = api.calls.slice(from);
+        // the dry-run probe comes before any Secret is created; every binding of the Job is deleted at the end
+        const probe = mine.findIndex((c) => c.endsWith('?dryRun=All'));
+        const firstCreate = mine.findIndex((c) => /^POST .*\/secrets$/.test(c));
+        expect(probe, j.name).toBeGreaterThanOrEqual(0);
+        if (firstCreate >= 0) expect(probe, j.name).toBeLessThan(firstCreate);
+        const own = JSON.parse(j.env.KFC_BINDINGS) as string[];
+        expect(own.length, j.name).toBeGreaterThan(0);
+        for (const b of own) expect(mine, j.name).toContain(`DELETE /apis/rbac.authorization.k8s.io/v1/namespaces/${b.split('/')[0]}/rolebindings/${b.split('/')[1]}`);
       }
-      expect(api.namespaces.get('auth')?.metadata.annotations).toEqual({ 'meta.helm.sh/release-name': 'kubeflow', 'meta.helm.sh/release-namespace': 'kubeflow-charts' });
+      expect(api.calls.filter((c) => /namespaces$/.test(c.split('?')[0]) && c.startsWith('POST'))).toEqual([]);
+      expect([...api.secrets.values()].every((s) => s.type === 'Opaque')).toBe(true);
       const password = api.value('auth', 'dex-initial-password', 'password')!;
       expect(password).toMatch(/^[A-Za-z0-9]{24}$/);
       expect(bcryptMatches(password, api.value('auth', 'dex-passwords', 'DEX_USER_PASSWORD')!)).toBe(true);
@@ -147,10 +168,10 @@ describe('the secrets Job against an API server on 127.0.0.1', () => {
       expect(api.value('kubeflow', 'mlpipeline-minio-artifact', 'secretkey')).not.toBe('minio123');
       // an upgrade runs the Jobs again: nothing changes
       const before = JSON.stringify([...api.secrets]);
-      const posts = api.calls.filter((c) => c.startsWith('POST')).length;
-      for (const j of jobs) expect((await runJob(j, api.url)).status).toBe(0);
+      const posts = api.calls.filter((c) => /^POST .*\/secrets$/.test(c)).length;
+      for (const j of jobs) expect((await runJob(j, api)).status).toBe(0);
       expect(JSON.stringify([...api.secrets])).toBe(before);
-      expect(api.calls.filter((c) => c.startsWith('POST')).length).toBe(posts);
+      expect(api.calls.filter((c) => /^POST .*\/secrets$/.test(c)).length).toBe(posts);
     } finally {
       await api.close();
     }
@@ -158,16 +179,16 @@ describe('the secrets Job against an API server on 127.0.0.1', () => {
 
   it('a Secret the user created is used as it is; one lacking a key the chart reads stops the Job naming it', async () => {
     const [katib] = secretsJobs(await helmTemplate(path.join(chartsFor(PINNED), 'katib'), { release: 'katib' }));
-    const mine = await fakeApi({ 'kubeflow/katib-mysql-secrets': { MYSQL_ROOT_PASSWORD: 'chosen-by-me' } });
+    const mine = await fakeApi({ seed: { 'kubeflow/katib-mysql-secrets': { MYSQL_ROOT_PASSWORD: 'chosen-by-me' } } });
     try {
-      expect((await runJob(katib, mine.url)).status).toBe(0);
+      expect((await runJob(katib, mine)).status).toBe(0);
       expect(mine.value('kubeflow', 'katib-mysql-secrets', 'MYSQL_ROOT_PASSWORD')).toBe('chosen-by-me');
     } finally {
       await mine.close();
     }
-    const wrong = await fakeApi({ 'kubeflow/katib-mysql-secrets': { password: 'x' } });
+    const wrong = await fakeApi({ seed: { 'kubeflow/katib-mysql-secrets': { password: 'x' } } });
     try {
-      const r = await runJob(katib, wrong.url);
+      const r = await runJob(katib, wrong);
       expect(r.status).not.toBe(0);
       expect(r.out).toContain('Secret kubeflow/katib-mysql-secrets exists but lacks key(s) MYSQL_ROOT_PASSWORD');
     } finally {
@@ -177,11 +198,34 @@ describe('the secrets Job against an API server on 127.0.0.1', () => {
     const [proxy] = secretsJobs(await helmTemplate(path.join(chartsFor(PINNED), 'oauth2-proxy'), { release: 'p' }));
     const empty = await fakeApi();
     try {
-      const r = await runJob(proxy, empty.url);
+      const r = await runJob(proxy, empty);
       expect(r.status).not.toBe(0);
       expect(r.out).toMatch(/needs key OIDC_CLIENT_SECRET of Secret auth\/dex-oidc-client, which does not exist/);
     } finally {
       await empty.close();
+    }
+  });
+
+  it('creates no Namespace: a missing one stops the Job naming it; without the admission policy in effect it creates nothing', async () => {
+    const [katib] = secretsJobs(await helmTemplate(path.join(chartsFor(PINNED), 'katib'), { release: 'katib' }));
+    const none = await fakeApi({ namespaces: [] });
+    try {
+      const r = await runJob(katib, none);
+      expect(r.status).not.toBe(0);
+      expect(r.out).toContain('namespace kubeflow does not exist; install the chart that renders it first');
+      expect(none.calls.filter((c) => c.startsWith('POST') && !c.endsWith('?dryRun=All'))).toEqual([]);
+    } finally {
+      await none.close();
+    }
+    const unguarded = await fakeApi({ policy: false });
+    try {
+      const r = await runJob(katib, unguarded, { KFC_GUARD_TRIES: '1' });
+      expect(r.status).not.toBe(0);
+      expect(r.out).toContain(`the ValidatingAdmissionPolicy ${katib.env.KFC_GUARD} is not in effect (Kubernetes >= 1.30 serves it); refusing to create Secrets unguarded`);
+      expect(unguarded.secrets.size).toBe(0);
+      expect(unguarded.bindings.size).toBe(0);
+    } finally {
+      await unguarded.close();
     }
   });
 });

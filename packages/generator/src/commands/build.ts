@@ -9,7 +9,7 @@ import { consoleLogger, type Logger } from '../core/log.js';
 import { repoRoot } from '../core/paths.js';
 import { findKustomize } from '../core/toolchain.js';
 import { emitTypes } from '../emit/types.js';
-import { kubeRange } from '../emit/kube-version.js';
+import { kubeRange, templateObjects } from '../emit/kube-version.js';
 import { addInventories } from '../emit/inventory.js';
 import { emitUmbrella } from '../emit/umbrella.js';
 import { acceptRemoved, loadRemovedValues } from '../emit/deprecated.js';
@@ -129,8 +129,8 @@ export async function build(opts: BuildOptions = {}): Promise<BuildResult> {
       if (notes) m.files['templates/NOTES.txt'] = `${m.files['templates/NOTES.txt'] ?? ''}${notes}
 `;
     }
-    // one kubeVersion for every chart of the release: what all its objects need
-    const kube = kubeRange(models.flatMap(everyObject), `release ${a.release.tag}`);
+    // one kubeVersion for every chart of the release: what all its objects need, upstream's and the ones its templates add
+    const kube = kubeRange(models.flatMap((m) => [...everyObject(m), ...templateObjects(m.files)]), `release ${a.release.tag}`);
     const charts: ChartSummary[] = models.map((m) => emitChart(m, path.join(tmp, m.name), { kube }));
     await addInventories(tmp, charts); // images and CRDs of each chart's default render, before the umbrella vendors them
     charts.push(await emitUmbrella({ release: a.release, version, charts, components: a.components, ordering, chartsDir: tmp, shared, removed }));

@@ -4,6 +4,7 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { KfcError } from '../core/errors.js';
 import { parseYaml } from '../core/model.js';
 import { repoRoot } from '../core/paths.js';
+import { STRICT_AJV } from '../core/schema.js';
 import { readTarGz } from '../core/tar.js';
 
 /** One problem in a values file: where (values path, file), what the schema expects, what it got. */
@@ -158,7 +159,7 @@ function validatorOf(c: ChartFiles): ValidateFunction {
   let v = compiled.get(text);
   if (!v) {
     try {
-      v = new Ajv({ strict: true, strictTypes: false, allErrors: true, verbose: true }).compile(JSON.parse(text));
+      v = new Ajv(STRICT_AJV).compile(JSON.parse(text));
     } catch (e) {
       throw new KfcError(`${c.where}/values.schema.json does not compile: ${(e as Error).message}`, 'rebuild the chart (npm run build)');
     }

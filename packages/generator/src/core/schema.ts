@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { Ajv, type Options } from 'ajv';
 import { KfcError } from './errors.js';
 import { repoRoot } from './paths.js';
 
@@ -31,6 +32,24 @@ export interface JsonSchema {
   [keyword: string]: unknown;
 }
 
+/**
+ * How `kfc validate` compiles a chart's schema: strict (an unknown keyword is an error), with keys refused by
+ * name (`not: {}`) allowed inside maps whose other keys a pattern admits.
+ */
+export const STRICT_AJV: Options = { strict: true, strictTypes: false, allowMatchingProperties: true, allErrors: true, verbose: true };
+
+/** A chart's schema must compile strictly: a YAML slip in a feature file (a key read as a keyword) stops the build. */
+export function assertStrictSchema(schema: unknown, chart: string): void {
+  try {
+    new Ajv(STRICT_AJV).compile(schema as object);
+  } catch (e) {
+    throw new KfcError(
+      `chart ${chart}: values.schema.json does not compile: ${(e as Error).message}`,
+      'a schema in components/ (feature files) or values-schemas/ has an unknown keyword; in a YAML {flow: map}, quote a description holding commas',
+    );
+  }
+}
+
 export interface SchemaDefinitions {
   global: JsonSchema & { properties: Record<string, JsonSchema> };
   image: JsonSchema;
@@ -58,7 +77,7 @@ export function loadSchemaBlock(name: string, where = 'the generator'): JsonSche
 export function loadSchemaDefinitions(): SchemaDefinitions {
   if (cached) return cached;
   const read = (name: string) => loadSchemaBlock(name);
-  const blocks = { global: read('global'), image: read('image'), resources: read('resources'), pod: read('pod') };
+  const blocks = { global: read('global'), image: read('image'), resources: read('resources'), pod: read('pod'), formats: read('formats') };
   // generated from the Kubernetes API definitions (scripts/k8s-schemas.mjs)
   const k8s = read('kubernetes');
   const definitions: Record<string, JsonSchema> = { tolerations: k8s.tolerations as JsonSchema, affinity: k8s.affinity as JsonSchema };
@@ -86,7 +105,9 @@ export function schemaRows(schema: JsonSchema, prefix = ''): SchemaRow[] {
   const rows: SchemaRow[] = [];
   for (const [k, s] of Object.entries(schema.properties ?? {})) {
     const p = prefix ? `${prefix}.${k}` : k;
-    const type = Array.isArray(s.type) ? s.type.join(' \\| ') : (s.type ?? (s.enum ? 'string' : 'any'));
+    const ref = typeof s.$ref === 'string' ? loadSchemaDefinitions().definitions[s.$ref.replace('#/definitions/', '')] : undefined;
+    const t = s.type ?? ref?.type;
+    const type = Array.isArray(t) ? t.join(' \\| ') : (t ?? (s.enum ? 'string' : 'any'));
     rows.push({ path: p, type: s.enum ? `${type} (${s.enum.join(', ')})` : type, description: s.description ?? '' });
     if (s.properties && Object.keys(s.properties).length) rows.push(...schemaRows(s, p));
   }
@@ -125,8 +146,11 @@ export function withDefinitions(schema: JsonSchema): JsonSchema {
   return used.size ? { ...schema, definitions: Object.fromEntries([...used].sort().map((k) => [k, defs[k]])) } : schema;
 }
 
+/** Optional pod fields a Helm user unsets with null (`nodeSelector: null`): the render leaves them out. */
+export const NULLABLE = new Set(['replicas', 'nodeSelector', 'tolerations', 'affinity', 'priorityClassName', 'podAnnotations', 'podLabels']);
+
 /**
- * Marks every key that has a non-null default as required in the closed objects of a schema
+ * Marks every key that has a non-null default (except the NULLABLE pod fields) as required in the closed objects of a schema
  * (not in free-form maps nor in `resources`, whose keys users may remove). Helm deletes a key
  * set to null before validating, so `katib: null` or `image: null` fails naming the path
  * instead of rendering without it.
@@ -137,7 +161,7 @@ export function requireDefaults(schema: JsonSchema, values: unknown): JsonSchema
     const req = new Set<string>(s.required ?? []);
     for (const [k, val] of Object.entries(v)) {
       if (!s.properties[k]) continue;
-      if (val !== null) req.add(k);
+      if (val !== null && !NULLABLE.has(k)) req.add(k);
       walk(s.properties[k], val, k);
     }
     if (req.size) s.required = [...req];

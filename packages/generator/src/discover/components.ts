@@ -33,6 +33,20 @@ export interface ComponentConfig {
   features?: unknown;
   /** variants chosen by other values: when `when` holds, variant `from` renders as `to` (istio follows global.mesh.mode) */
   variantOverrides: Array<{ when: string; map: Record<string, string> }>;
+  /**
+   * upstream directories (alternatives, options, kustomize Components) known not to build in some release: such a
+   * failure, when its message matches `error`, skips the directory with a warning; any other failure stops the build
+   */
+  knownBroken: KnownBroken[];
+}
+
+export interface KnownBroken {
+  /** glob over release paths */
+  path: string;
+  /** a regular expression the kustomize error must match (default: any) */
+  error?: string;
+  /** why upstream does not build it (printed with the warning) */
+  reason: string;
 }
 
 /** An object the umbrella checks after install: a workload that must be ready, or an HTTP endpoint of a Service. */
@@ -87,6 +101,7 @@ interface ComponentFile {
   checks?: Check[];
   features?: unknown;
   variantOverrides?: Array<{ when: string; map: Record<string, string> }>;
+  knownBroken?: KnownBroken[];
 }
 
 export function loadComponentConfigs(dir = componentsDir()): ComponentConfig[] {
@@ -108,6 +123,13 @@ export function loadComponentConfigs(dir = componentsDir()): ComponentConfig[] {
     if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(name)) throw new KfcError(`${file}: "${name}" is not a valid chart name (lowercase letters, digits, dashes)`, 'rename the file: its name is the chart name');
     validateContract('component', data, file);
     const c = data as ComponentFile;
+    (c.knownBroken ?? []).forEach((k, i) => {
+      try {
+        if (k.error !== undefined) new RegExp(k.error);
+      } catch (e) {
+        throw new KfcError(`${file}: knownBroken[${i}].error is not a regular expression: ${(e as Error).message}`, 'fix the component configuration');
+      }
+    });
     return {
       name,
       file,
@@ -120,6 +142,7 @@ export function loadComponentConfigs(dir = componentsDir()): ComponentConfig[] {
       options: Object.fromEntries(Object.entries(c.options ?? {}).map(([k, v]) => [k, { path: v.path, default: v.default, description: v.description ?? `Install ${v.path}.` }])),
       checks: c.checks ?? [],
       variantOverrides: c.variantOverrides ?? [],
+      knownBroken: (c.knownBroken ?? []).map((k) => ({ path: k.path, reason: k.reason.trim(), ...(k.error !== undefined ? { error: k.error } : {}) })),
       ...(c.features !== undefined ? { features: c.features } : {}),
     } satisfies ComponentConfig;
   });

@@ -4,10 +4,10 @@ import YAML from 'yaml';
 import { KfcError } from '../core/errors.js';
 import type { ChartModel, Content, ModelObject } from '../templatize/chart-model.js';
 import { metadataBlock, type KObject } from '../core/model.js';
-import { DRAFT_07, type JsonSchema, requireDefaults, schemaAt, schemaRows, withDefinitions } from '../core/schema.js';
+import { assertStrictSchema, DRAFT_07, type JsonSchema, requireDefaults, schemaAt, schemaRows, withDefinitions } from '../core/schema.js';
 import { sourceRef } from '../upstream/release.js';
 import { PROJECT } from '../core/project.js';
-import { kubeRange, kubeVersionConstraint, type KubeRange } from './kube-version.js';
+import { kubeRange, kubeVersionConstraint, templateObjects, type KubeRange } from './kube-version.js';
 import { artifactHubAnnotations, chartYamlText, commonChartFields, type CrdInfo } from './metadata.js';
 import { componentNotes, readinessTemplate } from './notes.js';
 
@@ -204,10 +204,11 @@ export function emitChart(m: ChartModel, dir: string, opts: { kube?: KubeRange }
   }
   for (const [f, t] of Object.entries(m.files)) write(path.join(dir, f), t);
   const schema = chartSchema(m);
+  assertStrictSchema(schema, name);
   for (const c of m.ciFiles) write(path.join(dir, c.file), `# ${c.comment}\n${Object.keys(c.values).length ? YAML.stringify(c.values, { version: '1.1' }) : '{}\n'}`);
 
   // the release's range when given (every chart of a release states the same), else this chart's own
-  const kube = opts.kube ?? kubeRange(everyObject(m), `chart ${name}`);
+  const kube = opts.kube ?? kubeRange([...everyObject(m), ...templateObjects(m.files)], `chart ${name}`);
   const readiness = readinessTemplate(m, objectTemplate);
   if (readiness) write(path.join(dir, 'templates', '_readiness.tpl'), readiness);
   const ownNotes = componentNotes(m, !!readiness, crds.length);

@@ -123,6 +123,24 @@ export function kubeRange(objects: Array<{ apiVersion: string; kind: string; raw
   return { min, below, reason };
 }
 
+/**
+ * The apiVersion/kind of every object a chart's own templates write (`templates/*.yaml` of `files`: feature
+ * templates, the secrets Job and its admission policy), so what the generator adds counts like upstream's
+ * objects. Only literal top-level `apiVersion:` / `kind:` lines count; a templated one names no built-in API.
+ */
+export function templateObjects(files: Record<string, string>): Array<{ apiVersion: string; kind: string; raw: string }> {
+  const out: Array<{ apiVersion: string; kind: string; raw: string }> = [];
+  for (const [file, text] of Object.entries(files)) {
+    if (!/^templates\/.*\.ya?ml$/.test(file)) continue;
+    for (const doc of text.split(/^---\s*$/m)) {
+      const apiVersion = /^apiVersion: ([\w.\-/]+)\s*$/m.exec(doc)?.[1];
+      const kind = /^kind: (\w+)\s*$/m.exec(doc)?.[1];
+      if (apiVersion && kind) out.push({ apiVersion, kind, raw: doc });
+    }
+  }
+  return out;
+}
+
 /** Several charts together (the umbrella): the narrowest range. */
 export function combineRanges(ranges: KubeRange[]): KubeRange {
   let out: KubeRange = { min: 0, reason: 'core APIs only' };

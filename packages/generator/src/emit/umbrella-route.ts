@@ -1,4 +1,4 @@
-import { type JsonSchema, loadSchemaDefinitions } from '../core/schema.js';
+import type { JsonSchema } from '../core/schema.js';
 import type { ResolvedCheck } from './umbrella-checks.js';
 
 /**
@@ -11,8 +11,6 @@ import type { ResolvedCheck } from './umbrella-checks.js';
  */
 export function httpRoute(ingress: ResolvedCheck | undefined): { values: Record<string, unknown>; schema: JsonSchema; template: string; scenario: Record<string, unknown> } | undefined {
   if (!ingress?.port) return undefined;
-  const defs = loadSchemaDefinitions();
-  const dns = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$';
   const values = {
     enabled: false,
     parentRefs: [],
@@ -21,39 +19,55 @@ export function httpRoute(ingress: ResolvedCheck | undefined): { values: Record<
     backend: { name: ingress.name, namespace: ingress.namespace, port: ingress.port },
     tls: { certificate: false, issuerRef: { name: '', kind: 'ClusterIssuer' }, secretName: 'kubeflow-tls', namespace: '' },
   };
-  const schema = {
-    description: `Gateway API: an HTTPRoute (gateway.networking.k8s.io/v1) from your Gateway to the Kubeflow ingress (${ingress.namespace}/${ingress.name}:${ingress.port}), which keeps authenticating requests. The route lives in the backend's namespace: let your Gateway's listener allow routes from it (allowedRoutes). The Istio ingress stays available.`,
+  const ref = (name: string, description?: string) => ({ ...(description ? { description } : {}), $ref: `#/definitions/${name}` });
+  const issuerRef = {
+    description: 'The cert-manager issuer of the Certificate (name required with certificate: true).',
+    type: 'object',
+    additionalProperties: false,
+    properties: { name: { type: 'string', maxLength: 253, pattern: '^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*)?$' }, kind: { type: 'string', enum: ['Issuer', 'ClusterIssuer'] }, group: ref('apiGroup') },
+  };
+  const schema: JsonSchema = {
+    description: `Gateway API: an HTTPRoute (gateway.networking.k8s.io/v1) from your Gateway to the Kubeflow ingress (${ingress.namespace}/${ingress.name}:${ingress.port}), which keeps authenticating requests. The route lives in the backend's namespace: let your Gateway's listener allow routes from it (allowedRoutes). The Istio ingress stays available. Its other values are read only with enabled: true.`,
     type: 'object',
     additionalProperties: false,
     properties: {
       enabled: { description: 'Render the HTTPRoute.', type: 'boolean' },
       parentRefs: {
-        description: 'Gateways the route attaches to: {name, namespace, sectionName, port}.',
+        description: 'Gateways the route attaches to: {name, namespace, sectionName, port, group, kind}.',
         type: 'array',
-        items: { type: 'object', required: ['name'], additionalProperties: false, properties: { name: { type: 'string', pattern: dns }, namespace: { type: 'string', pattern: dns }, sectionName: { type: 'string' }, port: { type: 'integer', minimum: 1, maximum: 65535 }, group: { type: 'string' }, kind: { type: 'string' } } },
+        items: {
+          type: 'object',
+          required: ['name'],
+          additionalProperties: false,
+          properties: { name: ref('objectName'), namespace: ref('dnsLabel'), sectionName: ref('objectName'), port: ref('port'), group: ref('apiGroup'), kind: ref('kindName') },
+        },
       },
-      hostnames: { description: 'Host names the route serves (and the Certificate covers).', type: 'array', items: { type: 'string', pattern: '^(\\*\\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$' } },
-      annotations: { ...structuredClone(defs.pod.properties.podAnnotations), description: 'Annotations of the HTTPRoute.' },
+      hostnames: { description: 'Host names the route serves (and the Certificate covers), each once.', type: 'array', uniqueItems: true, items: { type: 'string', maxLength: 253, pattern: '^(\\*\\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$' } },
+      annotations: ref('annotations', 'Annotations of the HTTPRoute.'),
       backend: {
         description: 'The Kubeflow ingress Service the route sends traffic to (bring-your-own Istio: your ingress gateway Service).',
         type: 'object',
         additionalProperties: false,
-        properties: { name: { type: 'string', pattern: dns }, namespace: { type: 'string', pattern: dns }, port: { type: 'integer', minimum: 1, maximum: 65535 } },
+        properties: { name: ref('dnsLabel'), namespace: ref('dnsLabel'), port: ref('port') },
       },
       tls: {
-        description: "A cert-manager Certificate for the hostnames, in the namespace where the Gateway reads its TLS Secret (default: the first parentRef's).",
+        description: "A cert-manager Certificate for the hostnames, in the namespace where the Gateway reads its TLS Secret (default: the first parentRef's). Needs hostnames and issuerRef.name; its other values are read only with certificate: true.",
         type: 'object',
         additionalProperties: false,
         properties: {
           certificate: { description: 'Render the Certificate.', type: 'boolean' },
-          issuerRef: { type: 'object', additionalProperties: false, properties: { name: { type: 'string' }, kind: { type: 'string', enum: ['Issuer', 'ClusterIssuer'] }, group: { type: 'string' } } },
-          secretName: { type: 'string', pattern: dns },
-          namespace: { type: 'string' },
+          issuerRef,
+          secretName: ref('objectName'),
+          namespace: ref('dnsLabelOrEmpty'),
         },
+        if: { properties: { certificate: { const: true } }, required: ['certificate'] },
+        then: { properties: { issuerRef: { required: ['name'], properties: { name: { minLength: 1 } } } } },
       },
     },
-    if: { properties: { enabled: { const: true } }, required: ['enabled'] },
-    then: { properties: { parentRefs: { minItems: 1 } } },
+    allOf: [
+      { if: { properties: { enabled: { const: true } }, required: ['enabled'] }, then: { properties: { parentRefs: { minItems: 1 } } } },
+      { if: { properties: { tls: { properties: { certificate: { const: true } }, required: ['certificate'] } }, required: ['tls'] }, then: { properties: { hostnames: { minItems: 1 } } } },
+    ],
   };
   const template = `{{- with .Values.httpRoute }}{{- if .enabled }}
 # Gateway API: your Gateway -> the Kubeflow ingress (values httpRoute).
@@ -82,7 +96,8 @@ spec:
     - name: {{ .backend.name }}
       port: {{ .backend.port }}
 {{- if .tls.certificate }}
-{{- if not .tls.issuerRef.name }}{{ fail "httpRoute.tls.certificate needs httpRoute.tls.issuerRef.name" }}{{ end }}
+{{- if not .tls.issuerRef.name }}{{ fail "httpRoute.tls.issuerRef.name: httpRoute.tls.certificate needs the issuer's name" }}{{ end }}
+{{- if not .hostnames }}{{ fail "httpRoute.hostnames: httpRoute.tls.certificate needs the host names the Certificate covers" }}{{ end }}
 ---
 apiVersion: cert-manager.io/v1
 kind: Certificate

@@ -4,14 +4,15 @@ import YAML from 'yaml';
 import { UMBRELLA } from '../core/chart-model.js';
 import { KfcError } from '../core/errors.js';
 import { formatImage, type ImageValue } from '../core/image.js';
-import { DRAFT_07, globalDefaults, type JsonSchema, loadSchemaDefinitions, requireDefaults, withDefinitions } from '../core/schema.js';
+import { assertStrictSchema, DRAFT_07, globalDefaults, type JsonSchema, loadSchemaDefinitions, requireDefaults, withDefinitions } from '../core/schema.js';
 import { packChart } from '../core/tar.js';
 import type { AnalyzedComponent } from '../fold/analyze.js';
 import type { Feature } from '../features/contract.js';
+import { addOnlyWhen, VALUES_CHECKS } from '../features/apply.js';
 import { gateData, gateFiles, gateImage } from '../order/gates.js';
 import type { OrderingModel } from '../order/tiers.js';
 import { sourceRef, type Release } from '../upstream/release.js';
-import { EXTRA_OBJECTS, extraObjectsSchema, kebab } from '../templatize/chart.js';
+import { extraObjectsSchema, extraObjectsTemplate, kebab } from '../templatize/chart.js';
 import { type ChartSummary, valuesYaml } from './chart.js';
 import { combineRanges, kubeVersionConstraint } from './kube-version.js';
 import { artifactHubAnnotations, chartYamlText, commonChartFields } from './metadata.js';
@@ -38,6 +39,34 @@ export interface UmbrellaOptions {
 
 /** What every chart's .helmignore leaves out of its package. */
 export const HELMIGNORED = ['ci', '.DS_Store'];
+
+/**
+ * The umbrella's checks of values that would be ignored: keys of a disabled component (Helm neither
+ * validates nor renders it), httpRoute's and the gate jobs' values without their switch, and the
+ * shared features' (global) rules.
+ */
+function umbrellaValueChecks(m: { name: string; values: Record<string, unknown>; files: Record<string, string> }, components: string[], shared: Feature[], route: boolean): void {
+  addOnlyWhen(m, shared.flatMap((f) => f.onlyWhen), 'the umbrella (shared features)');
+  if (route) {
+    addOnlyWhen(m, [
+      { values: 'httpRoute', except: ['enabled'], when: '.Values.httpRoute.enabled', needs: 'httpRoute.enabled: true' },
+      { values: 'httpRoute.tls', except: ['certificate'], when: 'and .Values.httpRoute.enabled .Values.httpRoute.tls.certificate', needs: 'httpRoute.tls.certificate: true' },
+    ], 'the umbrella (httpRoute)');
+  }
+  addOnlyWhen(m, [{ values: 'hooks', except: ['enabled', 'image'], when: '.Values.hooks.enabled', needs: 'hooks.enabled: true' }], 'the umbrella (hooks)');
+  m.files[VALUES_CHECKS] += `{{- /* a disabled component is neither validated nor rendered: its other values would be ignored */}}
+{{- range $c := list ${components.map((c) => JSON.stringify(c)).join(' ')} }}
+{{- $v := index $.Values $c }}
+{{- if and (kindIs "map" $v) (not $v.enabled) }}
+{{- range $k, $_ := $v }}
+{{- if not (has $k (list "enabled" "global")) }}
+{{- fail (printf "%s.%s is set, but %s.enabled is false: the %s chart is not installed (it would be ignored)" $c $k $c $c) }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- end }}
+`;
+}
 
 type Route = ReturnType<typeof httpRoute>;
 
@@ -71,8 +100,8 @@ function umbrellaValues(comps: ChartSummary[], image: ImageValue, route: Route |
     properties: {
       enabled: { description: 'Run the gate jobs (post-install/post-upgrade wait and sidecar restart, pre-upgrade CRD check, pre-delete webhook removal).', type: 'boolean' },
       image: { ...structuredClone(defs.image), description: `Image of the gate jobs and tests; needs sh and kubectl (default: ${formatImage(image)}, which Kubeflow already ships).` },
-      timeoutSeconds: { description: 'How long a gate job may wait, in seconds.', type: 'integer', minimum: 30 },
-      backoffLimit: { description: 'Retries of a failed gate job.', type: 'integer', minimum: 0 },
+      timeoutSeconds: { description: 'How long a gate job may wait, in seconds.', type: 'integer', minimum: 30, maximum: 2147483647 },
+      backoffLimit: { description: 'Retries of a failed gate job.', type: 'integer', minimum: 0, maximum: 2147483647 },
       resources: { ...structuredClone(defs.resources), description: 'Compute resources of the gate jobs.' },
       nodeSelector: structuredClone(defs.pod.properties.nodeSelector),
       tolerations: structuredClone(defs.pod.properties.tolerations),
@@ -197,7 +226,8 @@ export async function emitUmbrella(o: UmbrellaOptions): Promise<ChartSummary> {
   const comps = o.charts.filter((c) => c.name !== UMBRELLA);
   const route = httpRoute(checks.find((c) => c.kind === 'Service' && c.url?.endsWith('/')));
   const { values, props } = umbrellaValues(comps, image, route);
-  files['templates/extra-objects.yaml'] = EXTRA_OBJECTS;
+  files['templates/extra-objects.yaml'] = extraObjectsTemplate(UMBRELLA);
+  umbrellaValueChecks({ name: UMBRELLA, values, files }, comps.map((c) => c.name), o.shared ?? [], !!route);
   if (route) files['templates/httproute.yaml'] = route.template;
   files['templates/NOTES.txt'] = notes(checks, umbrellaNotesSections(comps.map((c) => ({ name: c.name, readiness: c.readiness, crds: c.crds.length }))));
   // keys removed upstream: accepted for one release, with a notice in NOTES (subcharts' NOTES are not shown)
@@ -207,6 +237,7 @@ export async function emitUmbrella(o: UmbrellaOptions): Promise<ChartSummary> {
     : '';
   if (deprecations) files['templates/NOTES.txt'] = `${files['templates/NOTES.txt']}${deprecations}\n`;
   const schema = withDefinitions(requireDefaults({ $schema: DRAFT_07, title: 'Values of the kubeflow umbrella chart', type: 'object', additionalProperties: false, properties: props }, values));
+  assertStrictSchema(schema, UMBRELLA);
 
   const kube = combineRanges(comps.map((c) => c.kube));
   const chartYaml = umbrellaChartYaml(o, comps, kube);

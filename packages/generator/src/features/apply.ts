@@ -4,7 +4,8 @@ import type { JsonSchema } from '../core/schema.js';
 import { KfcError } from '../core/errors.js';
 import { podTemplate } from '../core/model.js';
 import { RESERVED_KEYS } from '../templatize/workloads.js';
-import type { Edit, Feature, Selector } from './contract.js';
+import type { Edit, Feature, OnlyWhen, Selector } from './contract.js';
+import { globalDefaults } from '../core/schema.js';
 import { mergeMap } from './patch.js';
 import type { KeyRule } from './secrets.js';
 
@@ -146,6 +147,7 @@ export function applyFeatures(m: ChartModel, features: Feature[], used = new Map
       m.generated.push({ namespace: objs[0].sample.namespace ?? '', name: objs[0].sample.name, when, keys: resolveKeys(g.keys, sample, at), feature: f.name });
     }
     for (const [file, text] of Object.entries(f.templates)) m.files[`templates/${file}`] = text;
+    addOnlyWhen(m, f.onlyWhen, `feature ${f.name} (${f.file})`);
     if (f.shared) continue; // shared features document themselves and their scenarios in the umbrella
     for (const sc of f.scenarios) {
       const ci = addCiFile(m, sc.name, sc.values, `feature ${f.name}: ${sc.description.replace(/\s+/g, ' ')}`);
@@ -155,6 +157,32 @@ export function applyFeatures(m: ChartModel, features: Feature[], used = new Map
     m.readmeSections.push(featureReadme(f));
   }
   return m;
+}
+
+/** The file of a chart's checks of values read only under a condition (rendered with the chart, it prints nothing). */
+export const VALUES_CHECKS = 'templates/values-checks.yaml';
+
+/** Adds `onlyWhen` checks to a chart: the defaults come from the chart's values (a global path from values-schemas/global.json). */
+export function addOnlyWhen(m: { name: string; values: Record<string, unknown>; files: Record<string, string> }, rules: OnlyWhen[], where: string): void {
+  for (const r of rules) {
+    const keys = r.values.split('.');
+    const defaults = keys[0] === 'global' ? dig(globalDefaults(), keys.slice(1)) : dig(m.values, keys);
+    if (defaults === undefined) throw new KfcError(`${where}: onlyWhen values ${r.values} has no default in chart ${m.name}`, 'name a values path the chart (or global) has');
+    const head = m.files[VALUES_CHECKS] ?? `{{- /* Values read only under a condition: set otherwise, they are refused naming what enables them. */}}\n`;
+    m.files[VALUES_CHECKS] = `${head}${onlyWhenCheck(m.name, r, defaults)}\n`;
+  }
+}
+
+const dig = (v: unknown, keys: string[]): unknown => keys.reduce<any>((o, k) => (o && typeof o === 'object' ? o[k] : undefined), v);
+
+/** JSON with sorted keys, as Helm's toJson prints it. */
+const sortedJson = (v: unknown): string => JSON.stringify(v, (_k, x) => (x && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.keys(x).sort().map((k) => [k, x[k]])) : x));
+
+export function onlyWhenCheck(chart: string, r: OnlyWhen, defaults: unknown): string {
+  const value = `.Values.${r.values.split('.').map((k) => (/^[A-Za-z_]\w*$/.test(k) ? k : '')).join('.')}`;
+  const expr = r.values.split('.').every((k) => /^[A-Za-z_]\w*$/.test(k)) ? value : `(dig ${r.values.split('.').map((k) => JSON.stringify(k)).join(' ')} nil .Values)`;
+  const args = `"value" ${expr} "defaults" ${JSON.stringify(sortedJson({ v: defaults }))} "except" (list ${(r.except ?? []).map((k) => JSON.stringify(k)).join(' ')}) "path" ${JSON.stringify(r.values)} "needs" ${JSON.stringify(r.needs)} "root" $`;
+  return `{{- if not (${r.when}) }}{{- include ${JSON.stringify(`${chart}.unused`)} (dict ${args}) }}{{- end }}`;
 }
 
 /** Key rules of a generated Secret, `keep` resolved to upstream's (non-secret) value. */

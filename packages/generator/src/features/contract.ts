@@ -85,6 +85,17 @@ export interface Feature {
   needs?: string[];
   /** while `when` holds no pod runs a mesh sidecar (mesh-mode): the umbrella's gate restarting pods that lack one does not render */
   noSidecars?: boolean;
+  /** values read only under a condition: otherwise a value differing from its default is refused (values-checks) */
+  onlyWhen: OnlyWhen[];
+}
+
+/** Values (`values`, a path from the chart's root) that are read only while `when` holds; `needs` tells what enables them. */
+export interface OnlyWhen {
+  values: string;
+  /** keys of a map that stay free (the switch itself) */
+  except?: string[];
+  when: string;
+  needs: string;
 }
 
 export interface GenerateDecl {
@@ -113,7 +124,8 @@ function inlineFiles(v: unknown, filesDir: string, where: string): unknown {
 }
 
 /** A feature file as its schema (components/feature.schema.json) admits it. */
-type FeatureFile = Omit<Feature, 'file' | 'when' | 'drop' | 'set' | 'templates' | 'scenarios' | 'generate' | 'values'> & {
+type FeatureFile = Omit<Feature, 'file' | 'when' | 'drop' | 'set' | 'templates' | 'scenarios' | 'generate' | 'values' | 'onlyWhen'> & {
+  onlyWhen?: OnlyWhen[];
   values?: Record<string, unknown>;
   when?: string;
   drop?: Feature['drop'];
@@ -162,6 +174,7 @@ function parseFeature(raw: unknown, file: string, templatesDir: string): Feature
       return { name: c.name, description: c.description ?? `${data.description.trim()}`, values: c.values, expect: c.expect ?? {}, ...(c.umbrella ? { umbrella: c.umbrella } : {}), ...(c.requires ? { requires: c.requires } : {}) };
     }),
     readme: data.readme,
+    onlyWhen: (data.onlyWhen ?? []).map((o) => ({ values: o.values, when: o.when, needs: o.needs, ...(o.except ? { except: o.except } : {}) })),
     generate: (data.generate ?? []).map((g: GenerateDecl) => ({ ...(g.select ? { select: g.select } : { secret: g.secret }), when: g.when, keys: g.keys })),
   };
 }

@@ -46,27 +46,148 @@ export function secretsJobValues(image: ImageValue): { values: Record<string, un
 const q = (s: string) => JSON.stringify(s);
 const RELEASE_NS = '__KFC_RELEASE_NAMESPACE__';
 
+/** Argo CD runs the Job and its RBAC as Sync hooks in their wave and deletes them once the Job succeeded. */
+const ARGO_HOOK = `argocd.argoproj.io/hook: Sync
+    argocd.argoproj.io/hook-delete-policy: BeforeHookCreation,HookSucceeded`;
+
+/** What the Job does in one namespace: Secrets it creates, Secrets it reads, under which conditions. */
+interface Grant {
+  namespace: string;
+  creates: string[];
+  reads: string[];
+  when: string[];
+}
+
+/** `ns/name` of every Secret a key rule reads (`copy`, `bcrypt` with a path). */
+const readRefs = (s: GeneratedSecret) => Object.values(s.keys).flatMap((r) => ('copy' in r ? [r.copy] : 'bcrypt' in r && r.bcrypt.includes('/') ? [r.bcrypt] : [])).map((ref) => ref.split('/').slice(0, 2));
+
+/** The namespaces the Job writes or reads, each with exactly the Secrets it touches there. */
+export function secretGrants(secrets: GeneratedSecret[]): Grant[] {
+  const out = new Map<string, Grant>();
+  const at = (ns: string) => out.get(ns) ?? out.set(ns, { namespace: ns, creates: [], reads: [], when: [] }).get(ns)!;
+  for (const s of secrets) {
+    const g = at(s.namespace || RELEASE_NS);
+    g.creates.push(s.name);
+    g.when.push(s.when);
+    for (const [ns, name] of readRefs(s)) {
+      const r = at(ns || RELEASE_NS);
+      r.reads.push(name);
+      r.when.push(s.when);
+    }
+  }
+  const uniq = (xs: string[]) => [...new Set(xs)].sort();
+  return [...out.values()].map((g) => ({ ...g, creates: uniq(g.creates), reads: uniq(g.reads), when: uniq(g.when) })).sort((a, b) => a.namespace.localeCompare(b.namespace));
+}
+
+/** A namespace of a grant as template text; the release namespace's Role gets a name of its own (it may be one of the others). */
+const nsText = (ns: string) => (ns === RELEASE_NS ? '{{ .Release.Namespace }}' : ns);
+const roleName = (name: string, ns: string) => (ns === RELEASE_NS ? `${name}-release-namespace` : name);
+const cond = (whens: string[]) => (whens.length === 1 ? whens[0] : `or ${whens.map((w) => `(${w})`).join(' ')}`);
+
+/** Role + RoleBinding of the Job in one namespace: create Secrets (only there), get the named ones, delete its own binding. */
+function grantRbac(name: string, g: Grant, meta: (kind: string, ns?: string) => string): string {
+  const role = roleName(name, g.namespace);
+  const names = [...new Set([...g.creates, ...g.reads])].sort();
+  return `{{- if ${cond(g.when)} }}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+${meta(role, nsText(g.namespace))}
+rules:
+${g.creates.length ? `- apiGroups: [""]
+  resources: [secrets]
+  verbs: [create]
+` : ''}- apiGroups: [""]
+  resources: [secrets]
+  resourceNames: [${names.map(q).join(', ')}]
+  verbs: [get]
+# when done, the Job deletes its binding: it keeps no right after it ran
+- apiGroups: [rbac.authorization.k8s.io]
+  resources: [rolebindings]
+  resourceNames: [${q(role)}]
+  verbs: [delete]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+${meta(role, nsText(g.namespace))}
+roleRef:
+  apiGroup: rbac.authorization.k8s.io
+  kind: Role
+  name: ${role}
+subjects:
+- kind: ServiceAccount
+  name: ${name}
+  namespace: {{ .Release.Namespace }}
+{{- end }}`;
+}
+
 /**
- * The templates (RBAC + Job) of a chart's generated Secrets; empty when there
- * are none. They are ordinary release resources, not hooks: Helm creates
- * Namespaces first and the Job among the workloads, whose pods wait for the
- * Secrets; Argo CD runs the Job in `wave` (after the namespaces, before the
- * workloads) and keeps it, completed and in sync. The Job's name carries a
- * hash of what it creates, so a change of values makes a new Job instead of
- * an immutable-field error; `helm uninstall` removes Job and RBAC and leaves
- * the Secrets (data, like PVCs).
+ * The ValidatingAdmissionPolicy (and binding) that lets the Job's account create nothing but the
+ * Opaque Secrets it owns, under their names, in their namespaces (RBAC cannot restrict `create` by name).
+ */
+function guardPolicy(chart: string, secrets: GeneratedSecret[], meta: (n: string) => string): string {
+  const name = `{{ .Release.Name }}-${chart}-secrets`;
+  const allowed = secrets.map((s) => `{{- if ${s.when} }}{{- $allowed = append $allowed (printf "%s/%s" ${s.namespace ? q(s.namespace) : '$.Release.Namespace'} ${q(s.name)}) }}{{- end }}`).join('\n');
+  return `{{- $allowed := list }}
+${allowed}
+---
+# the Job's account may create only the Opaque Secrets it owns (RBAC cannot restrict create by name)
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicy
+${meta(name)}
+spec:
+  failurePolicy: Fail
+  matchConstraints:
+    resourceRules:
+    - apiGroups: [""]
+      apiVersions: [v1]
+      operations: [CREATE, UPDATE]
+      resources: [secrets]
+  matchConditions:
+  - name: secrets-job
+    expression: {{ printf "request.userInfo.username == 'system:serviceaccount:%s:%s-${chart}-secrets'" .Release.Namespace .Release.Name | quote }}
+  validations:
+  - expression: {{ printf "object.type == 'Opaque' && (request.namespace + '/' + object.metadata.name) in %s" (toJson (uniq $allowed)) | quote }}
+    message: {{ printf "the secrets Job of %s-${chart}-secrets may create only its own Opaque Secrets: %s" .Release.Name (join ", " (uniq $allowed)) | quote }}
+    reason: Forbidden
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicyBinding
+${meta(name)}
+spec:
+  policyName: ${name}
+  validationActions: [Deny]`;
+}
+
+/**
+ * The templates (RBAC, admission policy, Job) of a chart's generated Secrets; empty when there are
+ * none. Least privilege: a Role in exactly each namespace the Job writes (create Secrets) or reads
+ * (get by name), never a ClusterRole; a ValidatingAdmissionPolicy lets the account create only the
+ * Opaque Secrets it owns; no Namespace is created (each must exist: the chart or another one of the
+ * release renders it, and Helm creates Namespaces first); when done the Job deletes its own
+ * RoleBindings. For Helm they are ordinary release resources (the Job runs while Helm installs, so
+ * `--wait` sees the pods start); the Job's name carries the release revision and a hash of its
+ * inputs, so each install, upgrade and rollback runs it once more (it keeps existing Secrets) and
+ * it revokes the bindings Helm re-applied. Argo CD runs Job and RBAC as Sync hooks in `wave`
+ * (after the namespaces, before the workloads) and deletes them when the Job succeeded.
+ * `helm uninstall` removes what is left and keeps the Secrets (data, like PVCs).
  */
 export function secretsJobTemplate(chart: string, secrets: GeneratedSecret[], wave: number): string {
   if (!secrets.length) return '';
-  const any = secrets.length === 1 ? secrets[0].when : `or ${secrets.map((s) => `(${s.when})`).join(' ')}`;
-  const meta = (w: number) => `  labels:
+  const any = cond(secrets.map((s) => s.when));
+  const name = `{{ .Release.Name }}-${chart}-secrets`;
+  const labels = `  labels:
     ${LIFECYCLE_LABEL}: secrets
     app.kubernetes.io/managed-by: {{ .Release.Service }}
-    app.kubernetes.io/instance: {{ .Release.Name }}
+    app.kubernetes.io/instance: {{ .Release.Name }}`;
+  const meta = (n: string, ns?: string, w = wave - 1, hook = true) => `metadata:
+  name: ${n}
+${ns ? `  namespace: ${ns}\n` : ''}${labels}
   annotations:
-    argocd.argoproj.io/sync-wave: "${w}"`;
-  const name = `{{ .Release.Name }}-${chart}-secrets`;
-  const readable = [...new Set(secrets.flatMap((s) => [s.name, ...Object.values(s.keys).flatMap((r) => ('copy' in r ? [r.copy] : 'bcrypt' in r && r.bcrypt.includes('/') ? [r.bcrypt] : [])).map((ref) => ref.split('/')[1])]))].sort();
+    argocd.argoproj.io/sync-wave: "${w}"${hook ? `\n    ${ARGO_HOOK}` : ''}`;
+  const grants = secretGrants(secrets);
+  const nsExpr = (ns: string) => (ns === RELEASE_NS ? '$.Release.Namespace' : q(ns));
+  const bindings = grants.map((g) => `{{- if ${cond(g.when)} }}{{- $bindings = append $bindings (printf "%s/%s" ${nsExpr(g.namespace)} (printf ${q(roleName(`%s-${chart}-secrets`, g.namespace))} $.Release.Name)) }}{{- end }}`).join('\n');
   // a Secret upstream leaves without a namespace goes where the release installs it
   const line = (s: GeneratedSecret) => escapeBraces(JSON.stringify({ namespace: s.namespace || RELEASE_NS, name: s.name, keys: s.keys })).replace(`"${RELEASE_NS}"`, '{{ .Release.Namespace | quote }}');
   const lines = secrets.map((s) => `{{- if ${s.when} }}\n${line(s)}\n{{- end }}`).join('\n');
@@ -74,53 +195,20 @@ export function secretsJobTemplate(chart: string, secrets: GeneratedSecret[], wa
     .split('\n')
     .map((l) => (l ? `            ${l}` : ''))
     .join('\n');
-  return `{{- if and (${any}) }}
+  return `{{- if ${any} }}
 {{- $secrets := include ${q(`${chart}.generatedSecrets`)} . }}
+{{- $bindings := list }}
+${bindings}
 # Creates the Secrets ${chart} reads and does not ship, when missing (features: ${[...new Set(secrets.map((s) => s.feature))].join(', ')}).
 apiVersion: v1
 kind: ServiceAccount
-metadata:
-  name: ${name}
-  namespace: {{ .Release.Namespace }}
-${meta(wave - 1)}
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRole
-metadata:
-  name: ${name}
-${meta(wave - 1)}
-rules:
-- apiGroups: [""]
-  resources: [namespaces]
-  verbs: [get, create]
-- apiGroups: [""]
-  resources: [secrets]
-  verbs: [create]
-- apiGroups: [""]
-  resources: [secrets]
-  resourceNames: [${readable.map(q).join(', ')}]
-  verbs: [get]
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRoleBinding
-metadata:
-  name: ${name}
-${meta(wave - 1)}
-roleRef:
-  apiGroup: rbac.authorization.k8s.io
-  kind: ClusterRole
-  name: ${name}
-subjects:
-- kind: ServiceAccount
-  name: ${name}
-  namespace: {{ .Release.Namespace }}
+${meta(name, '{{ .Release.Namespace }}')}
+${grants.map((g) => grantRbac(name, g, (n, ns) => meta(n, ns))).join('\n')}
+${guardPolicy(chart, secrets, (n) => meta(n, undefined, wave - 1, false))}
 ---
 apiVersion: batch/v1
 kind: Job
-metadata:
-  name: ${name}-{{ $secrets | sha256sum | trunc 8 }}
-  namespace: {{ .Release.Namespace }}
-${meta(wave)}
+${meta(`${name}-{{ print $secrets (toJson .Values.secretsJob) (toJson .Values.global) .Release.Revision | sha256sum | trunc 8 }}`, '{{ .Release.Namespace }}', wave)}
 spec:
   # Secrets copied from another chart's wait for that chart's Job
   backoffLimit: 6
@@ -166,6 +254,12 @@ spec:
           value: "1"
         - name: KFC_SECRETS
           value: {{ $secrets | quote }}
+        # the admission policy that must be in effect before the Job creates anything
+        - name: KFC_GUARD
+          value: ${q(name)}
+        # its own RoleBindings (namespace/name), deleted when done
+        - name: KFC_BINDINGS
+          value: {{ toJson $bindings | quote }}
         command: [python3, -c]
         args:
         - |

@@ -1,4 +1,6 @@
-import { loadComponentConfigs } from '../discover/components.js';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { globToRegExp, loadComponentConfigs } from '../discover/components.js';
 import { discover, type Example } from '../discover/example.js';
 import { planComponents, toggleTargets, type ComponentPlan, type Plan, type Toggle } from '../discover/plan.js';
 import type { Configuration } from './fold.js';
@@ -8,6 +10,8 @@ import { splitByMarkers, splitObjects, type KObject } from '../core/model.js';
 import { findKustomize } from '../core/toolchain.js';
 import { defaultConcurrency, pool } from '../core/util.js';
 import { briefKustomizeError, kustomizeBuild, resolveRelease, unitLabel, type BuildUnit, type Release, type ResolveOptions } from '../upstream/release.js';
+
+const KUSTOMIZATION_FILES = ['kustomization.yaml', 'kustomization.yml', 'Kustomization'];
 
 /** A component with the objects of each of its configurations. */
 export interface AnalyzedComponent {
@@ -148,8 +152,25 @@ export async function analyze(opts: ResolveOptions & { logger?: Logger; concurre
   const ownerOf = new Map<string, string>();
   for (const c of enabled) for (const e of c.entries) for (const o of ctx.get(e.path) ?? []) ownerOf.set(o.key, c.name);
 
+  /**
+   * An upstream directory of `c` that does not build: a warning when its component file lists it under
+   * `knownBroken` (and the error matches), else the build stops naming the directory.
+   */
+  const broken = (c: ComponentPlan, dir: string, what: string, e: unknown): string => {
+    const message = briefKustomizeError((e as Error).message);
+    const known = c.config?.knownBroken.find((k) => globToRegExp(k.path).test(dir) && (!k.error || new RegExp(k.error).test((e as Error).message)));
+    const file = c.config?.file ?? `components/${c.name}.yaml`;
+    if (!known) {
+      const kustomization = KUSTOMIZATION_FILES.map((f) => path.join(release.dir, dir, f)).find(existsSync) ?? path.join(release.dir, dir);
+      throw new KfcError(
+        `${c.name}: ${what}: ${kustomization} does not build in release ${release.tag}: ${message}`,
+        `fix it upstream, or pin a release where it builds; an upstream directory known not to build goes under "knownBroken" in ${file} (path glob, error pattern, reason)`,
+      );
+    }
+    return `${c.name}: ${what} (${dir}) does not build (${known.reason}; knownBroken in ${path.basename(file)}); skipped: ${message}`;
+  };
+
   const analyzeOne = async (c: ComponentPlan): Promise<AnalyzedComponent | undefined> => {
-    const why = (e: unknown) => briefKustomizeError((e as Error).message);
     if (!c.enabled) return analyzeDisabled(c);
     const toggles = [...new Set(c.entries.flatMap((e) => applicable(ctx.get(e.path) ?? [])))];
     const sharedKeys = new Set<string>();
@@ -168,7 +189,7 @@ export async function analyze(opts: ResolveOptions & { logger?: Logger; concurre
           }
         }
       } catch (e) {
-        warnings.push(`${c.name}: variant ${v.name} (${v.path}) does not build; skipped: ${why(e)}`);
+        warnings.push(broken(c, v.path, `variant ${v.name}`, e));
         c.variants = c.variants.filter((x) => x !== v);
       }
     }
@@ -188,7 +209,7 @@ export async function analyze(opts: ResolveOptions & { logger?: Logger; concurre
         configs.push({ variant: defaultVariant, toggle: t, objects: objs });
         kept.push(t);
       } catch (e) {
-        warnings.push(`${c.name}: kustomize Component ${t.path} does not build with it; no value for it: ${why(e)}`);
+        warnings.push(broken(c, t.path, 'kustomize Component', e));
       }
     }
     return { plan: c, toggles: kept, configs, sharedKeys };
@@ -200,7 +221,6 @@ export async function analyze(opts: ResolveOptions & { logger?: Logger; concurre
    * add one.
    */
   const analyzeDisabled = async (c: ComponentPlan): Promise<AnalyzedComponent | undefined> => {
-    const why = (e: unknown) => briefKustomizeError((e as Error).message);
     const built = async (dir: string) => {
       const plain = unwrap(await solo(dir));
       const comps = await compsFor(dir, defaultsOn, plain);
@@ -217,14 +237,14 @@ export async function analyze(opts: ResolveOptions & { logger?: Logger; concurre
     try {
       configs = [{ variant: defaultVariant, objects: await objectsOf([...c.entries.map((e) => e.path), ...optionDirs()]) }];
     } catch (e) {
-      warnings.push(`component ${c.name} (${c.outside ? 'installed apart from the example' : 'commented out upstream'}) does not build; skipped: ${why(e)}`);
+      warnings.push(broken(c, c.entries[0]?.path ?? c.name, `component (${c.outside ? 'installed apart from the example' : 'commented out upstream'})`, e));
       return undefined;
     }
     for (const v of c.variants.filter((x) => !x.isDefault)) {
       try {
         configs.push({ variant: v.name, objects: await objectsOf([...c.entries.map((e) => (e === v.slot ? v.path : e.path)), ...optionDirs()]) });
       } catch (e) {
-        warnings.push(`${c.name}: variant ${v.name} (${v.path}) does not build; skipped: ${why(e)}`);
+        warnings.push(broken(c, v.path, `variant ${v.name}`, e));
         c.variants = c.variants.filter((x) => x !== v);
       }
     }
@@ -234,12 +254,17 @@ export async function analyze(opts: ResolveOptions & { logger?: Logger; concurre
         configs.push({ variant: defaultVariant, toggle: t, objects: await objectsOf([...c.entries.map((e) => e.path), ...optionDirs(t)]) });
         kept.push(t);
       } catch (e) {
-        warnings.push(`${c.name}: option ${t.name} (${t.path}) does not build; no value for it: ${why(e)}`);
+        warnings.push(broken(c, t.path, `option ${t.name}`, e));
       }
     }
     c.options = kept;
     return { plan: c, toggles: kept, configs, sharedKeys: new Set<string>() };
   };
   const components = (await pool(plan.components, concurrency, analyzeOne)).filter((x): x is AnalyzedComponent => !!x);
+  // a knownBroken entry that names no directory of the release: upstream moved or removed it
+  const dirs = [...plan.components.flatMap((c) => [...c.entries, ...c.variants, ...c.options].map((e) => e.path)), ...plan.toggles.map((t) => t.path)];
+  for (const c of plan.components) {
+    for (const k of c.config?.knownBroken ?? []) if (!dirs.some((d) => globToRegExp(k.path).test(d))) warnings.push(`${c.config!.file}: knownBroken ${k.path} names no directory of release ${release.tag}; remove it if upstream fixed or removed it`);
+  }
   return { release, example, plan, components, warnings };
 }

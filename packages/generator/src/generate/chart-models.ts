@@ -39,8 +39,27 @@ export function chartModels(a: Analysis): { models: ChartModel[]; ordering: Orde
     return model;
   });
   keepGeneratedSecretNamespaces(models);
+  resolvePlatformNamespaces(models);
   for (const f of shared) {
     if (!used.get(f.name)) throw new KfcError(`shared feature ${f.name} (${f.file}) matches no object of any chart in release ${a.release.tag}`, "upstream renamed or removed what it selects: update the feature's selectors");
   }
   return { models, ordering, shared };
+}
+
+/** Namespaces Kubernetes itself uses: never a user's (profile) namespace. */
+const KUBERNETES_NAMESPACES = ['default', 'kube-node-lease', 'kube-public', 'kube-system'];
+
+/**
+ * `__KFC_PLATFORM_NAMESPACES__` in a template: a list literal of every Namespace the release's charts render
+ * (and Kubernetes' own), so a value naming a user namespace (a profile) cannot take one of the platform's.
+ */
+function resolvePlatformNamespaces(models: ChartModel[]): void {
+  for (const m of models) {
+    // the namespaces of other charts' objects too (the chart asking holds user namespaces itself)
+    const names = new Set(KUBERNETES_NAMESPACES);
+    for (const o of models.flatMap((x) => x.objects)) if (o.sample.kind === 'Namespace' && !m.objects.includes(o)) names.add(o.sample.name);
+    for (const o of models.filter((x) => x !== m).flatMap((x) => x.objects)) if (o.sample.namespace) names.add(o.sample.namespace);
+    const list = `(list ${[...names].sort().map((n) => JSON.stringify(n)).join(' ')})`;
+    for (const [f, text] of Object.entries(m.files)) if (text.includes('__KFC_PLATFORM_NAMESPACES__')) m.files[f] = text.replaceAll('__KFC_PLATFORM_NAMESPACES__', list);
+  }
 }

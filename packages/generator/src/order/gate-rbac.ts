@@ -1,18 +1,25 @@
 import { LIFECYCLE_LABEL } from '../core/chart-model.js';
-import { enabled, type GateData, hookMeta } from './gates.js';
+import { enabled, type GateData, HOOK_DELETE_POLICY, hookMeta } from './gates.js';
 import { HOOK_WEIGHTS } from './tiers.js';
 
 /**
- * RBAC of the umbrella's lifecycle jobs and test pods, least privilege:
- * namespaced Roles naming the exact workloads they read or restart, a
- * ClusterRole only for CRDs (read) and the exact webhook configurations whose
- * failurePolicy the gate sets back. The gate's and the tests' RBAC are ordinary
- * release resources, so `helm uninstall` removes them in every mode (and a
- * failed hook leaves none behind); Argo CD skips them.
+ * RBAC of the umbrella's lifecycle jobs and test pods, least privilege: every
+ * rule that Kubernetes can restrict by name names its objects (the CRDs they
+ * wait for, the workloads they read or restart, the webhook configurations
+ * whose failurePolicy the gate sets back); namespaced Roles for workloads, a
+ * ClusterRole only for CRDs and webhook configurations. The gate's RBAC is a
+ * set of hooks created just before the gate jobs and deleted once they
+ * succeeded, so the gate keeps no right after the install; a failed gate's is
+ * removed by the next upgrade or by `helm uninstall` (the RBAC hooks run at
+ * pre-delete too, where they are created and deleted again). The tests' RBAC
+ * (read-only) is an ordinary release resource. Argo CD skips both.
  */
 
-/** Metadata of an ordinary (non-hook) lifecycle object of the umbrella; Argo CD does not apply it. */
-export function lifecycleMeta(name: string, namespace: string | undefined, lifecycle: string): string {
+/** When the gate's RBAC exists: around the gate jobs, and once more at pre-delete to remove what a failed gate left. */
+export const GATE_RBAC_EVENTS = 'post-install,post-upgrade,pre-delete';
+
+/** Metadata of a lifecycle object of the umbrella; Argo CD does not apply it. With `hook`, a Helm hook of those events. */
+export function lifecycleMeta(name: string, namespace: string | undefined, lifecycle: string, hook?: string): string {
   return [
     'metadata:',
     `  name: {{ .Release.Name }}-${name}`,
@@ -24,6 +31,7 @@ export function lifecycleMeta(name: string, namespace: string | undefined, lifec
     '    helm.sh/chart: {{ .Chart.Name }}-{{ .Chart.Version }}',
     '  annotations:',
     '    argocd.argoproj.io/hook: Skip',
+    ...(hook ? [`    helm.sh/hook: ${hook}`, `    helm.sh/hook-weight: "${HOOK_WEIGHTS.gateRbac}"`, `    helm.sh/hook-delete-policy: ${HOOK_DELETE_POLICY}`] : []),
   ].join('\n');
 }
 
@@ -65,7 +73,7 @@ function collect(variable: string, byCondition: Array<[string, string[]]>): stri
  * A Role (and its binding to the account `name`) in every namespace where the
  * account reads (`read`) or restarts (`patch`) workloads, by component condition.
  */
-export function namespacedRoles(name: string, lifecycle: string, perNamespace: Map<string, Array<{ cond: string; read: string[]; patch: string[] }>>): string {
+export function namespacedRoles(name: string, lifecycle: string, perNamespace: Map<string, Array<{ cond: string; read: string[]; patch: string[] }>>, hook?: string): string {
   const out: string[] = [];
   for (const [ns, parts] of [...perNamespace].sort(([a], [b]) => a.localeCompare(b))) {
     // workloads upstream leaves without a namespace run in the release's; its Role gets its own name,
@@ -80,7 +88,7 @@ ${collect('$patch', parts.map((p) => [p.cond, p.patch]))}
 ---
 apiVersion: rbac.authorization.k8s.io/v1
 kind: Role
-${lifecycleMeta(roleName, ns, lifecycle)}
+${lifecycleMeta(roleName, ns, lifecycle, hook)}
 rules:
 ${namedRule('$read', 'apps', 'deployments, statefulsets, daemonsets', 'get, list, watch')}
 ${namedRule('$patch', 'apps', 'deployments, statefulsets, daemonsets', 'patch')}
@@ -90,14 +98,14 @@ ${namedRule('$patch', 'apps', 'deployments, statefulsets, daemonsets', 'patch')}
   verbs: [list]
 {{- end }}
 ---
-${binding('RoleBinding', 'Role', name, lifecycleMeta(roleName, ns, lifecycle), roleName)}
+${binding('RoleBinding', 'Role', name, lifecycleMeta(roleName, ns, lifecycle, hook), roleName)}
 {{- end }}
 {{- end }}`);
   }
   return out.join('\n');
 }
 
-/** RBAC of the post-install/post-upgrade gate jobs (ordinary release resources). */
+/** RBAC of the post-install/post-upgrade gate jobs: hooks around them, deleted once they succeeded. */
 export function gateRbac(gates: GateData[]): string {
   const perNs = new Map<string, Array<{ cond: string; read: string[]; patch: string[] }>>();
   const add = (ns: string, cond: string, read: string[], patch: string[]) => {
@@ -112,28 +120,29 @@ export function gateRbac(gates: GateData[]): string {
     }
   }
   const webhooks = (kind: string) => collect(`$${kind}`, gates.map((g) => [enabled(g.component), g.policies.filter((p) => p.resource.startsWith(kind)).map((p) => p.name)]));
+  const meta = (namespace: string | undefined) => lifecycleMeta('gate', namespace, 'gate', GATE_RBAC_EVENTS);
   return `{{- if .Values.hooks.enabled }}
-# RBAC of the gate jobs: ordinary release resources (helm uninstall removes them), least privilege.
+# RBAC of the gate jobs: hooks created before them and deleted once they succeeded (least privilege, by name).
 apiVersion: v1
 kind: ServiceAccount
-${lifecycleMeta('gate', RELEASE_NS, 'gate')}
+${meta(RELEASE_NS)}
 ---
+{{- $crds := list }}
 {{- $validatingwebhookconfiguration := list }}
 {{- $mutatingwebhookconfiguration := list }}
+${collect('$crds', gates.map((g) => [enabled(g.component), g.crds]))}
 ${webhooks('validatingwebhookconfiguration')}
 ${webhooks('mutatingwebhookconfiguration')}
 apiVersion: rbac.authorization.k8s.io/v1
 kind: ClusterRole
-${lifecycleMeta('gate', undefined, 'gate')}
+${meta(undefined)}
 rules:
-- apiGroups: [apiextensions.k8s.io]
-  resources: [customresourcedefinitions]
-  verbs: [get, list, watch]
+${namedRule('$crds', 'apiextensions.k8s.io', 'customresourcedefinitions', 'get, list, watch')}
 ${namedRule('$validatingwebhookconfiguration', 'admissionregistration.k8s.io', 'validatingwebhookconfigurations', 'get, patch')}
 ${namedRule('$mutatingwebhookconfiguration', 'admissionregistration.k8s.io', 'mutatingwebhookconfigurations', 'get, patch')}
 ---
-${binding('ClusterRoleBinding', 'ClusterRole', 'gate', lifecycleMeta('gate', undefined, 'gate'))}
-${namespacedRoles('gate', 'gate', perNs)}
+${binding('ClusterRoleBinding', 'ClusterRole', 'gate', meta(undefined))}
+${namespacedRoles('gate', 'gate', perNs, GATE_RBAC_EVENTS)}
 {{- end }}
 `;
 }
@@ -142,7 +151,7 @@ ${namespacedRoles('gate', 'gate', perNs)}
  * RBAC of the pre-upgrade CRD check: hooks of their own (the gate's account may not
  * exist yet when upgrading from an older chart), removed on success and failure.
  */
-export function crdCheckRbac(): string {
+export function crdCheckRbac(gates: GateData[]): string {
   const meta = (namespaced: boolean) => {
     const m = hookMeta('crd-check', 'pre-upgrade', HOOK_WEIGHTS.gateRbac, 'Skip');
     return namespaced ? m : m.replace(/\n {2}namespace: .*/, '');
@@ -155,10 +164,10 @@ ${meta(true)}
 apiVersion: rbac.authorization.k8s.io/v1
 kind: ClusterRole
 ${meta(false)}
+{{- $crds := list }}
+${collect('$crds', gates.map((g) => [enabled(g.component), g.crds]))}
 rules:
-- apiGroups: [apiextensions.k8s.io]
-  resources: [customresourcedefinitions]
-  verbs: [get]
+${namedRule('$crds', 'apiextensions.k8s.io', 'customresourcedefinitions', 'get')}
 ---
 ${binding('ClusterRoleBinding', 'ClusterRole', 'crd-check', meta(false))}
 {{- end }}

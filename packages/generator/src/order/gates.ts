@@ -266,7 +266,7 @@ export function gateFiles(gates: GateData[], sidecarless: string[] = [], shipped
     'templates/gate-rbac.yaml': gateRbac(gates),
     'templates/gate-wait-job.yaml': jobTemplate('gate-wait', 'post-install,post-upgrade', HOOK_WEIGHTS.wait, 'Skip', waitScript(gates)),
     'templates/gate-restart-job.yaml': sidecarless.length ? `{{- if not (or ${sidecarless.map((c) => `(${c})`).join(' ')}) }}\n${restart}{{- end }}\n` : restart,
-    'templates/pre-upgrade-crd-check-rbac.yaml': crdCheckRbac(),
+    'templates/pre-upgrade-crd-check-rbac.yaml': crdCheckRbac(checked),
     'templates/pre-upgrade-crd-check-job.yaml': jobTemplate('crd-check', 'pre-upgrade', 0, 'Skip', crdCheckScript(checked), 'crd-check'),
   };
 }

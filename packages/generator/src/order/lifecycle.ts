@@ -1,3 +1,4 @@
+import { LIFECYCLE_LABEL } from '../core/chart-model.js';
 import type { PlanObject } from './sequence.js';
 
 /**
@@ -101,6 +102,7 @@ export function formatLifecycle(objs: PlanObject[]): { text: string; problems: s
   }
   const argo = argoEverySyncHooks(objs);
   lines.push(`- Argo CD: hooks run on every sync: ${argo.length ? argo.map(label).join(', ') : 'none'}`);
-  for (const x of argo) if (x.kind !== 'Job') problems.push(`Argo CD: ${label(x)} is re-created on every sync`);
+  // the secrets Jobs' RBAC exists only while their Job runs (Sync hooks deleted when it succeeded): the Job's rights go with it
+  for (const x of argo) if (x.kind !== 'Job' && x.labels[LIFECYCLE_LABEL] !== 'secrets') problems.push(`Argo CD: ${label(x)} is re-created on every sync`);
   return { text: lines.join('\n'), problems };
 }

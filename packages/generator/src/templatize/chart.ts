@@ -67,22 +67,31 @@ function variantHelper(chart: string, plan: ComponentPlan, variants: string[]): 
 }
 
 /** Renders `extraObjects`: manifests given as maps or strings, each through `tpl`. */
-export const EXTRA_OBJECTS = `{{- range .Values.extraObjects }}
+/** Every chart's extraObjects: maps or strings through tpl; each document must be a manifest (apiVersion, kind, metadata.name), else the render fails naming it. */
+export function extraObjectsTemplate(chart: string): string {
+  return `{{- range $i, $o := .Values.extraObjects }}
+{{- $text := "" }}
+{{- if typeIs "string" $o }}{{ $text = tpl $o $ }}{{ else }}{{ $text = tpl (toYaml $o) $ }}{{ end }}
+{{- range $doc := regexSplit "(?m)^---[ \\t]*$" $text -1 }}
+{{- if trim $doc }}
+{{- $m := fromYaml $doc }}
+{{- if or (hasKey $m "Error") (not (and (kindIs "string" $m.apiVersion) (kindIs "string" $m.kind) (kindIs "map" $m.metadata))) (not (dig "metadata" "name" "" $m)) }}
+{{- fail (printf "%sextraObjects.%d: not a Kubernetes manifest after tpl (each document needs apiVersion, kind and metadata.name): %s" (include "${chart}.valuesPrefix" $) $i (get $m "Error" | default (trunc 120 (trim $doc)))) }}
+{{- end }}
 ---
-{{- if typeIs "string" . }}
-{{ tpl . $ }}
-{{- else }}
-{{ tpl (toYaml .) $ }}
+{{ trim $doc }}
+{{- end }}
 {{- end }}
 {{- end }}
 `;
+}
 
 export function extraObjectsSchema(): JsonSchema {
   return {
     description:
       'Further manifests rendered with the chart (ExternalSecrets, database operator objects, ...), as maps or strings; each goes through `tpl`, so `{{ .Release.Namespace }}` works. Set `metadata.annotations."argocd.argoproj.io/sync-wave"` to place one in the install order (docs/ordering.md).',
     type: 'array',
-    items: { anyOf: [{ type: 'object', required: ['apiVersion', 'kind', 'metadata'], properties: { apiVersion: { type: 'string' }, kind: { type: 'string' }, metadata: { type: 'object' } } }, { type: 'string' }] },
+    items: { anyOf: [{ type: 'object', required: ['apiVersion', 'kind', 'metadata'], properties: { apiVersion: { type: 'string', minLength: 1 }, kind: { type: 'string', minLength: 1 }, metadata: { type: 'object', required: ['name'], properties: { name: { type: 'string', minLength: 1 } } } } }, { type: 'string', minLength: 1 }] },
   };
 }
 
@@ -229,7 +238,7 @@ export function templatizeChart(m: TemplatizeInput): ChartModel {
     values,
     properties,
     ciFiles: [],
-    files: { 'templates/_helpers.tpl': helpers(name) + (override ?? ''), 'templates/extra-objects.yaml': EXTRA_OBJECTS },
+    files: { 'templates/_helpers.tpl': helpers(name) + (override ?? ''), 'templates/extra-objects.yaml': extraObjectsTemplate(name) },
     readmeSections: [],
     features: [],
     generated: [],

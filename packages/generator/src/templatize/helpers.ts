@@ -12,6 +12,27 @@ The values path prefix: the component's key inside the kubeflow umbrella chart.
 ${umbrella ? '' : '{{- if and .Values.global .Values.global.kubeflowUmbrella }}{{ .Chart.Name }}.{{ end -}}\n'}{{- end -}}
 
 {{/*
+Values read only under a condition (features' onlyWhen): while it is false, a value that differs from its default
+is refused, naming the value that enables it. dict: value, defaults (JSON {"v": defaults}), except (map keys left
+free), path, needs, root. Paths under global carry no component prefix.
+*/}}
+{{- define "${chart}.unused" -}}
+{{- $d := (fromJson .defaults).v -}}
+{{- $prefix := include "${chart}.valuesPrefix" .root -}}
+{{- $at := printf "%s%s" (ternary "" $prefix (hasPrefix "global." .path)) .path -}}
+{{- $needs := printf "%s%s" (ternary "" $prefix (hasPrefix "global." .needs)) .needs -}}
+{{- if and (kindIs "map" .value) (kindIs "map" $d) -}}
+{{- range $k, $v := .value -}}
+{{- if and (not (has $k $.except)) (ne (toJson $v) (toJson (index $d $k))) -}}
+{{- fail (printf "%s.%s is set, but it is used only with %s (it would be ignored)" $at $k $needs) -}}
+{{- end -}}
+{{- end -}}
+{{- else if ne (toJson .value) (toJson $d) -}}
+{{- fail (printf "%s is set, but it is used only with %s (it would be ignored)" $at $needs) -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
 A Kubernetes quantity as a number (cores, bytes, ...): 500m, 1.5, 2Gi, 1e3.
 */}}
 {{- define "${chart}.quantity" -}}
@@ -51,6 +72,11 @@ dict: upstream, extra, fixed (selector labels), path (values path), root ($), ke
 {{- fail (printf "%s%s: %q is a selector label of the workload (upstream value %q) and cannot be changed; add another label instead" (include "${chart}.valuesPrefix" $.root) $.path $k (index $.fixed $k)) -}}
 {{- end -}}
 {{- $_ := set $out $k $v -}}
+{{- end -}}
+{{- $size := 0 -}}
+{{- range $k, $v := $out }}{{ $size = add $size (len $k) (len (toString $v)) }}{{ end -}}
+{{- if gt $size 262144 -}}
+{{- fail (printf "%s%s: the pod's labels or annotations total %d bytes, above the API server's limit of 262144 (256 KiB)" (include "${chart}.valuesPrefix" $.root) $.path $size) -}}
 {{- end -}}
 {{- if $out }}{{ toYaml $out }}{{ else if .keepEmpty }}{}{{ end -}}
 {{- end -}}

@@ -4,7 +4,7 @@ import { KfcError } from '../core/errors.js';
 import type { KObject } from '../core/model.js';
 import { parseYaml } from '../core/model.js';
 import { assertNoMarkers, blockValue, inlineValue, optionalBlock, optionalNumber, optionalScalar, sp, TemplateDoc } from './template-doc.js';
-import { type JsonSchema, loadSchemaDefinitions } from '../core/schema.js';
+import { type JsonSchema, loadSchemaDefinitions, NULLABLE } from '../core/schema.js';
 import { camelCase } from '../core/util.js';
 import { formatImage, parseImage } from '../core/image.js';
 import { podTemplate, WORKLOAD_KINDS } from '../core/model.js';
@@ -112,17 +112,28 @@ type FieldKind = 'block' | 'scalar' | 'number';
  * keeps its literal value, so every variant still renders its upstream.
  */
 function bind(t: TemplateDoc, parent: Values, key: string, store: Values, skey: string, expr: string, kind: FieldKind, absent: unknown): void {
-  bindWith(t, parent, key, store, skey, absent, kind === 'block' ? blockValue(expr) : inlineValue(expr), kind === 'block' ? optionalBlock(key, expr) : kind === 'number' ? optionalNumber(key, expr) : optionalScalar(key, expr));
+  // a key upstream sets renders whole, left out when the value is null (Helm users unset a default with null)
+  const whole = NULLABLE.has(skey) ? unlessNull(key, expr, kind) : undefined;
+  bindWith(t, parent, key, store, skey, absent, kind === 'block' ? blockValue(expr) : inlineValue(expr), kind === 'block' ? optionalBlock(key, expr) : kind === 'number' ? optionalNumber(key, expr) : optionalScalar(key, expr), whole);
+}
+
+/** `key: <value from expr>` unless the value is null or unset. */
+function unlessNull(key: string, expr: string, kind: FieldKind): (indent: number) => string {
+  const value = (i: number) => (kind === 'block' ? `{{- toYaml ${expr} | nindent ${i + 2} }}` : `{{ toYaml ${expr} }}`);
+  return (i: number) => `${sp(i)}{{- if not (kindIs "invalid" ${expr}) }}\n${sp(i)}${key}: ${value(i)}\n${sp(i)}{{- end }}`;
 }
 
 /** Like bind, with the template text given: `present` after `key:`, `missing` for the whole (optional) entry. */
-function bindWith(t: TemplateDoc, parent: Values, key: string, store: Values, skey: string, absent: unknown, present: (keyCol: number) => string, missing: (indent: number) => string): void {
+function bindWith(t: TemplateDoc, parent: Values, key: string, store: Values, skey: string, absent: unknown, present: (keyCol: number) => string, missing: (indent: number) => string, whole?: (indent: number) => string): void {
   const has_ = has(parent, key);
   const upstream = has_ ? parent[key] : absent;
   if (has(store, skey)) {
     if (!isDeepStrictEqual(store[skey], upstream)) return;
   } else store[skey] = structuredClone(upstream);
-  if (has_) parent[key] = t.value(present);
+  if (has_ && whole) {
+    delete parent[key];
+    parent[t.key(whole)] = null;
+  } else if (has_) parent[key] = t.value(present);
   else parent[t.key(missing)] = null;
 }
 

@@ -267,6 +267,9 @@ export async function kustomizeBuild(release: Release, unit: BuildUnit): Promise
 
 /** The innermost reason of a kustomize error (its messages nest "accumulating ...: " prefixes). */
 export function briefKustomizeError(message: string): string {
+  // kubectl kustomize logs a multi-line error as klog's block: `"command failed" err=<` lines ` >`
+  const block = /err=<\n([\s\S]*?)\n\s*>/.exec(message);
+  if (block) message = block[1].split('\n').map((l) => l.trim()).filter(Boolean).join(' ');
   const lines = message.split('\n').filter((l) => l.trim());
   const line = lines.find((l) => /err=|Error:|error:/.test(l)) ?? lines[lines.length - 1] ?? message;
   const parts = line.replace(/"$/, '').split(/': |: /);
