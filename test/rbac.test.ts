@@ -8,7 +8,7 @@ import { LIFECYCLE_LABEL } from '../packages/generator/src/core/chart-model.js';
 import { helmTemplate } from '../packages/generator/src/core/helm.js';
 import { planObjects, type PlanObject } from '../packages/generator/src/order/sequence.js';
 import { onPath } from '../packages/generator/src/core/toolchain.js';
-import { testCluster } from './cluster.js';
+import { describeCluster } from './cluster.js';
 import { chartNames, ciFiles, readYaml } from './helpers.js';
 import { fixtures, kube, wrongAnswers, type Ask, type Kube } from './kube.js';
 import { chartsFor, PINNED } from './releases.js';
@@ -17,7 +17,7 @@ import { chartsFor, PINNED } from './releases.js';
  * Least privilege of the Jobs the charts ship (issue 15), on the render: no ClusterRole of ours creates
  * Secrets; the secrets Jobs get Roles in exactly the namespaces of the Secrets they create or read, an
  * admission policy naming exactly their Secrets, and delete only their own bindings; nothing creates
- * Namespaces; every other rule names its objects. On a control plane (testCluster) the same is asked
+ * Namespaces; every other rule names its objects. On a control plane (describeCluster) the same is asked
  * of the real authorizer with `kubectl auth can-i` and of admission with dry runs (skipped visibly without one).
  */
 const dir = chartsFor(PINNED);
@@ -125,8 +125,7 @@ const secretDoc = (ns: string, name: string, type = 'Opaque') => YAML.stringify(
  * RBAC and admission policies (all components, a release of its own) applied to the control plane; the Jobs
  * themselves not run by Kubernetes but their script run here with the account's token.
  */
-const cluster = testCluster();
-describe.skipIf(!cluster.kubeconfig)(`RBAC and admission of the charts' Jobs on the control plane (${PINNED}) ${cluster.reason}`, () => {
+describeCluster(`RBAC and admission of the charts' Jobs on the control plane (${PINNED})`, (cluster) => {
   const id = Math.random().toString(36).slice(2, 7);
   const release = `rbac${id}`;
   const releaseNs = `kfc-rbac-${id}`;
@@ -137,7 +136,7 @@ describe.skipIf(!cluster.kubeconfig)(`RBAC and admission of the charts' Jobs on 
   const created: string[] = [];
 
   beforeAll(async () => {
-    k = kube(cluster.kubeconfig!);
+    k = kube(cluster().kubeconfig);
     const umbrella = path.join(dir, 'kubeflow');
     const allValues = ciFiles(umbrella).filter((f) => f.endsWith('all-components-values.yaml'));
     objs = planObjects(await helmTemplate(umbrella, { release, namespace: releaseNs, valuesFiles: allValues }));
