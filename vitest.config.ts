@@ -4,6 +4,7 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     globalSetup: ['test/global-setup.ts'],
+    setupFiles: ['test/setup-env.ts'],
     // Tests run real kustomize and helm binaries; they are slow but never timed.
     testTimeout: 15 * 60_000,
     hookTimeout: 15 * 60_000,
