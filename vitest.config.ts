@@ -10,6 +10,7 @@ export default defineConfig({
     hookTimeout: 15 * 60_000,
     pool: 'forks',
     maxWorkers: 2,
-    reporters: ['default'],
+    // the timing reporter records each run's wall time for `npm run bench`
+    reporters: ['default', './test/timing-reporter.ts'],
   },
 });

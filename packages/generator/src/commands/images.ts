@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { UMBRELLA } from '../core/chart-model.js';
 import { helmTemplate } from '../core/helm.js';
-import { visitImages } from '../core/images.js';
+import { imageRefs } from '../core/images.js';
 import { parseYaml, splitObjects } from '../core/model.js';
 import { repoRoot } from '../core/paths.js';
 
@@ -28,7 +28,7 @@ export function imagesIn(rendered: string): string[] {
   const out = new Set<string>();
   for (const obj of splitObjects(rendered, 'rendered manifest')) {
     if (obj.kind === 'CustomResourceDefinition') continue;
-    visitImages(parseYaml(obj.raw), (_parent, _key, refs) => refs.forEach((r) => out.add(r)));
+    for (const r of imageRefs(parseYaml(obj.raw))) out.add(r);
   }
   return [...out].sort();
 }

@@ -45,6 +45,13 @@ export function publicReferencesIn(text: string): Array<{ ref: string; index: nu
  * references (`how: text`, with the references). Metadata and Knative's
  * `_example` keys are skipped (Knative's webhook rejects edits to them).
  */
+/** The image references in a parsed object (pod containers, env, args, custom resources, ConfigMap texts). */
+export function imageRefs(doc: unknown): string[] {
+  const out: string[] = [];
+  visitImages(doc, (_parent, _key, refs) => out.push(...refs));
+  return out;
+}
+
 export function visitImages(
   node: unknown,
   found: (parent: any, key: string | number, refs: string[], how: 'whole' | 'text') => void,
