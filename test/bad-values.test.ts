@@ -171,6 +171,7 @@ describe(`bad values are rejected naming the values path (${PINNED})`, async () 
 
   it.each([4, 3] as const)('on helm %i every case fails and names its path', async (major) => {
     const helm = await findHelm(major);
+    expect(all.length).toBeGreaterThan(0);
     const problems = (
       await pool(all, 4, async (c, i) => {
         const file = path.join(tmp, `bad-${major}-${i}.yaml`);

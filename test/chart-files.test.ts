@@ -59,6 +59,8 @@ describe(`chart files, ${PINNED}`, () => {
 
   it('one ci values file per variant and per switch, plus one per feature scenario', () => {
     const summary = JSON.parse(readFileSync(path.join(dir, '.kfc-build.json'), 'utf8'));
+    // the build recorded every chart
+    expect(summary.charts.map((s: any) => s.name).sort()).toEqual(charts);
     for (const s of summary.charts) {
       const files = ciFiles(path.join(dir, s.name)).map((f) => path.basename(f));
       for (const f of files) expect(f).toMatch(/^\d\d-[a-z0-9-]+-values\.yaml$/);

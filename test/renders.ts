@@ -82,7 +82,9 @@ export async function render(chart: string, o: RenderOptions = {}): Promise<Rend
 
 /** Every chart of a release with each of its ci values files. */
 export function ciMatrix(tag = PINNED): Array<{ chart: string; file: string }> {
-  return chartCiFiles(chartsFor(tag));
+  const m = chartCiFiles(chartsFor(tag));
+  if (!m.length) throw new Error(`no chart with ci values files in ${chartsFor(tag)}: run \`npm run build\``);
+  return m;
 }
 
 /**
