@@ -107,6 +107,7 @@ describe('Argo CD examples (examples/argocd/)', () => {
   });
 
   it('ignoreDifferences cover every field the cluster fills in after apply (order/argocd.ts rules), and each rule names something rendered', async () => {
+    expect(apps().length).toBeGreaterThan(0);
     for (const { file, doc } of apps()) {
       const { rendered } = await renderAsArgo(doc);
       const objs = planObjects(rendered);
@@ -114,7 +115,7 @@ describe('Argo CD examples (examples/argocd/)', () => {
       const fields = mutatedFields(objs);
       expect(fields.filter((f) => !rules.some((r) => covers(r, f))).map((f) => `${f.kind} ${f.name} ${f.pointer}`), file).toEqual([]);
       for (const r of rules.filter((x) => x.name)) expect(objs.some((o) => o.kind === r.kind && o.name === r.name), `${file}: ${r.kind} ${r.name}`).toBe(true);
-      if (doc.spec.source.chart === 'kubeflow') expect(fields.length, file).toBeGreaterThan(10);
+      if (doc.spec.source.chart === 'kubeflow') expect(fields.length, file).toBeGreaterThan(0);
     }
   });
 

@@ -1,11 +1,10 @@
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { analyze } from '../packages/generator/src/fold/analyze.js';
 import { silentLogger } from '../packages/generator/src/core/log.js';
-import { helmTemplate } from '../packages/generator/src/core/helm.js';
-import { parseYaml, splitObjects } from '../packages/generator/src/core/model.js';
+import { parseYaml } from '../packages/generator/src/core/model.js';
 import { escapeBraces } from '../packages/generator/src/templatize/template-doc.js';
-import { chartsFor, lockFor } from './releases.js';
+import { lockFor, PINNED } from './releases.js';
+import { render } from './renders.js';
 
 describe('template delimiters in upstream strings', () => {
   it('escapeBraces leaves no action but its own: every run of braces becomes one string action', () => {
@@ -13,13 +12,13 @@ describe('template delimiters in upstream strings', () => {
   });
 
   it('real upstream ConfigMaps holding {{ .Values.* }} render byte for byte', async () => {
-    const tag = 'v1.11.0';
+    const tag = PINNED;
     const a = await analyze({ lockFile: lockFor(tag), logger: silentLogger });
     const checked: string[] = [];
     for (const c of a.components) {
       const withBraces = c.configs[0].objects.filter((o) => o.kind === 'ConfigMap' && /\{\{\s*\.Values\./.test(o.raw));
       if (!withBraces.length) continue;
-      const rendered = new Map(splitObjects(await helmTemplate(path.join(chartsFor(tag), c.plan.name), { release: c.plan.name }), c.plan.name).map((o) => [o.key, o]));
+      const rendered = new Map((await render(c.plan.name, { tag })).objects.map((o) => [o.key, o]));
       for (const o of withBraces) {
         const want = parseYaml(o.raw).data;
         const got = parseYaml(rendered.get(o.key)!.raw).data;

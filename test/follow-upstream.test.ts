@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -10,7 +10,8 @@ import { diffReleases, formatDiff } from '../packages/generator/src/diff/diff.js
 import { check, sequence, planObjects } from '../packages/generator/src/order/sequence.js';
 import { computeOrdering, TIERS } from '../packages/generator/src/order/tiers.js';
 import { cleanupCopies, copyOf, editExample } from './fixtures.js';
-import { lockFor, MIRROR } from './releases.js';
+import { chartsFor, lockFor, MIRROR } from './releases.js';
+import { resolveRelease } from '../packages/generator/src/upstream/release.js';
 
 afterAll(cleanupCopies);
 
@@ -87,8 +88,10 @@ describe('release identity comes from what is built', () => {
     const chart = readFileSync(path.join(out, 'kubeflow', 'Chart.yaml'), 'utf8');
     expect(chart).toContain(`version: ${snap.release.version}`);
     expect(chart).not.toContain('26.03');
-    const tagged = await build({ lockFile: lockFor('26.03'), upstreamDir: dir, upstreamTag: 'v1.10.2', out, logger: silentLogger, force: true });
-    expect(tagged.release.version).toBe('1.10.200');
+    // with --tag: that release (what the build names comes from resolveRelease; the charts of v1.10.2 are the suite's)
+    const tagged = await resolveRelease({ lockFile: lockFor('26.03'), upstreamDir: dir, upstreamTag: 'v1.10.2' });
+    expect(tagged.version).toBe('1.10.200');
+    expect(readFileSync(path.join(chartsFor('v1.10.2'), 'kubeflow', 'Chart.yaml'), 'utf8')).toContain(`version: ${tagged.version}`);
     await expect(build({ lockFile: lockFor('26.03'), upstreamDir: dir, upstreamTag: 'latest', out, logger: silentLogger })).rejects.toThrow(/--tag: tag "latest" is not a release tag/);
   });
 });
@@ -120,9 +123,11 @@ describe('bad upstream input is refused, and what vanished since the last build 
   });
 
   it('a variant value the previous build offered and this release does not is named', async () => {
+    // the previous build: a copy of the suite's v1.11.0 charts
     const out = path.join(mkdtempSync(path.join(os.tmpdir(), 'kfc-prev-')), 'charts');
-    await build({ lockFile: lockFor('v1.11.0'), out, logger: silentLogger });
+    cpSync(chartsFor('v1.11.0'), out, { recursive: true });
     const res = await build({ lockFile: lockFor('v1.10.2'), out, logger: silentLogger });
+    expect(res.upToDate).toBe(false);
     const w = res.warnings.join('\n');
     expect(w).toMatch(/istio: variant value "ambient" of the previous build \(v1\.11\.0\) is not offered for v1\.10\.2 \(variants now: oauth2-proxy\)/);
     // v1.10.2 offers no pipelines alternative: its variant value goes away entirely

@@ -2,18 +2,24 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseYaml } from '../packages/generator/src/core/model.js';
 
+/** The charts in `dir`; none is an error (a loop over them would check nothing). */
 export function chartNames(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true })
+  const names = readdirSync(dir, { withFileTypes: true })
     .filter((d) => d.isDirectory() && !d.name.startsWith('.'))
     .map((d) => d.name)
     .sort();
+  if (!names.length) throw new Error(`no charts in ${dir}: run \`npm run build\``);
+  return names;
 }
 
+/** A chart's ci values files; none is an error (every generated chart has one at least). */
 export function ciFiles(chartDir: string): string[] {
-  return readdirSync(path.join(chartDir, 'ci'))
+  const files = readdirSync(path.join(chartDir, 'ci'))
     .filter((f) => f.endsWith('-values.yaml'))
     .sort()
     .map((f) => path.join(chartDir, 'ci', f));
+  if (!files.length) throw new Error(`no ci values files in ${chartDir}/ci`);
+  return files;
 }
 
 export function readYaml(file: string): any {

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { helmRun, helmTemplate } from '../packages/generator/src/core/helm.js';
+import { helmRun } from '../packages/generator/src/core/helm.js';
 import { parseYaml, splitObjects } from '../packages/generator/src/core/model.js';
 import { ICON_URL, iconFile, PROJECT, projectLicense } from '../packages/generator/src/core/project.js';
 import { findHelm } from '../packages/generator/src/core/toolchain.js';
@@ -9,7 +9,9 @@ import { containerImages } from '../packages/generator/src/emit/metadata.js';
 import { imagesIn } from '../packages/generator/src/commands/images.js';
 import { pool } from '../packages/generator/src/core/util.js';
 import { chartNames, ciFiles, readYaml } from './helpers.js';
-import { chartsFor, RELEASES } from './releases.js';
+import { chartsFor, PINNED } from './releases.js';
+import { forEachRender, render, renderResult } from './renders.js';
+import { UMBRELLA } from '../packages/generator/src/core/chart-model.js';
 
 const WORKLOADS = ['Deployment', 'StatefulSet', 'DaemonSet'];
 const isHook = (raw: string) => /^\s+helm\.sh\/hook:/m.test(raw);
@@ -39,7 +41,8 @@ async function installNotes(chart: string, valuesFiles: string[] = []): Promise<
   return { notes, manifest };
 }
 
-describe.each(Object.keys(RELEASES))('chart metadata, %s', (tag) => {
+describe(`chart metadata, ${PINNED}`, () => {
+  const tag = PINNED;
   const dir = chartsFor(tag);
   const charts = chartNames(dir);
 
@@ -47,6 +50,7 @@ describe.each(Object.keys(RELEASES))('chart metadata, %s', (tag) => {
     expect(existsSync(iconFile())).toBe(true);
     expect(readFileSync(iconFile(), 'utf8')).toMatch(/^<svg [^>]*xmlns="http:\/\/www\.w3\.org\/2000\/svg"[\s\S]*<\/svg>\n$/);
     const ranges = new Set<string>();
+    expect(charts).toContain(UMBRELLA);
     for (const c of charts) {
       const y = readYaml(path.join(dir, c, 'Chart.yaml'));
       expect(y.kubeVersion, c).toMatch(/^>=1\.\d+\.0-0( <1\.\d+\.0-0)?$/);
@@ -80,11 +84,11 @@ describe.each(Object.keys(RELEASES))('chart metadata, %s', (tag) => {
   });
 
   it('artifacthub.io/images lists the image inventory of the default render (every container image among it), and nothing else', async () => {
-    await pool(charts, 2, async (c) => {
-      const rendered = await helmTemplate(path.join(dir, c), { namespace: 'kubeflow-charts' });
+    expect(charts).toContain(UMBRELLA);
+    await forEachRender(charts.map((chart) => ({ chart })), ({ chart: c }, rendered) => {
       // the image inventory of the render (`kfc images`), pod containers among them
-      const images = new Set(imagesIn(rendered));
-      for (const o of splitObjects(rendered, c)) for (const i of containerImages(o.raw)) expect(images.has(i.image), `${c}: ${i.image}`).toBe(true);
+      const images = new Set(imagesIn(rendered.text));
+      for (const o of rendered.objects) for (const i of containerImages(o.raw)) expect(images.has(i.image), `${c}: ${i.image}`).toBe(true);
       const listed = parseYaml(readYaml(path.join(dir, c, 'Chart.yaml')).annotations['artifacthub.io/images'] ?? '[]') ?? [];
       expect(new Set(listed.map((i: any) => i.image)), c).toEqual(images);
       for (const i of listed) expect(i.name, `${c} ${i.image}`).toBeTruthy();
@@ -92,9 +96,9 @@ describe.each(Object.keys(RELEASES))('chart metadata, %s', (tag) => {
   });
 
   it('artifacthub.io/crds of the umbrella are the CRDs of its default render', async () => {
-    const umbrella = path.join(dir, 'kubeflow');
-    const rendered = await helmTemplate(umbrella, { includeCrds: true });
-    const crds = splitObjects(rendered, 'umbrella').filter((o) => o.kind === 'CustomResourceDefinition').map((o) => o.name).sort();
+    const umbrella = path.join(dir, UMBRELLA);
+    const crds = (await render(UMBRELLA)).objects.filter((o) => o.kind === 'CustomResourceDefinition').map((o) => o.name).sort();
+    expect(crds.length).toBeGreaterThan(0);
     const listed = parseYaml(readYaml(path.join(umbrella, 'Chart.yaml')).annotations['artifacthub.io/crds']).map((x: any) => x.name).sort();
     expect(listed).toEqual(crds);
   });
@@ -102,11 +106,10 @@ describe.each(Object.keys(RELEASES))('chart metadata, %s', (tag) => {
   it('kubeVersion holds: Helm refuses a cluster older than it, accepts the minimum', async () => {
     const umbrella = path.join(dir, 'kubeflow');
     const min = Number(/^>=1\.(\d+)\.0-0/.exec(readYaml(path.join(umbrella, 'Chart.yaml')).kubeVersion)![1]);
-    const helm = await findHelm(4);
-    const old = await helmRun(['template', 'kubeflow', umbrella, '--kube-version', `1.${min - 1}.0`], helm);
+    const old = await renderResult(umbrella, { helm: 4, extraArgs: ['--kube-version', `1.${min - 1}.0`] });
     expect(old.exitCode).not.toBe(0);
     expect(old.stderr).toMatch(/kubeVersion/);
-    expect((await helmRun(['template', 'kubeflow', umbrella, '--kube-version', `1.${min}.3`], helm)).exitCode).toBe(0);
+    expect((await renderResult(umbrella, { helm: 4, extraArgs: ['--kube-version', `1.${min}.3`] })).exitCode).toBe(0);
   });
 
   it('umbrella NOTES wait for exactly the workloads rendered, for defaults and every ci values file; CRD upgrades name only enabled components', async () => {
@@ -116,7 +119,7 @@ describe.each(Object.keys(RELEASES))('chart metadata, %s', (tag) => {
     await pool([undefined, ...ciFiles(umbrella)], 2, async (f) => {
       const { notes, manifest } = await installNotes(umbrella, f ? [f] : []);
       const waited = notesWorkloads(notes);
-      expect(waited.length, f).toBeGreaterThan(10);
+      expect(waited.length, f).toBeGreaterThan(0);
       expect(waited, f ?? 'defaults').toEqual(renderedWorkloads(manifest));
       const loop = /^ {2}for c in (.+); do helm show crds kubeflow-charts\/\$c --version <new version> \| kubectl apply --server-side --force-conflicts -f -; done$/m.exec(notes);
       const enabledWithCrds = [...withCrds].filter((c) => new RegExp(`^# Source: kubeflow/charts/${c}/`, 'm').test(manifest));
@@ -125,6 +128,7 @@ describe.each(Object.keys(RELEASES))('chart metadata, %s', (tag) => {
   });
 
   it('each component chart has NOTES waiting for exactly its rendered workloads', async () => {
+    expect(charts.filter((c) => c !== 'kubeflow').length).toBeGreaterThan(0);
     await pool(
       charts.filter((c) => c !== 'kubeflow'),
       2,

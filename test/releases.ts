@@ -11,7 +11,8 @@ export const RELEASES: Record<string, { commit: string; exampleObjects: number; 
   'v1.10.2': { commit: 'd8d643f1a736b28c525bd9b8ee5c9b2f4a661b39', exampleObjects: 611, repository: 'kubeflow/manifests' },
 };
 
-export const MIRROR = path.resolve(repoRoot(), '..', 'shared', 'upstream', 'kubeflow-manifests');
+/** The offline mirror: the first of KFC_UPSTREAM_MIRRORS (as the generator reads it), else beside the repository. */
+export const MIRROR = process.env.KFC_UPSTREAM_MIRRORS?.split(path.delimiter).find(Boolean) ?? path.resolve(repoRoot(), '..', 'shared', 'upstream', 'kubeflow-manifests');
 
 /** A lock file pinning `tag`: the committed lock with only tag and commit changed. */
 export function lockFor(tag: string): string {

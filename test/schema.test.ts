@@ -6,9 +6,9 @@ import { helmRun } from '../packages/generator/src/core/helm.js';
 import { findHelm } from '../packages/generator/src/core/toolchain.js';
 import { pool } from '../packages/generator/src/core/util.js';
 import { chartNames, firstWorkload, readYaml } from './helpers.js';
-import { chartsFor } from './releases.js';
+import { chartsFor, PINNED } from './releases.js';
 
-const dir = chartsFor('v1.11.0');
+const dir = chartsFor(PINNED);
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'kfc-schema-'));
 
 interface Case {

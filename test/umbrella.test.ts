@@ -1,11 +1,11 @@
 import { spawnSync } from 'node:child_process';
 import { execa } from 'execa';
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { helmRun, helmTemplate } from '../packages/generator/src/core/helm.js';
+import { helmRun } from '../packages/generator/src/core/helm.js';
 import { parseYaml, splitObjects } from '../packages/generator/src/core/model.js';
 import { TIERS } from '../packages/generator/src/order/tiers.js';
 import { plan } from '../packages/generator/src/commands/plan.js';
@@ -14,7 +14,11 @@ import { planSummary } from '../packages/generator/src/order/sequence.js';
 import { findHelm } from '../packages/generator/src/core/toolchain.js';
 import { repoRoot } from '../packages/generator/src/core/paths.js';
 import { ciFiles } from './helpers.js';
-import { chartsFor, PINNED, RELEASES, UPGRADES, versionOf } from './releases.js';
+import { chartsFor, PINNED, UPGRADES, versionOf } from './releases.js';
+import { render, renderResult } from './renders.js';
+import { readYaml } from './helpers.js';
+import { renderJobs } from '../packages/generator/src/core/render-cache.js';
+import { pool } from '../packages/generator/src/core/util.js';
 
 const umbrellaOf = (tag: string) => path.join(chartsFor(tag), 'kubeflow');
 
@@ -64,17 +68,19 @@ function runWithFakeKubectl(script: string, responder: string): { status: number
   return { status: r.status, out: r.stdout + r.stderr, calls };
 }
 
-describe.each(Object.keys(RELEASES))('umbrella chart kubeflow, %s', (tag) => {
+describe(`umbrella chart kubeflow, ${PINNED}`, () => {
+  const tag = PINNED;
   const chart = umbrellaOf(tag);
 
   it('the plan passes for defaults and every ci values file on Helm 3, Helm 4 and Argo CD', async () => {
     const files = ciFiles(chart);
-    expect(files.length).toBeGreaterThan(2);
-    for (const f of [undefined, ...files]) {
-      const r = await plan({ chart, values: f ? [f] : [] });
+    expect(files.length).toBeGreaterThan(0);
+    const results = await pool([undefined, ...files], renderJobs(), async (f) => ({ f, r: await plan({ chart, values: f ? [f] : [] }) }));
+    for (const { f, r } of results) {
       expect(r.violations, `${f ?? 'defaults'}:\n${r.text}`).toEqual([]);
       expect(r.text).toMatch(/OK: \d+ objects, every dependency rule holds on helm3, helm4, argocd/);
     }
+    expect(results).toHaveLength(files.length + 1);
   });
 
   it('the stored release stays under 256 KiB, with defaults and with every component', async () => {
@@ -92,8 +98,7 @@ describe.each(Object.keys(RELEASES))('umbrella chart kubeflow, %s', (tag) => {
   });
 
   it('rendered like Argo CD, every object carries a wave of the tier table; big CRDs server-side apply', async () => {
-    const out = await helmTemplate(chart, { includeCrds: true, extraArgs: ['--kube-version', '1.33.0', '--api-versions', 'argoproj.io/v1alpha1'] });
-    const objs = splitObjects(out, 'argo render');
+    const objs = (await render(chart, { extraArgs: ['--kube-version', '1.33.0', '--api-versions', 'argoproj.io/v1alpha1'] })).objects;
     const waves = new Set(TIERS.map((_t, i) => String(i)));
     let bigCrds = 0;
     for (const o of objs) {
@@ -118,14 +123,17 @@ describe.each(Object.keys(RELEASES))('umbrella chart kubeflow, %s', (tag) => {
   });
 
   it('uninstall loses no data; webhook configurations are release resources Helm deletes itself', async () => {
-    const out = await helmTemplate(chart, { includeCrds: true });
-    const objs = splitObjects(out, 'umbrella').map((o) => ({ o, meta: o.kind === 'CustomResourceDefinition' ? parseYaml(o.raw.split('\nspec:')[0]).metadata : parseYaml(o.raw).metadata }));
-    const keep = (kind: string) => objs.filter((x) => x.o.kind === kind).every((x) => x.meta.annotations?.['helm.sh/resource-policy'] === 'keep');
+    const objs = (await render(chart)).objects.map((o) => ({ o, meta: o.kind === 'CustomResourceDefinition' ? parseYaml(o.raw.split('\nspec:')[0]).metadata : parseYaml(o.raw).metadata }));
+    const keep = (kind: string) => {
+      const of = objs.filter((x) => x.o.kind === kind);
+      expect(of.length, kind).toBeGreaterThan(0);
+      return of.every((x) => x.meta.annotations?.['helm.sh/resource-policy'] === 'keep');
+    };
     expect(keep('CustomResourceDefinition')).toBe(true);
     expect(keep('PersistentVolumeClaim')).toBe(true);
     expect(objs.find((x) => x.o.kind === 'Namespace' && x.o.name === 'kubeflow')?.meta.annotations?.['helm.sh/resource-policy']).toBe('keep');
     const webhooks = objs.filter((x) => x.o.kind.endsWith('WebhookConfiguration'));
-    expect(webhooks.length).toBeGreaterThan(5);
+    expect(webhooks.length).toBeGreaterThan(0);
     for (const w of webhooks) {
       expect(w.meta.annotations?.['helm.sh/hook'], w.o.name).toBeUndefined();
       expect(w.meta.annotations?.['helm.sh/resource-policy'], w.o.name).toBeUndefined();
@@ -134,9 +142,11 @@ describe.each(Object.keys(RELEASES))('umbrella chart kubeflow, %s', (tag) => {
   });
 
   it('global.imageRegistry and global.imagePullSecrets reach every workload of every component', async () => {
-    const out = await helmTemplate(chart, { set: ['global.imageRegistry=mirror.example.com', 'global.imagePullSecrets[0].name=regcred'] });
-    const workloads = splitObjects(out, 'umbrella').filter((o) => ['Deployment', 'StatefulSet', 'DaemonSet', 'Job', 'CronJob'].includes(o.kind));
-    expect(workloads.length).toBeGreaterThan(40);
+    const set = ['global.imageRegistry=mirror.example.com', 'global.imagePullSecrets[0].name=regcred'];
+    const workloads = (await render(chart, { set })).objects.filter((o) => ['Deployment', 'StatefulSet', 'DaemonSet', 'Job', 'CronJob'].includes(o.kind));
+    // every workload of the default render
+    expect(workloads.map((w) => w.key)).toEqual((await render(chart)).objects.filter((o) => ['Deployment', 'StatefulSet', 'DaemonSet', 'Job', 'CronJob'].includes(o.kind)).map((o) => o.key));
+    expect(workloads.length).toBeGreaterThan(0);
     for (const w of workloads) {
       const d = parseYaml(w.raw);
       const pod = w.kind === 'CronJob' ? d.spec.jobTemplate.spec.template.spec : d.spec.template.spec;
@@ -150,17 +160,16 @@ describe.each(Object.keys(RELEASES))('umbrella chart kubeflow, %s', (tag) => {
     expect(res.stdout).toContain('kubectl port-forward -n istio-system svc/istio-ingressgateway 8080:80');
     expect(res.stdout).toContain('helm test kubeflow');
     expect(res.stdout).toMatch(/kubectl wait --for=condition=Available/);
-    const out = await helmTemplate(chart, {});
-    const tests = splitObjects(out, 'umbrella').filter((o) => /helm.sh\/hook: test/.test(o.raw) && o.kind === 'Pod');
+    const tests = (await render(chart)).objects.filter((o) => /helm.sh\/hook: test/.test(o.raw) && o.kind === 'Pod');
     expect(tests.map((t) => t.name).sort()).toEqual(['kubeflow-test-centraldashboard', 'kubeflow-test-dex', 'kubeflow-test-istio', 'kubeflow-test-oauth2-proxy']);
   });
 });
 
 describe('ordering checks', () => {
-  const chart = umbrellaOf('v1.11.0');
+  const chart = umbrellaOf(PINNED);
 
   it('a deliberately broken ordering fails, naming the objects', async () => {
-    const out = await helmTemplate(chart, { includeCrds: true });
+    const out = (await render(chart)).text;
     const dir = mkdtempSync(path.join(os.tmpdir(), 'kfc-broken-'));
     const write = (name: string, text: string) => {
       const f = path.join(dir, name);
@@ -193,7 +202,7 @@ describe('ordering checks', () => {
   });
 
   it('the gate restarts only workloads whose pods lack the sidecar (fake kubectl)', async () => {
-    const script = jobScript(await helmTemplate(chart, {}), 'gate-sidecars');
+    const script = jobScript((await render(chart)).text, 'gate-sidecars');
     // ml-pipeline's pod has no istio-proxy; every other pod has one
     const r = runWithFakeKubectl(script, `case "$*" in *"--ignore-not-found -o name"*) echo found ;; *"get pods -l app=ml-pipeline,"*) printf 'ml-pipeline-1:ml-pipeline ;' ;; *"get pods"*) printf 'x:app istio-proxy;' ;; esac`);
     expect(r.status).toBe(0);
@@ -218,7 +227,7 @@ describe.each(UPGRADES)('CRD upgrades (%s -> %s), as far as they can be tested o
         return [];
       }
     });
-    expect(fromCharts.length).toBeGreaterThan(5);
+    expect(fromCharts.length).toBeGreaterThan(0);
     const [vFrom, vTo] = [versionOf(from), versionOf(to)];
     for (const o of after) expect(o.raw).toContain(`kubeflow-charts.io/version: "${vTo}"`);
     const added = after.filter((o) => !before.has(o.name)).map((o) => o.name);
@@ -227,7 +236,7 @@ describe.each(UPGRADES)('CRD upgrades (%s -> %s), as far as they can be tested o
     expect(added.length + changed.length).toBeGreaterThan(0);
 
     // The pre-upgrade check, run against a fake cluster holding the old CRDs, then the new ones.
-    const script = jobScript(await helmTemplate(umbrellaOf(to), {}), 'crd-check');
+    const script = jobScript((await render(umbrellaOf(to))).text, 'crd-check');
     const installed = (version: string) => `case "$*" in *"get crd"*) echo "${version}" ;; esac`;
     const stale = runWithFakeKubectl(script, installed(vFrom));
     expect(stale.status).not.toBe(0);
@@ -237,9 +246,15 @@ describe.each(UPGRADES)('CRD upgrades (%s -> %s), as far as they can be tested o
     const current = runWithFakeKubectl(script, installed(vTo));
     expect(current.out).toContain('CRDs are current');
     expect(current.status).toBe(0);
-    // it checks every CRD of the enabled charts
-    const checked = (script.match(/^check \S+/gm) ?? []).length;
-    expect(checked).toBeGreaterThanOrEqual(after.length - 40);
+    // it checks every CRD of the enabled charts (those in their crds/; variant-only CRDs are templates), and no other
+    const checked = [...script.matchAll(/^check (\S+) /gm)].map((m) => m[1]).sort();
+    const enabled = Object.entries<any>(readYaml(path.join(umbrellaOf(to), 'values.yaml'))).filter(([, v]) => v?.enabled === true).map(([k]) => k);
+    const shipped = enabled.flatMap((c) => {
+      const dir = path.join(chartsFor(to), c, 'crds');
+      return existsSync(dir) ? readdirSync(dir).flatMap((f) => splitObjects(readFileSync(path.join(dir, f), 'utf8'), f).map((o) => o.name)) : [];
+    });
+    expect(shipped.length).toBeGreaterThan(0);
+    expect(checked).toEqual(shipped.sort());
   });
 });
 
@@ -268,7 +283,10 @@ describe('chart repository', () => {
       await run('dependency', 'update', 'kubeflow');
       expect(readdirSync(path.join(home, 'kubeflow', 'charts')).length).toBe(index.entries.kubeflow[0].dependencies.length);
       const rendered = await run('template', 'kubeflow', 'kubeflow-charts/kubeflow');
-      expect(splitObjects(rendered, 'repo render').length).toBeGreaterThan(500);
+      // exactly what the local chart renders
+      const local = await renderResult(umbrellaOf(PINNED), { release: 'kubeflow', namespace: 'default', crds: false });
+      expect(local.exitCode).toBe(0);
+      expect(rendered === local.stdout, 'the repository umbrella renders like the local one').toBe(true);
       expect(server.hits.some((h) => h.endsWith('.tgz'))).toBe(true);
       // packages are reproducible
       const again = buildRepo({ charts: chartsFor(PINNED), out: path.join(home, 'again'), url: server.url, created: '2026-01-01T00:00:00Z' });

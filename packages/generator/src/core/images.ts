@@ -52,6 +52,13 @@ export type ImageParent = Record<string | number, unknown> | unknown[];
 /** Called for every string holding image references: whole (the string is one) or inside a text. */
 export type ImageFound = (parent: ImageParent, key: string | number, refs: string[], how: 'whole' | 'text') => void;
 
+/** The image references in a parsed object (pod containers, env, args, custom resources, ConfigMap texts). */
+export function imageRefs(doc: unknown): string[] {
+  const out: string[] = [];
+  visitImages(doc, (_parent, _key, refs) => out.push(...refs));
+  return out;
+}
+
 export function visitImages(
   node: unknown,
   found: ImageFound,

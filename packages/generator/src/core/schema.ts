@@ -3,6 +3,7 @@ import path from 'node:path';
 import { Ajv, type Options } from 'ajv';
 import { KfcError } from './errors.js';
 import { repoRoot } from './paths.js';
+import { stableStringify } from './util.js';
 
 export const DRAFT_07 = 'http://json-schema.org/draft-07/schema#';
 
@@ -100,18 +101,94 @@ export interface SchemaRow {
   description: string;
 }
 
-/** Flattens a schema into documented rows (objects with declared properties are descended into). */
-export function schemaRows(schema: JsonSchema, prefix = ''): SchemaRow[] {
+/** A node of `root`, its local `$ref` (`#/definitions/<name>`) followed. */
+export function derefLocal(node: JsonSchema | undefined, root: JsonSchema): JsonSchema | undefined {
+  let n: JsonSchema | undefined = node;
+  for (let i = 0; i < 32 && typeof n?.$ref === 'string' && n.$ref.startsWith('#/definitions/'); i++) n = root?.definitions?.[n.$ref.slice('#/definitions/'.length)];
+  return n;
+}
+
+/** Flattens a schema into documented rows (objects with declared properties are descended into; local $refs followed). */
+export function schemaRows(schema: JsonSchema, prefix = '', root: JsonSchema = schema): SchemaRow[] {
   const rows: SchemaRow[] = [];
-  for (const [k, s] of Object.entries(schema.properties ?? {})) {
+  for (const [k, node] of Object.entries(derefLocal(schema, root)?.properties ?? {})) {
+    const s: JsonSchema = derefLocal(node, root) ?? {};
     const p = prefix ? `${prefix}.${k}` : k;
     const ref = typeof s.$ref === 'string' ? loadSchemaDefinitions().definitions[s.$ref.replace('#/definitions/', '')] : undefined;
     const t = s.type ?? ref?.type;
     const type = Array.isArray(t) ? t.join(' \\| ') : (t ?? (s.enum ? 'string' : 'any'));
     rows.push({ path: p, type: s.enum ? `${type} (${s.enum.join(', ')})` : type, description: s.description ?? '' });
-    if (s.properties && Object.keys(s.properties).length) rows.push(...schemaRows(s, p));
+    if (s.properties && Object.keys(s.properties).length) rows.push(...schemaRows(s, p, root));
   }
   return rows;
+}
+
+const SCHEMA_MAPS = new Set(['properties', 'patternProperties', 'definitions', 'dependencies']);
+
+/**
+ * The schema with every subschema that occurs more than once (and is not tiny) moved into
+ * `definitions` and referred to: the same validation, but Helm compiles each of them
+ * (their patterns, the draft-07 meta-check) once instead of once per workload and container.
+ * Definitions are named after the first key they occur under.
+ */
+export function hoistRepeated(schema: any, minChars = 200): any {
+  const seen = new Map<string, { n: number; key: string; node: unknown }>();
+  const walk = (x: unknown, key: string, isMap: boolean): void => {
+    if (Array.isArray(x)) return x.forEach((v) => walk(v, key, false));
+    if (!x || typeof x !== 'object') return;
+    if (!isMap) {
+      const k = stableStringify(x);
+      if (k.length >= minChars) seen.set(k, { n: (seen.get(k)?.n ?? 0) + 1, key: seen.get(k)?.key ?? key, node: seen.get(k)?.node ?? x });
+    }
+    for (const [k, v] of Object.entries(x)) walk(v, isMap ? k : key, !isMap && SCHEMA_MAPS.has(k));
+  };
+  walk(schema, 'schema', false);
+  const taken = new Set(Object.keys(schema.definitions ?? {}));
+  const names = new Map<string, string>();
+  for (const [k, { n, key }] of seen) {
+    if (n < 2) continue;
+    let name = key;
+    for (let i = 2; taken.has(name); i++) name = `${key}${i}`;
+    taken.add(name);
+    names.set(k, name);
+  }
+  const replace = (x: unknown, isMap: boolean, top: boolean): unknown => {
+    if (Array.isArray(x)) return x.map((v) => replace(v, false, false));
+    if (!x || typeof x !== 'object') return x;
+    if (!isMap && !top) {
+      const name = names.get(stableStringify(x));
+      if (name) return { $ref: `#/definitions/${name}` };
+    }
+    return Object.fromEntries(Object.entries(x).map(([k, v]) => [k, replace(v, !isMap && SCHEMA_MAPS.has(k), false)]));
+  };
+  const out = replace(schema, false, true) as any;
+  const definitions: Record<string, unknown> = { ...out.definitions };
+  for (const [k, name] of names) definitions[name] = replace(seen.get(k)!.node, false, true);
+  return inlineSingleUse({ ...out, definitions }, new Set(names.values()));
+}
+
+/** Puts back the hoisted definitions referred to once only (parts of a larger repeated subschema). */
+function inlineSingleUse(schema: any, hoisted: Set<string>): any {
+  for (;;) {
+    const uses = new Map<string, number>();
+    for (const m of JSON.stringify(schema).matchAll(/"\$ref":"#\/definitions\/([^"]+)"/g)) uses.set(m[1], (uses.get(m[1]) ?? 0) + 1);
+    const once = [...hoisted].filter((n) => (uses.get(n) ?? 0) <= 1);
+    if (!once.length) return schema;
+    const put = (x: unknown): unknown => {
+      if (Array.isArray(x)) return x.map(put);
+      if (!x || typeof x !== 'object') return x;
+      const ref = (x as { $ref?: unknown }).$ref;
+      if (typeof ref === 'string' && Object.keys(x).length === 1 && once.includes(ref.slice('#/definitions/'.length))) return put(schema.definitions[ref.slice('#/definitions/'.length)]);
+      return Object.fromEntries(Object.entries(x).map(([k, v]) => [k, put(v)]));
+    };
+    const definitions = { ...schema.definitions };
+    for (const n of once) {
+      delete definitions[n];
+      hoisted.delete(n);
+    }
+    schema = { ...(put({ ...schema, definitions: undefined }) as object), definitions: put(definitions) };
+    if (!Object.keys(schema.definitions).length) delete schema.definitions;
+  }
 }
 
 /** Finds the schema node that documents a values path (for values.yaml comments). */

@@ -26,7 +26,8 @@ export function packChart(dir: string, name: string, ignore: string[] = []): Buf
     blocks.push(header(`${name}/${rel}`, data.length), data, Buffer.alloc((512 - (data.length % 512)) % 512));
   }
   blocks.push(Buffer.alloc(1024));
-  return gzipSync(Buffer.concat(blocks), { level: 9 });
+  // gzip's default level, as `helm package` writes (level 9 costs four times the CPU for 3% less)
+  return gzipSync(Buffer.concat(blocks), { level: 6 });
 }
 
 function header(name: string, size: number): Buffer {

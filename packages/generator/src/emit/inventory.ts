@@ -1,12 +1,12 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { helmTemplate } from '../core/helm.js';
-import { imagesIn } from '../core/images.js';
 import { parseYaml, splitObjects } from '../core/model.js';
 import { findHelm } from '../core/toolchain.js';
-import { pool } from '../core/util.js';
+import { imageRefs } from '../core/images.js';
+import { defaultConcurrency, pool } from '../core/util.js';
 import type { ChartSummary } from './chart.js';
-import { chartYamlText, containerImages, crdInfo, imageList, yamlText } from './metadata.js';
+import { chartYamlText, containerImagesOf, crdInfo, imageList, yamlText } from './metadata.js';
 
 /**
  * Artifact Hub's image list and CRD list of a written chart, from its default
@@ -18,13 +18,19 @@ import { chartYamlText, containerImages, crdInfo, imageList, yamlText } from './
  */
 export async function addInventories(chartsDir: string, charts: ChartSummary[]): Promise<void> {
   const helm = await findHelm();
-  await pool(charts, 2, async (c) => {
+  await pool(charts, defaultConcurrency(), async (c) => {
     const dir = path.join(chartsDir, c.name);
     const rendered = await helmTemplate(dir, { helm, includeCrds: true, namespace: 'kubeflow' });
     const objs = splitObjects(rendered, `chart ${c.name} (default values)`);
     // the image inventory (`kfc images`: containers and every reference upstream keeps elsewhere), named by container where one runs it
-    const containers = objs.filter((o) => o.kind !== 'CustomResourceDefinition').flatMap((o) => containerImages(o.raw));
-    c.images = imageList([...containers, ...imagesIn(rendered).map((image) => ({ name: '', image }))]);
+    const images: Array<{ name: string; image: string }> = [];
+    const refs = new Set<string>();
+    for (const o of objs.filter((x) => x.kind !== 'CustomResourceDefinition')) {
+      const d = parseYaml(o.raw);
+      images.push(...containerImagesOf(d));
+      for (const r of imageRefs(d)) refs.add(r);
+    }
+    c.images = imageList([...images, ...[...refs].sort().map((image) => ({ name: '', image }))]);
     c.crdInfo = objs.filter((o) => o.kind === 'CustomResourceDefinition').map((o) => crdInfo(o.raw)).sort((a, b) => a.name.localeCompare(b.name));
     writeInventory(path.join(dir, 'Chart.yaml'), c);
   });

@@ -21,6 +21,11 @@ export interface CrdInfo {
 
 /** Every container image of a rendered object (containers, initContainers, ephemeralContainers at any depth). */
 export function containerImages(raw: string): Array<{ name: string; image: string }> {
+  return containerImagesOf(parseYaml(raw));
+}
+
+/** The images of every container, init container and ephemeral container in a parsed object, with the container's name. */
+export function containerImagesOf(doc: unknown): Array<{ name: string; image: string }> {
   const out: Array<{ name: string; image: string }> = [];
   const walk = (v: unknown) => {
     if (Array.isArray(v)) v.forEach(walk);
@@ -33,7 +38,7 @@ export function containerImages(raw: string): Array<{ name: string; image: strin
       }
     }
   };
-  walk(parseYaml(raw));
+  walk(doc);
   return out;
 }
 

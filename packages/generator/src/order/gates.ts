@@ -3,6 +3,7 @@ import { LIFECYCLE_LABEL } from '../core/chart-model.js';
 import { parseImage, type ImageValue } from '../core/image.js';
 import { parseYaml, podTemplate } from '../core/model.js';
 import type { AnalyzedComponent } from '../fold/analyze.js';
+import { fold } from '../fold/fold.js';
 import { HOOK_WEIGHTS, type OrderingModel } from './tiers.js';
 import { crdCheckRbac, gateRbac } from './gate-rbac.js';
 
@@ -16,6 +17,8 @@ import { crdCheckRbac, gateRbac } from './gate-rbac.js';
 export interface GateData {
   component: string;
   crds: string[];
+  /** the CRDs in the chart's crds/ (identical in every variant): Helm never upgrades them, the pre-upgrade check does */
+  shippedCrds: string[];
   /** deployments serving admission webhooks (`namespace/name`) */
   webhookServers: string[];
   /** workloads expected to run with an Istio sidecar */
@@ -54,9 +57,13 @@ export function gateData(components: AnalyzedComponent[], ordering: OrderingMode
       const ops = entries.flatMap((e, i) => (e?.failurePolicy === 'Ignore' ? [] : [{ op: 'replace', path: `/webhooks/${i}/failurePolicy`, value: 'Fail' }]));
       if (ops.length) policies.push({ resource: `${w.kind.toLowerCase()}.admissionregistration.k8s.io`, name: w.name, patch: JSON.stringify(ops) });
     }
+    const crds = ordering.crds.filter((x) => x.component === c.plan.name).map((x) => x.name).sort();
+    // a CRD only some variants render is a template, which Helm upgrades itself
+    const shipped = new Set(fold(c.plan.variants.map((v) => v.name), c.configs).filter((f) => f.isStatic && f.sample.kind === 'CustomResourceDefinition').map((f) => f.sample.name));
     return {
       component: c.plan.name,
-      crds: ordering.crds.filter((x) => x.component === c.plan.name).map((x) => x.name).sort(),
+      crds,
+      shippedCrds: crds.filter((n) => shipped.has(n)),
       webhookServers: [...servers].sort(),
       injected: injected.sort((a, b) => `${a.namespace}/${a.name}`.localeCompare(`${b.namespace}/${b.name}`)),
       policies: policies.sort((a, b) => a.name.localeCompare(b.name)),
@@ -231,9 +238,9 @@ function crdCheckScript(gates: GateData[]): string {
     '}',
   ];
   for (const g of gates) {
-    if (!g.crds.length) continue;
+    if (!g.shippedCrds.length) continue;
     lines.push(`{{- if ${enabled(g.component)} }}`);
-    for (const c of g.crds) lines.push(`check ${c} {{ .Chart.Version }}`);
+    for (const c of g.shippedCrds) lines.push(`check ${c} {{ .Chart.Version }}`);
     lines.push('{{- end }}');
   }
   lines.push(

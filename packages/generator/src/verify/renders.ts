@@ -1,8 +1,8 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { KfcError } from '../core/errors.js';
 import { helmTemplate } from '../core/helm.js';
-import { parseYaml, splitObjects } from '../core/model.js';
+import { parseYaml, splitObjects, type KObject } from '../core/model.js';
 import { findHelm, type Tool } from '../core/toolchain.js';
 import { defaultConcurrency, pool, sha256 } from '../core/util.js';
 import { KubeValidator, type SchemaIssue } from './kube-validate.js';
@@ -41,44 +41,78 @@ export function chartCiFiles(chartsDir: string): Array<{ chart: string; file: st
 }
 
 /**
+ * Collects the objects of many renders and validates each distinct object text
+ * once: built-in kinds against the pinned Kubernetes definitions, custom
+ * resources against their CRD from any of the renders.
+ */
+export class RenderValidation {
+  private readonly texts = new Map<string, string>();
+  private readonly renders: Array<{ chart: string; valuesFile: string; objects: Array<{ key: string; hash: string }> }> = [];
+  private readonly crdHashes = new Set<string>();
+
+  /** Adds one render's objects (`valuesFile` as it is reported), at position `at` of the report when given. */
+  add(chart: string, valuesFile: string, objects: KObject[], at = this.renders.length): void {
+    this.renders[at] = {
+      chart,
+      valuesFile,
+      objects: objects.map((o) => {
+        const h = sha256(o.raw);
+        if (!this.texts.has(h)) this.texts.set(h, o.raw);
+        if (o.kind === 'CustomResourceDefinition') this.crdHashes.add(h);
+        return { key: o.key, hash: h };
+      }),
+    };
+  }
+
+  /** Validates what was added; `crds` adds CRDs the renders may lack (those of charts outside a partial run). */
+  validate(validator = new KubeValidator(), crds: any[] = []): RenderSchemaReport {
+    validator.addCrds(crds);
+    const parsed = new Map<string, any>();
+    const doc = (h: string) => {
+      if (!parsed.has(h)) parsed.set(h, parseYaml(this.texts.get(h)!));
+      return parsed.get(h);
+    };
+    validator.addCrds([...this.crdHashes].map(doc));
+    const results = new Map<string, SchemaIssue[]>();
+    const issues: RenderIssue[] = [];
+    for (const r of this.renders) {
+      for (const o of r.objects) {
+        if (!results.has(o.hash)) {
+          results.set(o.hash, validator.validate(doc(o.hash)));
+          parsed.delete(o.hash);
+        }
+        for (const x of results.get(o.hash)!) issues.push({ chart: r.chart, valuesFile: r.valuesFile, object: o.key, ...x });
+      }
+    }
+    const objects = this.renders.reduce((n, r) => n + r.objects.length, 0);
+    return { kubernetes: validator.defs.kubernetes, source: validator.defs.source, renders: this.renders.length, objects, distinct: results.size, crds: this.crdHashes.size, issues };
+  }
+}
+
+/**
  * Renders every chart with each of its ci values files (`helm template
- * --include-crds`) and validates every object: built-in kinds against the
- * pinned Kubernetes definitions, custom resources against their CRD from any
- * of the charts. An object text that occurs in several renders is validated once.
+ * --include-crds`) and validates every object (RenderValidation).
  */
 export async function validateRenders(opts: { charts: string; only?: string[]; helm?: Tool; validator?: KubeValidator; concurrency?: number }): Promise<RenderSchemaReport> {
   const helm = opts.helm ?? (await findHelm());
   const runs = chartCiFiles(opts.charts).filter((r) => !opts.only?.length || opts.only.includes(r.chart));
   if (!runs.length) throw new KfcError(`no chart with ci values files in ${opts.charts}${opts.only?.length ? ` named ${opts.only.join(', ')}` : ''}`, 'run `npm run build` first, or check the chart names');
-  const texts = new Map<string, string>();
-  const renders = await pool(runs, opts.concurrency ?? defaultConcurrency(), async (r) => {
+  const collected = new RenderValidation();
+  await pool(runs, opts.concurrency ?? defaultConcurrency(), async (r, i) => {
     const out = await helmTemplate(path.join(opts.charts, r.chart), { helm, includeCrds: true, valuesFiles: [r.file], release: r.chart });
-    return splitObjects(out, `helm template ${r.chart} -f ${path.basename(r.file)}`).map((o) => {
-      const h = sha256(o.raw);
-      if (!texts.has(h)) texts.set(h, o.raw);
-      return { key: o.key, kind: o.kind, hash: h };
+    collected.add(r.chart, path.relative(opts.charts, r.file), splitObjects(out, `helm template ${r.chart} -f ${path.basename(r.file)}`), i);
+  });
+  return collected.validate(opts.validator, opts.only?.length ? chartCrds(opts.charts) : []);
+}
+
+/** The CRDs in the crds/ directories of every chart of `chartsDir`. */
+export function chartCrds(chartsDir: string): any[] {
+  return readdirSync(chartsDir, { withFileTypes: true })
+    .filter((d) => d.isDirectory() && existsSync(path.join(chartsDir, d.name, 'crds')))
+    .flatMap((d) => {
+      const dir = path.join(chartsDir, d.name, 'crds');
+      return readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).map((f) => parseYaml(readFileSync(path.join(dir, f), 'utf8')));
     });
-  });
-  const parsed = new Map<string, any>();
-  const doc = (h: string) => {
-    if (!parsed.has(h)) parsed.set(h, parseYaml(texts.get(h)!));
-    return parsed.get(h);
-  };
-  const validator = opts.validator ?? new KubeValidator();
-  const crdHashes = new Set(renders.flat().filter((o) => o.kind === 'CustomResourceDefinition').map((o) => o.hash));
-  validator.addCrds([...crdHashes].map(doc));
-  const results = new Map<string, SchemaIssue[]>();
-  const issues: RenderIssue[] = [];
-  renders.forEach((objs, i) => {
-    for (const o of objs) {
-      if (!results.has(o.hash)) {
-        results.set(o.hash, validator.validate(doc(o.hash)));
-        parsed.delete(o.hash);
-      }
-      for (const x of results.get(o.hash)!) issues.push({ chart: runs[i].chart, valuesFile: path.relative(opts.charts, runs[i].file), object: o.key, ...x });
-    }
-  });
-  return { kubernetes: validator.defs.kubernetes, source: validator.defs.source, renders: runs.length, objects: renders.reduce((n, r) => n + r.length, 0), distinct: results.size, crds: crdHashes.size, issues };
 }
 
 /** One line per issue: `chart ci/file object path: message`. */

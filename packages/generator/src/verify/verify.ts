@@ -15,6 +15,7 @@ import { LIFECYCLE_LABEL, UMBRELLA } from '../core/chart-model.js';
 import { findHelm, type Tool } from '../core/toolchain.js';
 import { briefKustomizeError, kustomizeBuild, type ResolveOptions } from '../upstream/release.js';
 import { defaultConcurrency, pool } from '../core/util.js';
+import { chartCrds, formatRenderIssues, RenderValidation, type RenderSchemaReport } from './renders.js';
 
 /**
  * Metadata the generator adds and verify ignores: these labels/annotations are
@@ -118,6 +119,8 @@ export interface VerifyReport {
   tag: string;
   helm: string;
   rows: VerifyRow[];
+  /** every object of every render verify made, validated against the Kubernetes and CRD schemas (unless `schema: false`) */
+  schema?: RenderSchemaReport;
   ok: boolean;
 }
 
@@ -129,6 +132,8 @@ export interface VerifyOptions extends ResolveOptions {
   analysis?: Analysis;
   /** also check that the charts' defaults together equal `kustomize build example` */
   example?: boolean;
+  /** validate every render against the Kubernetes and CRD schemas (default true) */
+  schema?: boolean;
   concurrency?: number;
 }
 
@@ -203,9 +208,13 @@ export async function verify(opts: VerifyOptions = {}): Promise<VerifyReport> {
       jobs.push({ chart: name, variant: label, valuesFile: file, reference });
     }
   }
-  const rows: VerifyRow[] = await pool(jobs, opts.concurrency ?? defaultConcurrency(), async (j) => {
-    const [out, expected] = await Promise.all([helmTemplate(path.join(chartsDir, j.chart), { helm, includeCrds: true, valuesFiles: [j.valuesFile], set: j.feature ? [] : PARITY_SET, release: j.chart }), j.reference()]);
-    const { objects, duplicates } = uniqueObjects(splitObjects(out, `helm template ${j.chart} -f ${path.basename(j.valuesFile)}`));
+  const schema = new RenderValidation();
+  const rows: VerifyRow[] = await pool(jobs, opts.concurrency ?? defaultConcurrency(), async (j, i) => {
+    const set = j.feature ? [] : PARITY_SET;
+    const [out, expected] = await Promise.all([helmTemplate(path.join(chartsDir, j.chart), { helm, includeCrds: true, valuesFiles: [j.valuesFile], set, release: j.chart }), j.reference()]);
+    const all = splitObjects(out, `helm template ${j.chart} -f ${path.basename(j.valuesFile)}`);
+    schema.add(j.chart, renderLabel(path.relative(chartsDir, j.valuesFile), set), all, i);
+    const { objects, duplicates } = uniqueObjects(all);
     if (j.feature) {
       // a feature scenario is not an upstream configuration: its expectations are checked instead
       const fails = checkExpectation(j.feature.expect as Expectation, objects);
@@ -215,11 +224,17 @@ export async function verify(opts: VerifyOptions = {}): Promise<VerifyReport> {
     return { chart: j.chart, variant: j.variant, valuesFile: path.relative(chartsDir, j.valuesFile), note: expected.note, ...res, extra: [...res.extra, ...duplicates] };
   });
   if (opts.example !== false && !opts.only?.length) {
-    rows.push(await verifyExample(a, chartsDir, helm));
-    if (existsSync(path.join(chartsDir, UMBRELLA, 'Chart.yaml'))) rows.push(...(await verifyUmbrella(a, chartsDir, helm, exampleWith)));
+    rows.push(await verifyExample(a, chartsDir, helm, schema));
+    if (existsSync(path.join(chartsDir, UMBRELLA, 'Chart.yaml'))) rows.push(...(await verifyUmbrella(a, chartsDir, helm, exampleWith, schema)));
   }
-  const ok = rows.every((r) => !r.missing.length && !r.extra.length && !r.differing.length);
-  return { tag: a.release.tag, helm: helm.version, rows, ok };
+  const report = opts.schema === false ? undefined : schema.validate(undefined, opts.only?.length ? chartCrds(chartsDir) : []);
+  const ok = rows.every((r) => !r.missing.length && !r.extra.length && !r.differing.length) && !report?.issues.length;
+  return { tag: a.release.tag, helm: helm.version, rows, schema: report, ok };
+}
+
+/** How a render is named in schema issues: the values file and the --set values, as `helm template` takes them. */
+function renderLabel(valuesFile: string, set: string[]): string {
+  return [valuesFile, ...set.map((s) => `--set ${s}`)].join(' ');
 }
 
 /**
@@ -276,7 +291,7 @@ function uniqueObjects(objs: KObject[]): { objects: KObject[]; duplicates: strin
  * (gate jobs, their RBAC, tests) are Helm hooks, not upstream objects, and are
  * left out of the comparison.
  */
-export async function verifyUmbrella(a: Analysis, chartsDir: string, helm: Tool, exampleWith: (v: ExampleVariation) => Promise<Map<string, KObject[]>>): Promise<VerifyRow[]> {
+export async function verifyUmbrella(a: Analysis, chartsDir: string, helm: Tool, exampleWith: (v: ExampleVariation) => Promise<Map<string, KObject[]>>, schema?: RenderValidation): Promise<VerifyRow[]> {
   const dir = path.join(chartsDir, UMBRELLA);
   const files = readdirSync(path.join(dir, 'ci')).filter((f) => f.endsWith('-values.yaml')).sort();
   const scenarios = featureScenarios(chartsDir, UMBRELLA);
@@ -285,7 +300,9 @@ export async function verifyUmbrella(a: Analysis, chartsDir: string, helm: Tool,
     const scenario = scenarios.get(`ci/${f}`);
     if (scenario) {
       const out = await helmTemplate(dir, { helm, includeCrds: true, valuesFiles: [file], release: UMBRELLA });
-      const { objects, duplicates } = uniqueObjects(splitObjects(out, `helm template ${UMBRELLA} -f ${f}`));
+      const rendered = splitObjects(out, `helm template ${UMBRELLA} -f ${f}`);
+      schema?.add(UMBRELLA, path.relative(chartsDir, file), rendered);
+      const { objects, duplicates } = uniqueObjects(rendered);
       const fails = checkExpectation(scenario.expect as Expectation, objects);
       return { chart: UMBRELLA, variant: `feature ${scenario.name}`, valuesFile: path.relative(chartsDir, file), objects: objects.length, missing: [], extra: duplicates, differing: fails.length ? [{ key: `expectations of ${scenario.name}`, paths: fails }] : [] };
     }
@@ -325,7 +342,9 @@ export async function verifyUmbrella(a: Analysis, chartsDir: string, helm: Tool,
       expected = [...owned.values()];
     }
     const out = await helmTemplate(dir, { helm, includeCrds: true, valuesFiles: [file], set: PARITY_SET, release: UMBRELLA });
-    const all = splitObjects(out, `helm template ${UMBRELLA} -f ${f}`).filter((o) => !o.raw.includes(`${LIFECYCLE_LABEL}:`));
+    const rendered = splitObjects(out, `helm template ${UMBRELLA} -f ${f}`);
+    schema?.add(UMBRELLA, renderLabel(path.relative(chartsDir, file), PARITY_SET), rendered);
+    const all = rendered.filter((o) => !o.raw.includes(`${LIFECYCLE_LABEL}:`));
     const { objects, duplicates } = uniqueObjects(all);
     const res = compareObjects(objects, expected);
     return { chart: UMBRELLA, variant: f.replace(/^\d+-|-values\.yaml$/g, ''), valuesFile: path.relative(chartsDir, file), note, ...res, extra: [...res.extra, ...duplicates] };
@@ -333,7 +352,7 @@ export async function verifyUmbrella(a: Analysis, chartsDir: string, helm: Tool,
 }
 
 /** The enabled charts' defaults together must equal the example build, each object in exactly one chart. */
-export async function verifyExample(a: Analysis, chartsDir: string, helm: Tool): Promise<VerifyRow> {
+export async function verifyExample(a: Analysis, chartsDir: string, helm: Tool, schema?: RenderValidation): Promise<VerifyRow> {
   const example = splitObjects(await kustomizeBuild(a.release, { resources: ['example'], components: [] }), 'kustomize build example');
   const enabled = a.components.filter((c) => c.plan.enabled).map((c) => c.plan.name);
   const outs = await pool(enabled, defaultConcurrency(), (c) => helmTemplate(path.join(chartsDir, c), { helm, includeCrds: true, set: PARITY_SET, release: c }));
@@ -341,7 +360,9 @@ export async function verifyExample(a: Analysis, chartsDir: string, helm: Tool):
   const rendered: KObject[] = [];
   const duplicates: string[] = [];
   outs.forEach((text, i) => {
-    for (const o of splitObjects(text, `helm template ${enabled[i]}`)) {
+    const objs = splitObjects(text, `helm template ${enabled[i]}`);
+    schema?.add(enabled[i], renderLabel('(defaults)', PARITY_SET), objs);
+    for (const o of objs) {
       const prev = seen.get(o.key);
       if (prev) duplicates.push(`${o.key} (in ${prev} and ${enabled[i]})`);
       else {
@@ -367,5 +388,8 @@ export function printReport(r: VerifyReport, out: NodeJS.WritableStream): void {
     for (const d of x.differing) out.write(`DIFFERS  ${x.chart} [${x.variant}] ${d.key}\n${d.paths.map((p) => `           ${p}\n`).join('')}`);
   }
   const total = (f: 'missing' | 'extra' | 'differing') => r.rows.reduce((n, x) => n + x[f].length, 0);
-  out.write(`${r.ok ? 'OK' : 'FAILED'}: ${r.rows.length} renders, ${total('missing')} missing, ${total('extra')} extra, ${total('differing')} differing\n`);
+  const s = r.schema;
+  if (s?.issues.length) out.write(`${formatRenderIssues(s.issues).replace(/^/gm, 'SCHEMA   ')}\n`);
+  if (s) out.write(`schema: ${s.renders} renders, ${s.objects} objects (${s.distinct} distinct) against Kubernetes ${s.kubernetes} (${s.source}) and ${s.crds} CRDs: ${s.issues.length} issues\n`);
+  out.write(`${r.ok ? 'OK' : 'FAILED'}: ${r.rows.length} renders, ${total('missing')} missing, ${total('extra')} extra, ${total('differing')} differing${s ? `, ${s.issues.length} schema issues` : ''}\n`);
 }

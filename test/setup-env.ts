@@ -1,0 +1,4 @@
+import { inject } from 'vitest';
+
+// Every helm template of this test file (ours and the generator's) goes through the run's render cache.
+process.env.KFC_RENDER_CACHE = inject('renderCache');
