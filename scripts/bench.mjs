@@ -144,7 +144,10 @@ if (splitObjects(same, 'static').length !== splitObjects(rendered, 'umbrella').l
 const cpu = { umbrella: [], static: [] };
 const wall = { umbrella: [], static: [] };
 for (let i = 0; i < Math.max(5, runs); i++) {
-  for (const [k, chart] of [['umbrella', umbrella], ['static', stat]]) {
+  for (const [k, chart] of [
+    ['umbrella', umbrella],
+    ['static', stat],
+  ]) {
     cpu[k].push(cpuOf(helm.path, args(chart)));
     wall[k].push((await timed(helm.path, args(chart))).secs);
   }

@@ -23,7 +23,7 @@ function cruise(cwd: string, dirs: string[]): Cruise {
   return JSON.parse(r.stdout);
 }
 
-const folderOf = (file: string) => (file.startsWith(SRC) ? (file.slice(SRC.length).split('/')[0].replace(/\.ts$/, '')) : undefined);
+const folderOf = (file: string) => (file.startsWith(SRC) ? file.slice(SRC.length).split('/')[0].replace(/\.ts$/, '') : undefined);
 
 /** A cycle among the folders of packages/generator/src, or undefined. */
 function folderCycle(c: Cruise): string[] | undefined {

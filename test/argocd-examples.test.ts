@@ -16,7 +16,6 @@ import { argocdCrdObjects, fluxTooling } from './gitops.js';
 import { readYaml } from './helpers.js';
 import { chartsFor, PINNED, RELEASES } from './releases.js';
 
-
 /** Every YAML document of the examples, with its file. */
 function exampleDocs(): Array<{ file: string; doc: any }> {
   const out: Array<{ file: string; doc: any }> = [];
@@ -89,7 +88,7 @@ describe('Argo CD examples (examples/argocd/)', () => {
     expect(v.validate(app).map((i) => i.path)).toEqual(['/spec/syncPolicy/automated/selfheal']);
   });
 
-  it('every Application renders as Argo CD renders it, and its values pass the charts\' schemas', async () => {
+  it("every Application renders as Argo CD renders it, and its values pass the charts' schemas", async () => {
     const list = apps();
     expect(list.length).toBeGreaterThan(3);
     await pool(list, 2, async ({ file, doc }) => {
@@ -113,8 +112,15 @@ describe('Argo CD examples (examples/argocd/)', () => {
       const objs = planObjects(rendered);
       const rules: any[] = doc.spec.ignoreDifferences ?? [];
       const fields = mutatedFields(objs);
-      expect(fields.filter((f) => !rules.some((r) => covers(r, f))).map((f) => `${f.kind} ${f.name} ${f.pointer}`), file).toEqual([]);
-      for (const r of rules.filter((x) => x.name)) expect(objs.some((o) => o.kind === r.kind && o.name === r.name), `${file}: ${r.kind} ${r.name}`).toBe(true);
+      expect(
+        fields.filter((f) => !rules.some((r) => covers(r, f))).map((f) => `${f.kind} ${f.name} ${f.pointer}`),
+        file,
+      ).toEqual([]);
+      for (const r of rules.filter((x) => x.name))
+        expect(
+          objs.some((o) => o.kind === r.kind && o.name === r.name),
+          `${file}: ${r.kind} ${r.name}`,
+        ).toBe(true);
       if (doc.spec.source.chart === 'kubeflow') expect(fields.length, file).toBeGreaterThan(0);
     }
   });

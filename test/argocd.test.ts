@@ -33,9 +33,15 @@ describe(`Argo CD stays in sync, ${PINNED}`, () => {
       const why = new Set(fields.map((f) => f.why));
       // the known cases are found by the rules, not listed by name
       expect(why.has('the aggregation controller fills the rules from the selected ClusterRoles'), s.name).toBe(true);
-      expect([...why].some((w) => /injects (the|its) CA/.test(w)), s.name).toBe(true);
+      expect(
+        [...why].some((w) => /injects (the|its) CA/.test(w)),
+        s.name,
+      ).toBe(true);
       if (s.objs.some((o) => o.kind === 'MutatingWebhookConfiguration' && o.doc?.webhooks?.some((w: any) => String(w.name).includes('sidecar-injector'))))
-        expect(fields.some((f) => f.pointer.endsWith('/failurePolicy')), `${s.name}: Istio's validator`).toBe(true);
+        expect(
+          fields.some((f) => f.pointer.endsWith('/failurePolicy')),
+          `${s.name}: Istio's validator`,
+        ).toBe(true);
       const uncovered = fields.filter((f) => !union.some((e) => covers(e, f)) || !ignoreDifferences(s.objs).some((e) => covers(e, f)));
       expect(uncovered, s.name).toEqual([]);
       console.log(`${tag} ${s.name}: ${fields.length} mutated fields, all ignored`);

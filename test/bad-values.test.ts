@@ -82,7 +82,10 @@ const WORKLOAD_CASES: Record<string, Maker> = {
   'unknown field in a toleration': (w) => ({ values: { [w.workload]: { tolerations: [{ key: 'gpu', effekt: 'NoSchedule' }] } }, path: `${w.workload}.tolerations.0` }),
   'toleration seconds as a string': (w) => ({ values: { [w.workload]: { tolerations: [{ key: 'gpu', operator: 'Exists', tolerationSeconds: '10' }] } }, path: `${w.workload}.tolerations.0.tolerationSeconds` }),
   'unknown field in affinity': (w) => ({ values: { [w.workload]: { affinity: { nodeAffinity: { required: {} } } } }, path: `${w.workload}.affinity.nodeAffinity` }),
-  'affinity term without topologyKey': (w) => ({ values: { [w.workload]: { affinity: { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: {} }] } } } }, path: `${w.workload}.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution.0` }),
+  'affinity term without topologyKey': (w) => ({
+    values: { [w.workload]: { affinity: { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: {} }] } } } },
+    path: `${w.workload}.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution.0`,
+  }),
   'nodeSelector value with a space': (w) => ({ values: { [w.workload]: { nodeSelector: { pool: 'gpu nodes' } } }, path: `${w.workload}.nodeSelector.pool` }),
 };
 
@@ -102,7 +105,10 @@ const UMBRELLA_CASES: Record<string, { values: unknown; path: string }> = {
   'hooks request above limit': { values: { hooks: { resources: { requests: { memory: '512Mi' }, limits: { memory: '256Mi' } } } }, path: 'hooks.resources.requests.memory' },
   'typo in hooks': { values: { hooks: { timeout: 60 } }, path: 'hooks' },
   'component value through the umbrella': { values: { katib: { katibController: { containers: { katibController: { image: { tag: 'v 1' } } } } } }, path: 'katib.katibController.containers.katibController.image.tag' },
-  'request above limit through the umbrella': { values: { katib: { katibController: { containers: { katibController: { resources: { requests: { cpu: 3 }, limits: { cpu: 2 } } } } } } }, path: 'katib.katibController.containers.katibController.resources.requests.cpu' },
+  'request above limit through the umbrella': {
+    values: { katib: { katibController: { containers: { katibController: { resources: { requests: { cpu: 3 }, limits: { cpu: 2 } } } } } } },
+    path: 'katib.katibController.containers.katibController.resources.requests.cpu',
+  },
   'selector label through the umbrella': { values: { centraldashboard: { centraldashboard: { podLabels: { app: 'other' } } } }, path: 'centraldashboard.centraldashboard.podLabels' },
 };
 
@@ -163,7 +169,18 @@ export const FEATURE_CASES: Array<{ chart: string; what: string; values: unknown
   { chart: 'dex', what: 'literal clientSecret', values: connector({ issuer: 'https://login.example.com', clientID: '$ID', clientSecret: 'hunter2' }), path: 'connectors.0.config.clientSecret' },
   { chart: 'dex', what: 'literal LDAP bindPW', values: connector({ host: 'ldap:636', bindPW: 'hunter2' }, { type: 'ldap' }), path: 'connectors.0.config.bindPW' },
   { chart: 'dex', what: 'literal secret in a nested config', values: connector({ oauth: { clientSecret: 'x' } }), path: 'connectors.0.config.oauth.clientSecret' },
-  { chart: 'dex', what: 'two connectors with one id', values: { staticUser: { enabled: false }, connectors: [{ type: 'github', id: 'gh', name: 'A' }, { type: 'github', id: 'gh', name: 'B' }] }, path: 'connectors.1.id' },
+  {
+    chart: 'dex',
+    what: 'two connectors with one id',
+    values: {
+      staticUser: { enabled: false },
+      connectors: [
+        { type: 'github', id: 'gh', name: 'A' },
+        { type: 'github', id: 'gh', name: 'B' },
+      ],
+    },
+    path: 'connectors.1.id',
+  },
   { chart: 'dex', what: 'connector id with a space', values: connector({}, { id: 'my idp' }), path: 'connectors.0.id' },
   { chart: 'dex', what: 'unknown connector field', values: connector({}, { secret: 'x' }), path: 'connectors.0' },
   { chart: 'dex', what: 'connectors with devMode', values: { global: { devMode: true }, connectors: [{ type: 'github', id: 'gh', name: 'GitHub' }] }, path: 'connectors' },
@@ -178,7 +195,17 @@ export const FEATURE_CASES: Array<{ chart: string; what: string; values: unknown
   { chart: 'user-namespace', what: 'profile named kube-system', values: profile({ name: 'kube-system' }), path: 'profiles.0.name' },
   { chart: 'user-namespace', what: 'profile named kube-anything', values: profile({ name: 'kube-team' }), path: 'profiles.0.name' },
   { chart: 'user-namespace', what: 'profile named like the release namespace', values: profile({ name: 'default' }), path: 'profiles.0.name' },
-  { chart: 'user-namespace', what: 'two profiles with one name', values: { profiles: [{ name: 'team-a', owner: 'a@example.com' }, { name: 'team-a', owner: 'b@example.com' }] }, path: 'profiles.1.name' },
+  {
+    chart: 'user-namespace',
+    what: 'two profiles with one name',
+    values: {
+      profiles: [
+        { name: 'team-a', owner: 'a@example.com' },
+        { name: 'team-a', owner: 'b@example.com' },
+      ],
+    },
+    path: 'profiles.1.name',
+  },
   { chart: 'user-namespace', what: 'a contributor twice', values: profile({ contributors: [{ name: 'bob@example.com' }, { name: 'bob@example.com', role: 'view' }] }), path: 'profiles.0.contributors.1.name' },
   { chart: 'user-namespace', what: 'profile name of 64 characters', values: profile({ name: 'a'.repeat(64) }), path: 'profiles.0.name' },
   { chart: 'user-namespace', what: 'quota "8 cores"', values: profile({ resourceQuota: { 'requests.cpu': '8 cores' } }), path: 'profiles.0.resourceQuota.requests.cpu' },
@@ -299,7 +326,11 @@ describe(`bad values are rejected naming the values path (${PINNED})`, async () 
     expect(all.length).toBeGreaterThanOrEqual(80);
     expect(all.some((c) => c.chart === UMBRELLA)).toBe(true);
     expect(new Set(all.map((c) => c.chart)).size).toBeGreaterThan(10);
-    for (const what of [...Object.keys(WORKLOAD_CASES), ...Object.keys(LIMIT_CASES), ...Object.keys(GLOBAL_CASES), ...Object.keys(UMBRELLA_CASES)]) expect(all.some((c) => c.what === what), what).toBe(true);
+    for (const what of [...Object.keys(WORKLOAD_CASES), ...Object.keys(LIMIT_CASES), ...Object.keys(GLOBAL_CASES), ...Object.keys(UMBRELLA_CASES)])
+      expect(
+        all.some((c) => c.what === what),
+        what,
+      ).toBe(true);
     // issue 15: at least 60 cases on feature values besides the workload table
     expect(FEATURE_CASES.length + UMBRELLA_FEATURE_CASES.length + Object.keys(LIMIT_CASES).length).toBeGreaterThanOrEqual(60);
   });
@@ -320,7 +351,6 @@ describe(`bad values are rejected naming the values path (${PINNED})`, async () 
     expect(problems).toEqual([]);
   });
 });
-
 
 /** A render of an accepted case: its documents (parsed with unique keys) and its text. */
 interface Rendered {
@@ -435,7 +465,12 @@ export const ACCEPTED: Array<{ chart: string; what: string; values: unknown; che
   {
     chart: 'katib',
     what: 'extraObjects: a templated manifest string with unicode, and a map',
-    values: { extraObjects: [`apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: "{{ .Release.Name }}-extra"\n  namespace: kubeflow\ndata:\n  note: ${JSON.stringify(UNICODE.replace(/\{\{|\}\}/g, ''))}\n`, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'extra-map', namespace: 'kubeflow' }, data: {} }] },
+    values: {
+      extraObjects: [
+        `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: "{{ .Release.Name }}-extra"\n  namespace: kubeflow\ndata:\n  note: ${JSON.stringify(UNICODE.replace(/\{\{|\}\}/g, ''))}\n`,
+        { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'extra-map', namespace: 'kubeflow' }, data: {} },
+      ],
+    },
     check: (r) => {
       expect(find(r, 'ConfigMap', 'x-extra').data.note).toBe(UNICODE.replace(/\{\{|\}\}/g, ''));
       expect(find(r, 'ConfigMap', 'extra-map').metadata.namespace).toBe('kubeflow');
@@ -503,7 +538,13 @@ export const ACCEPTED: Array<{ chart: string; what: string; values: unknown; che
     what: 'a profile name of 63 characters, every quantity form in its quota, no contributors, a label of maximum length, a contributor with + and upper case',
     values: {
       profiles: [
-        { name: LONG.label, owner: 'alice@example.com', contributors: [], resourceQuota: { 'requests.cpu': '1500m', 'requests.memory': '1.5Gi', 'limits.memory': 34359738368, 'requests.nvidia.com/gpu': 2, pods: '1e3' }, labels: { [LONG.labelKey]: 'v'.repeat(63) } },
+        {
+          name: LONG.label,
+          owner: 'alice@example.com',
+          contributors: [],
+          resourceQuota: { 'requests.cpu': '1500m', 'requests.memory': '1.5Gi', 'limits.memory': 34359738368, 'requests.nvidia.com/gpu': 2, pods: '1e3' },
+          labels: { [LONG.labelKey]: 'v'.repeat(63) },
+        },
         { name: 'team-b', owner: 'Bob.Builder@Example.com', contributors: [{ name: 'Carol+ml@Example.com', role: 'view' }] },
       ],
     },
@@ -545,19 +586,19 @@ describe(`valid edge cases render (${PINNED})`, () => {
   });
 
   describeCluster('on a control plane of its own', (cluster) => {
-  it('every accepted case passes kubectl apply --dry-run=server', async () => {
-    const k = kube(cluster().kubeconfig);
-    const catalogue = crdCatalogue(dir);
-    const problems: string[] = [];
-    for (const c of ACCEPTED) {
-      const file = path.join(tmp, `dry-run-${Math.random().toString(36).slice(2)}.yaml`);
-      writeFileSync(file, YAML.stringify(c.values));
-      const res = await helmRun(['template', 'x', path.join(dir, c.chart), '-f', file]);
-      expect(res.exitCode, res.stderr).toBe(0);
-      problems.push(...(await serverDryRun(k, res.stdout, `${c.chart}: ${c.what}`, catalogue)));
-    }
-    expect(problems).toEqual([]);
-  }, 1_200_000);
+    it('every accepted case passes kubectl apply --dry-run=server', async () => {
+      const k = kube(cluster().kubeconfig);
+      const catalogue = crdCatalogue(dir);
+      const problems: string[] = [];
+      for (const c of ACCEPTED) {
+        const file = path.join(tmp, `dry-run-${Math.random().toString(36).slice(2)}.yaml`);
+        writeFileSync(file, YAML.stringify(c.values));
+        const res = await helmRun(['template', 'x', path.join(dir, c.chart), '-f', file]);
+        expect(res.exitCode, res.stderr).toBe(0);
+        problems.push(...(await serverDryRun(k, res.stdout, `${c.chart}: ${c.what}`, catalogue)));
+      }
+      expect(problems).toEqual([]);
+    }, 1_200_000);
   });
 
   it.each([4, 3] as const)('on helm %i: quantities, digests, registries with ports, merged labels and annotations, full scheduling', async (major) => {
@@ -571,7 +612,12 @@ describe(`valid edge cases render (${PINNED})`, () => {
           nodeSelector: { 'kubernetes.io/os': 'linux' },
           tolerations: [{ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule', tolerationSeconds: 30 }],
           affinity: { podAntiAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 50, podAffinityTerm: { topologyKey: 'kubernetes.io/hostname', labelSelector: { matchLabels: { app: 'x' } } } }] } },
-          containers: { katibController: { image: { tag: '', digest: `sha256:${'0123456789abcdef'.repeat(4)}` }, resources: { requests: { cpu: 0.5, memory: '1Gi', 'nvidia.com/gpu': 1 }, limits: { cpu: '500m', memory: '1024Mi', 'ephemeral-storage': '1e9', 'nvidia.com/gpu': '1' } } } },
+          containers: {
+            katibController: {
+              image: { tag: '', digest: `sha256:${'0123456789abcdef'.repeat(4)}` },
+              resources: { requests: { cpu: 0.5, memory: '1Gi', 'nvidia.com/gpu': 1 }, limits: { cpu: '500m', memory: '1024Mi', 'ephemeral-storage': '1e9', 'nvidia.com/gpu': '1' } },
+            },
+          },
         },
         katibUi: { containers: { katibUi: { image: { registry: 'localhost:5000' }, resources: { requests: { cpu: '+.5' }, limits: { cpu: '1' } } } } },
       },

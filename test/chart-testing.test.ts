@@ -134,7 +134,10 @@ describe('the ct wrapper', () => {
     expect(calls(three.log).slice(0, 2)).toEqual([expect.stringMatching(/^call lint .* --config \S+ --debug$/), `helm ${helm3.version}`]);
     // the chart dirs are copies: ct's `helm dependency build` writes into them
     expect(existsSync(path.join(CHARTS, UMBRELLA, 'Chart.lock'))).toBe(false);
-    expect(readdirSync(work).filter((d) => !before.includes(d)), 'work dirs are removed').toEqual([]);
+    expect(
+      readdirSync(work).filter((d) => !before.includes(d)),
+      'work dirs are removed',
+    ).toEqual([]);
     expect((await run(['lint'], env({ CT_BIN: fakeCt(1).bin }))).exitCode).toBe(1);
   });
 
@@ -194,18 +197,22 @@ describe('real chart-testing (ct lint)', () => {
 });
 
 describeCluster('real chart-testing against the control plane: ct lint-and-install of the umbrella', (cluster) => {
-  it.skipIf(!CT.available)(withCt('npm run ct -- lint-and-install --set tests.enabled=false passes on Helm 4: every chart linted, the umbrella installed with --wait and uninstalled'), async () => {
-    const c = cluster();
-    // helm test's HTTP probes need the servers, whose images do not run on the control plane
-    const r = await run(['lint-and-install', '--set', 'tests.enabled=false', '--', '--debug'], env(Object.fromEntries(Object.entries(c.env).filter((e): e is [string, string] => e[1] !== undefined))));
-    expect(r.exitCode, r.all.slice(-6000)).toBe(0);
-    expect(r.stdout).toContain('All charts linted successfully');
-    expect(r.stdout).toMatch(/ ✔︎ kubeflow => \(version: "[^"]+", path: "[^"]*charts\/kubeflow"\)/);
-    // ct's own steps (--debug prints each command): install --wait with the value set, helm test, uninstall
-    expect(r.stdout).toMatch(/^>>> helm install kubeflow-\w+ \S+\/charts\/kubeflow --namespace kubeflow-\w+ --wait --values \S+\/ci\/01-default-values\.yaml --timeout 1500s --set=tests\.enabled=false$/m);
-    expect(r.stdout).toMatch(/^STATUS: deployed$/m);
-    expect(r.stdout).toMatch(/^>>> helm test kubeflow-\w+ --namespace kubeflow-\w+ --timeout 1500s$/m);
-    expect(r.stdout).toMatch(/^>>> helm uninstall kubeflow-\w+ --namespace kubeflow-\w+ --wait --timeout 1500s$/m);
-    expect(r.stdout).toContain('All charts installed successfully');
-  }, 40 * 60_000);
+  it.skipIf(!CT.available)(
+    withCt('npm run ct -- lint-and-install --set tests.enabled=false passes on Helm 4: every chart linted, the umbrella installed with --wait and uninstalled'),
+    async () => {
+      const c = cluster();
+      // helm test's HTTP probes need the servers, whose images do not run on the control plane
+      const r = await run(['lint-and-install', '--set', 'tests.enabled=false', '--', '--debug'], env(Object.fromEntries(Object.entries(c.env).filter((e): e is [string, string] => e[1] !== undefined))));
+      expect(r.exitCode, r.all.slice(-6000)).toBe(0);
+      expect(r.stdout).toContain('All charts linted successfully');
+      expect(r.stdout).toMatch(/ ✔︎ kubeflow => \(version: "[^"]+", path: "[^"]*charts\/kubeflow"\)/);
+      // ct's own steps (--debug prints each command): install --wait with the value set, helm test, uninstall
+      expect(r.stdout).toMatch(/^>>> helm install kubeflow-\w+ \S+\/charts\/kubeflow --namespace kubeflow-\w+ --wait --values \S+\/ci\/01-default-values\.yaml --timeout 1500s --set=tests\.enabled=false$/m);
+      expect(r.stdout).toMatch(/^STATUS: deployed$/m);
+      expect(r.stdout).toMatch(/^>>> helm test kubeflow-\w+ --namespace kubeflow-\w+ --timeout 1500s$/m);
+      expect(r.stdout).toMatch(/^>>> helm uninstall kubeflow-\w+ --namespace kubeflow-\w+ --wait --timeout 1500s$/m);
+      expect(r.stdout).toContain('All charts installed successfully');
+    },
+    40 * 60_000,
+  );
 });

@@ -14,7 +14,11 @@ const CLIS = {
 };
 type Cli = keyof typeof CLIS;
 const run = (cli: Cli, ...args: string[]) => spawnSync(process.execPath, [CLIS[cli].bin, ...args], { encoding: 'utf8' });
-const commandsOf = (cli: Cli) => CLIS[cli].program().commands.map((c) => c.name()).filter((n) => n !== 'help');
+const commandsOf = (cli: Cli) =>
+  CLIS[cli]
+    .program()
+    .commands.map((c) => c.name())
+    .filter((n) => n !== 'help');
 
 describe('the CLIs explain themselves', () => {
   it("the README's command tables are the CLIs' own definitions", () => {
@@ -62,7 +66,12 @@ describe('the CLIs explain themselves', () => {
   }
 
   it('kfc options belong to their command: one meant for another command is refused, not ignored', () => {
-    for (const args of [['build', '--oci', 'x'], ['validate', 'kubeflow', '-f', 'v.yaml', '--engine', 'helm4'], ['diff', 'a', 'b', '--out', 'x'], ['repo', '--chart-dirs', 'x']]) {
+    for (const args of [
+      ['build', '--oci', 'x'],
+      ['validate', 'kubeflow', '-f', 'v.yaml', '--engine', 'helm4'],
+      ['diff', 'a', 'b', '--out', 'x'],
+      ['repo', '--chart-dirs', 'x'],
+    ]) {
       const r = run('kfc', ...args);
       expect(r.status, `kfc ${args.join(' ')}`).toBe(2);
       expect(r.stderr).toMatch(new RegExp(`^kfc ${args[0]}: unknown option '${args.find((a) => a.startsWith('-') && a !== '-f')}'`));

@@ -46,7 +46,12 @@ export async function clusterObjects(c: TestCluster): Promise<Map<string, Obj>> 
     .split('\n')
     .filter(Boolean)
     // derived objects and records of what happened, not what was installed
-    .filter((k) => !/^(events|events\.events\.k8s\.io|endpoints|endpointslices\.discovery\.k8s\.io|leases\.coordination\.k8s\.io|pods|replicasets\.apps|controllerrevisions\.apps|componentstatuses|nodes|persistentvolumes|csinodes\.storage\.k8s\.io|flowschemas\.flowcontrol\.apiserver\.k8s\.io|prioritylevelconfigurations\.flowcontrol\.apiserver\.k8s\.io)$/.test(k));
+    .filter(
+      (k) =>
+        !/^(events|events\.events\.k8s\.io|endpoints|endpointslices\.discovery\.k8s\.io|leases\.coordination\.k8s\.io|pods|replicasets\.apps|controllerrevisions\.apps|componentstatuses|nodes|persistentvolumes|csinodes\.storage\.k8s\.io|flowschemas\.flowcontrol\.apiserver\.k8s\.io|prioritylevelconfigurations\.flowcontrol\.apiserver\.k8s\.io)$/.test(
+          k,
+        ),
+    );
   const r = await c.kubectl(['get', kinds.join(','), '-A', '-o', 'json'], { reject: false });
   const items: Obj[] = JSON.parse(String(r.stdout) || '{"items":[]}').items ?? [];
   return new Map(items.map((o) => [keyOf(o), o]));

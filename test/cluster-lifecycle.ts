@@ -93,7 +93,9 @@ export function lifecycleTests(major: 3 | 4, cluster: () => TestCluster, values:
     // rollout checks run for real; HTTP probes need the servers, whose images do not run here
     expect(out).toMatch(/TEST SUITE:\s+kubeflow-test-\S+\n(?:.*\n){2}Phase:\s+Succeeded/);
     const pods = await c.kubectl(['-n', RELEASE_NS, 'get', 'pods', '-l', 'kubeflow-charts.io/lifecycle', '-o', 'jsonpath={range .items[*]}{.metadata.name} {.metadata.labels.kubeflow-charts\\.io/lifecycle}{"\\n"}{end}']);
-    const tests = String(pods.stdout).split('\n').filter((l) => / test-/.test(l));
+    const tests = String(pods.stdout)
+      .split('\n')
+      .filter((l) => / test-/.test(l));
     expect(tests).toEqual([]);
   });
 

@@ -57,14 +57,18 @@ export async function prepareFor(c: TestCluster, objs: Obj[], umbrella: string):
     const known = new Map([...(await releaseCrds(c, umbrella))].concat(gatewayApiCrds().map((crd) => [`${crd.spec.group}/${crd.spec.names.kind}`, crd])));
     const missing = needed.filter((k) => !known.has(k));
     if (missing.length) throw new Error(`no CRD for ${missing.join(', ')} in the release or the pinned Gateway API`);
-    await applyFile(c, needed.map((k) => known.get(k)!), 'platform-crds.yaml');
+    await applyFile(
+      c,
+      needed.map((k) => known.get(k)!),
+      'platform-crds.yaml',
+    );
     for (const k of needed) await c.kubectl(['wait', '--for=condition=Established', `crd/${known.get(k)!.metadata.name}`, '--timeout=2m']);
   }
   const rendered = new Set(objs.filter((o) => o.kind === 'Secret').map((o) => `${o.metadata.namespace ?? RELEASE_NS}/${o.metadata.name}`));
   const generated = generatedSecrets(objs, RELEASE_NS);
   const wanted = new Map<string, Set<string>>();
   for (const o of objs) {
-    const spec = o.kind === 'Pod' ? o.spec : o.spec?.template?.spec ?? o.spec?.jobTemplate?.spec?.template?.spec;
+    const spec = o.kind === 'Pod' ? o.spec : (o.spec?.template?.spec ?? o.spec?.jobTemplate?.spec?.template?.spec);
     if (!spec?.containers) continue;
     const ns = o.metadata.namespace ?? RELEASE_NS;
     for (const ct of [...(spec.initContainers ?? []), ...spec.containers]) {
@@ -103,9 +107,18 @@ export async function ownedNamespace(c: TestCluster, ns: string, objs: Obj[]): P
  */
 export async function dryRunServer(c: TestCluster, objs: Obj[], umbrella: string, tag: string): Promise<void> {
   await prepareFor(c, objs, umbrella);
-  await applyFile(c, objs.filter((o) => o.kind === 'CustomResourceDefinition'), `crds-${tag}.yaml`);
+  await applyFile(
+    c,
+    objs.filter((o) => o.kind === 'CustomResourceDefinition'),
+    `crds-${tag}.yaml`,
+  );
   for (const crd of objs.filter((o) => o.kind === 'CustomResourceDefinition')) await c.kubectl(['wait', '--for=condition=Established', `crd/${crd.metadata.name}`, '--timeout=2m']);
   const namespaces = new Set([RELEASE_NS, ...objs.filter((o) => o.kind === 'Namespace').map((o) => o.metadata.name), ...objs.map((o) => o.metadata.namespace).filter((n): n is string => !!n)]);
   for (const ns of namespaces) await c.kubectl(['create', 'namespace', ns], { reject: false });
-  await applyFile(c, objs.filter((o) => o.kind !== 'CustomResourceDefinition' && o.kind !== 'Namespace'), `dry-run-${tag}.yaml`, ['--dry-run=server', '-n', RELEASE_NS]);
+  await applyFile(
+    c,
+    objs.filter((o) => o.kind !== 'CustomResourceDefinition' && o.kind !== 'Namespace'),
+    `dry-run-${tag}.yaml`,
+    ['--dry-run=server', '-n', RELEASE_NS],
+  );
 }

@@ -70,7 +70,9 @@ describeCluster(`upgrade ${PREVIOUS} -> ${PINNED} on a real control plane, the w
     const values = ['global.imageRegistry=registry.example.internal', 'hooks.nodeSelector.kubernetes\\.io/os=linux'];
     for (const chart of ['dex', 'oauth2-proxy', 'katib', 'pipelines']) values.push(`${chart}.secretsJob.nodeSelector.kubernetes\\.io/os=linux`);
     await c.helm(4, ['upgrade', RELEASE, UMBRELLA_DIR, ...UPGRADE, ...values.flatMap((v) => ['--set', v])]);
-    const images = String((await c.kubectl(['get', 'deployments', '-A', '-o', 'jsonpath={range .items[*].spec.template.spec.containers[*]}{.image}{"\\n"}{end}'])).stdout).split('\n').filter(Boolean);
+    const images = String((await c.kubectl(['get', 'deployments', '-A', '-o', 'jsonpath={range .items[*].spec.template.spec.containers[*]}{.image}{"\\n"}{end}'])).stdout)
+      .split('\n')
+      .filter(Boolean);
     expect(images.length).toBeGreaterThan(20);
     expect(images.filter((i) => !i.startsWith('registry.example.internal/'))).toEqual([]);
   });
@@ -79,7 +81,9 @@ describeCluster(`upgrade ${PREVIOUS} -> ${PINNED} on a real control plane, the w
     const c = cluster();
     expect(upgraded).toBeGreaterThan(1);
     await c.helm(4, ['rollback', RELEASE, String(upgraded), '-n', RELEASE_NS, '--wait', '--timeout', '20m']);
-    const images = String((await c.kubectl(['get', 'deployments', '-A', '-o', 'jsonpath={range .items[*].spec.template.spec.containers[*]}{.image}{"\\n"}{end}'])).stdout).split('\n').filter(Boolean);
+    const images = String((await c.kubectl(['get', 'deployments', '-A', '-o', 'jsonpath={range .items[*].spec.template.spec.containers[*]}{.image}{"\\n"}{end}'])).stdout)
+      .split('\n')
+      .filter(Boolean);
     expect(images.filter((i) => i.startsWith('registry.example.internal/'))).toEqual([]);
     expect(await missingObjects(c, await releaseObjects(c, RELEASE, RELEASE_NS))).toEqual([]);
   });

@@ -50,7 +50,7 @@ describe('the component contract has a JSON Schema (components/*.schema.json)', 
       'katib/features/f.yaml (feature f): set[0].select: unknown key "index" (known: kind, name, namespace, group, container, when)',
     );
     expect(loadError({ 'katib.yaml': OK, 'katib/features/f.yaml': 'name: f\ndescription: d\ngenerate: [{secret: {namespace: a, name: b}, keys: {k: {random: 8, value: x}}}]\n' })).toBe(
-      'katib/features/f.yaml (feature f): generate[0].keys.k must NOT have more than 1 properties (exactly one of random (length), keep (upstream\'s value), value, copy (ns/name/key), bcrypt (key or ns/name/key))',
+      "katib/features/f.yaml (feature f): generate[0].keys.k must NOT have more than 1 properties (exactly one of random (length), keep (upstream's value), value, copy (ns/name/key), bcrypt (key or ns/name/key))",
     );
     expect(loadError({ 'katib.yaml': OK, '_shared/features/f.yaml': 'name: Bad\ndescription: d\n' })).toMatch(/^_shared\/features\/f\.yaml \(feature Bad\): name must match pattern/);
   });

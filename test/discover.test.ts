@@ -7,7 +7,12 @@ import { planComponents } from '../packages/generator/src/discover/plan.js';
 import { cleanupCopies, copyOf, editExample } from './fixtures.js';
 import { MIRROR } from './releases.js';
 
-const planDir = (dir: string, drop: string[] = []) => planComponents(discover(dir), loadComponentConfigs().filter((c) => !drop.includes(c.name)), dir);
+const planDir = (dir: string, drop: string[] = []) =>
+  planComponents(
+    discover(dir),
+    loadComponentConfigs().filter((c) => !drop.includes(c.name)),
+    dir,
+  );
 const plan = (tag: string, drop: string[] = []) => planDir(path.join(MIRROR, tag), drop);
 const variants = (p: ReturnType<typeof plan>, name: string) => p.components.find((c) => c.name === name)?.variants.map((v) => `${v.name}${v.isDefault ? '*' : ''}`);
 
@@ -25,7 +30,10 @@ describe('components and variants come from the example', () => {
     const mr = p.components.find((c) => c.name === 'model-registry')!;
     expect(mr).toMatchObject({ enabled: false, outside: true });
     expect(variants(p, 'model-registry')).toEqual(['db*', 'postgres']);
-    expect(mr.options.map((o) => [o.name, o.defaultOn])).toEqual([['istio', true], ['ui', true]]);
+    expect(mr.options.map((o) => [o.name, o.defaultOn])).toEqual([
+      ['istio', true],
+      ['ui', true],
+    ]);
     // NetworkPolicies moved into the components: the file that claims nothing is reported
     expect(p.warnings.join('\n')).toMatch(/networkpolicies\.yaml claims no line of this release's example; no "networkpolicies" chart/);
     expect(p.toggles).toEqual([]);
@@ -36,7 +44,12 @@ describe('components and variants come from the example', () => {
     expect(variants(p, 'istio')).toEqual(['oauth2-proxy*', 'gke', 'ambient', 'ambient-gke']);
     expect(variants(p, 'oauth2-proxy')).toEqual(['dex-only*', 'kind', 'eks']);
     expect(variants(p, 'pipelines')).toEqual(['database*', 'k8s-native']);
-    expect(p.components.filter((c) => !c.enabled && !c.outside).map((c) => c.name).sort()).toEqual(['knative-eventing', 'kuberay-operator', 'training-operator']);
+    expect(
+      p.components
+        .filter((c) => !c.enabled && !c.outside)
+        .map((c) => c.name)
+        .sort(),
+    ).toEqual(['knative-eventing', 'kuberay-operator', 'training-operator']);
     // Istio's crds, namespace and install are one chart; cert-manager carries its Kubeflow issuer
     expect(p.components.find((c) => c.name === 'istio')?.entries.map((e) => e.path.split('/')[2])).toEqual(['istio-crds', 'istio-namespace', 'istio-install']);
     expect(p.components.find((c) => c.name === 'cert-manager')?.entries).toHaveLength(2);

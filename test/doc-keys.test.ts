@@ -14,7 +14,12 @@ describe('generated docs name real keys', () => {
     expect(textKeys('set `jupyterWebApp.enabled` or `dex.enabled: false`; `values.yaml`, `foo.svc.cluster.local`, `metadata.labels.x`', 'R').map((k) => k.key)).toEqual(['jupyterWebApp.enabled', 'dex.enabled']);
     expect(textKeys('helm install x --set istio.variant=ambient --set-string a.b[0]=c', 'R').map((k) => k.key)).toEqual(['istio.variant', 'a.b[0]']);
     expect(notesKeys('{{ if .Values.hooks.enabled }}{{ (index .Values "cert-manager").enabled }}{{ end }} use `global.devMode`', 'N').map((k) => k.key)).toEqual(['hooks.enabled', 'cert-manager.enabled', 'global.devMode']);
-    const s = { definitions: { r: { type: 'object', properties: { n: { type: 'integer' } }, additionalProperties: false } }, type: 'object', properties: { a: { $ref: '#/definitions/r' }, m: { type: 'object', additionalProperties: { type: 'string' } }, l: { type: 'array', items: { $ref: '#/definitions/r' } } }, additionalProperties: false };
+    const s = {
+      definitions: { r: { type: 'object', properties: { n: { type: 'integer' } }, additionalProperties: false } },
+      type: 'object',
+      properties: { a: { $ref: '#/definitions/r' }, m: { type: 'object', additionalProperties: { type: 'string' } }, l: { type: 'array', items: { $ref: '#/definitions/r' } } },
+      additionalProperties: false,
+    };
     expect(['a.n', 'm.anything', 'l[0].n'].filter((k) => !schemaAccepts(s, k))).toEqual([]);
     expect(['a.x', 'b.n', 'l[0].x'].filter((k) => schemaAccepts(s, k))).toEqual([]);
   });
@@ -27,7 +32,11 @@ describe('generated docs name real keys', () => {
       const schema = schemaOf(c);
       const keys = chartDocKeys(path.join(CHARTS, c));
       // every component README tells how the umbrella enables it
-      if (c !== UMBRELLA) expect(keys.map((k) => k.key), `${c}/README.md names its umbrella key`).toContain(`${c}.enabled`);
+      if (c !== UMBRELLA)
+        expect(
+          keys.map((k) => k.key),
+          `${c}/README.md names its umbrella key`,
+        ).toContain(`${c}.enabled`);
       for (const k of keys) {
         checked++;
         if (!schemaAccepts(schema, k.key) && !schemaAccepts(umbrella, k.key)) wrong.push(`${c}/${k.where}: ${k.key}`);

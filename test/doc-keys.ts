@@ -52,7 +52,15 @@ type Schema = Record<string, any> | boolean;
 /** Whether `key` (dotted, `[n]` for list items) is a path the schema accepts. */
 export function schemaAccepts(root: Schema, key: string): boolean {
   const segs = key.split(/\.|(?=\[)/).filter(Boolean);
-  const deref = (s: Schema): Schema => (typeof s === 'object' && typeof s.$ref === 'string' && s.$ref.startsWith('#/') ? deref(s.$ref.slice(2).split('/').reduce((o: any, p) => o?.[p], root)) : s);
+  const deref = (s: Schema): Schema =>
+    typeof s === 'object' && typeof s.$ref === 'string' && s.$ref.startsWith('#/')
+      ? deref(
+          s.$ref
+            .slice(2)
+            .split('/')
+            .reduce((o: any, p) => o?.[p], root),
+        )
+      : s;
   const walk = (s0: Schema, i: number): boolean => {
     const s = deref(s0);
     if (i === segs.length) return s !== false && s !== undefined;

@@ -40,7 +40,7 @@ function allComponents(tag: string): string {
 }
 
 describe(`no well-known credential by default, ${PINNED}`, () => {
-  it('the umbrella with every component renders none of upstream\'s credentials, twice byte-identical; devMode renders them', async () => {
+  it("the umbrella with every component renders none of upstream's credentials, twice byte-identical; devMode renders them", async () => {
     const tag = PINNED;
     const values = [allComponents(tag)];
     const rendered = await render(umbrella(tag), { values });
@@ -53,12 +53,19 @@ describe(`no well-known credential by default, ${PINNED}`, () => {
     expect(found).toEqual([]);
     expect(objs.filter(isWellKnownSecret).map((o) => o.key)).toEqual([]);
     // the generated path: one hook Job per chart with credentials, naming the Secrets it creates
-    const jobs = objs.filter((o) => o.kind === 'Job' && /-secrets-[0-9a-f]{8}$/.test(o.name)).map((o) => o.name.replace(/-[0-9a-f]{8}$/, '')).sort();
+    const jobs = objs
+      .filter((o) => o.kind === 'Job' && /-secrets-[0-9a-f]{8}$/.test(o.name))
+      .map((o) => o.name.replace(/-[0-9a-f]{8}$/, ''))
+      .sort();
     expect(jobs).toEqual(expect.arrayContaining(['kubeflow-dex-secrets', 'kubeflow-katib-secrets', 'kubeflow-oauth2-proxy-secrets', 'kubeflow-pipelines-secrets']));
 
     // the same render in devMode carries each of them: the checks above can fail
     const dev = (await render(umbrella(tag), { values, set: ['global.devMode=true'] })).objects;
-    for (const w of WELL_KNOWN) expect(dev.some((o) => stringsOf(o).some((s) => s.includes(w))), w).toBe(true);
+    for (const w of WELL_KNOWN)
+      expect(
+        dev.some((o) => stringsOf(o).some((s) => s.includes(w))),
+        w,
+      ).toBe(true);
     expect(dev.filter(isWellKnownSecret).length).toBeGreaterThan(0);
   });
 });
@@ -70,7 +77,12 @@ describe(`no well-known credential by default, ${PINNED}`, () => {
  */
 async function fakeApi(o: { seed?: Record<string, Record<string, string>>; namespaces?: string[]; policy?: boolean } = {}) {
   const namespaces = new Set([...(o.namespaces ?? ['auth', 'kubeflow', 'oauth2-proxy', 'kubeflow-charts']), ...Object.keys(o.seed ?? {}).map((k) => k.split('/')[0])]);
-  const secrets = new Map<string, any>(Object.entries(o.seed ?? {}).map(([k, data]) => [k, { type: 'Opaque', metadata: { name: k.split('/')[1], namespace: k.split('/')[0] }, data: Object.fromEntries(Object.entries(data).map(([x, v]) => [x, Buffer.from(v).toString('base64')])) }]));
+  const secrets = new Map<string, any>(
+    Object.entries(o.seed ?? {}).map(([k, data]) => [
+      k,
+      { type: 'Opaque', metadata: { name: k.split('/')[1], namespace: k.split('/')[0] }, data: Object.fromEntries(Object.entries(data).map(([x, v]) => [x, Buffer.from(v).toString('base64')])) },
+    ]),
+  );
   const bindings = new Set<string>();
   const calls: string[] = [];
   let guard = '';
@@ -90,7 +102,8 @@ async function fakeApi(o: { seed?: Record<string, Record<string, string>>; names
       }
       if (req.method === 'POST' && sec && !sec[2]) {
         const obj = JSON.parse(body);
-        if (o.policy !== false && obj.metadata.name === 'kubeflow-charts-guard-probe') return send(403, { message: `secrets "${obj.metadata.name}" is forbidden: ValidatingAdmissionPolicy '${guard}' with binding '${guard}' denied request` });
+        if (o.policy !== false && obj.metadata.name === 'kubeflow-charts-guard-probe')
+          return send(403, { message: `secrets "${obj.metadata.name}" is forbidden: ValidatingAdmissionPolicy '${guard}' with binding '${guard}' denied request` });
         if (query === 'dryRun=All') return send(201, obj);
         const k = `${sec[1]}/${obj.metadata.name}`;
         if (secrets.has(k)) return send(409, {});
@@ -135,7 +148,16 @@ async function runJob(job: { script: string; env: Record<string, string> }, api:
 }
 
 function bcryptMatches(password: string, hash: string): boolean {
-  const r = spawnSync('python3', ['-c', 'import ctypes,ctypes.util,sys\nl=ctypes.CDLL(ctypes.util.find_library("crypt") or None)\nl.crypt.restype=ctypes.c_char_p\nl.crypt.argtypes=[ctypes.c_char_p,ctypes.c_char_p]\nprint(l.crypt(sys.argv[1].encode(),sys.argv[2].encode()).decode()==sys.argv[2])', password, hash], { encoding: 'utf8' });
+  const r = spawnSync(
+    'python3',
+    [
+      '-c',
+      'import ctypes,ctypes.util,sys\nl=ctypes.CDLL(ctypes.util.find_library("crypt") or None)\nl.crypt.restype=ctypes.c_char_p\nl.crypt.argtypes=[ctypes.c_char_p,ctypes.c_char_p]\nprint(l.crypt(sys.argv[1].encode(),sys.argv[2].encode()).decode()==sys.argv[2])',
+      password,
+      hash,
+    ],
+    { encoding: 'utf8' },
+  );
   return r.stdout.trim() === 'True';
 }
 
@@ -263,18 +285,20 @@ describe('features are checked against the release', () => {
 
   it('an expectation that does not hold is reported with the object and path', () => {
     const objs = splitObjects('apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\n  namespace: n\ndata:\n  k: bWluaW8xMjM=\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  a: b\n', 'x');
-    expect(
-      checkExpectation(
-        { absent: [{ kind: 'Secret', name: 's' }], present: [{ kind: 'Service', name: 'x' }], fields: [{ select: { kind: 'ConfigMap', name: 'c' }, path: 'data.a', equals: 'c' }], nowhere: ['minio123'] },
-        objs,
-      ),
-    ).toEqual(['expected no Secret s, found v1/Secret/n/s', 'expected Service x to be rendered', 'v1/ConfigMap//c data.a: expected "c", got "b"', 'v1/Secret/n/s contains "minio123"']);
+    expect(checkExpectation({ absent: [{ kind: 'Secret', name: 's' }], present: [{ kind: 'Service', name: 'x' }], fields: [{ select: { kind: 'ConfigMap', name: 'c' }, path: 'data.a', equals: 'c' }], nowhere: ['minio123'] }, objs)).toEqual([
+      'expected no Secret s, found v1/Secret/n/s',
+      'expected Service x to be rendered',
+      'v1/ConfigMap//c data.a: expected "c", got "b"',
+      'v1/Secret/n/s contains "minio123"',
+    ]);
   });
 });
 
 describe('the profile controller for an external object store', () => {
-  it('answers a namespace sync with that namespace\'s Secret, kfp-launcher and Argo repository for the configured store', async () => {
-    const rendered = (await render('pipelines', { set: ['objectStore.external=true', 'objectStore.host=minio.storage', 'objectStore.port=9000', 'objectStore.secure=false', 'objectStore.bucket=team-kfp', 'objectStore.existingSecret=kfp-s3'] })).text;
+  it("answers a namespace sync with that namespace's Secret, kfp-launcher and Argo repository for the configured store", async () => {
+    const rendered = (
+      await render('pipelines', { set: ['objectStore.external=true', 'objectStore.host=minio.storage', 'objectStore.port=9000', 'objectStore.secure=false', 'objectStore.bucket=team-kfp', 'objectStore.existingSecret=kfp-s3'] })
+    ).text;
     const cm = splitObjects(rendered, 'p').find((o) => o.kind === 'ConfigMap' && o.name.startsWith('kubeflow-pipelines-profile-controller-code'))!;
     const code = parseYaml(cm.raw).data['sync.py'];
     const { execa } = await import('execa');
@@ -285,7 +309,17 @@ describe('the profile controller for an external object store', () => {
         s.close(() => r(p));
       });
     });
-    const env = { ...process.env, KFC_S3_HOST: 'minio.storage', KFC_S3_PORT: '9000', KFC_S3_BUCKET: 'team-kfp', KFC_S3_REGION: 'us-east-1', KFC_S3_SECURE: 'false', AWS_ACCESS_KEY_ID: 'AK', AWS_SECRET_ACCESS_KEY: 'SK', CONTROLLER_PORT: String(port) };
+    const env = {
+      ...process.env,
+      KFC_S3_HOST: 'minio.storage',
+      KFC_S3_PORT: '9000',
+      KFC_S3_BUCKET: 'team-kfp',
+      KFC_S3_REGION: 'us-east-1',
+      KFC_S3_SECURE: 'false',
+      AWS_ACCESS_KEY_ID: 'AK',
+      AWS_SECRET_ACCESS_KEY: 'SK',
+      CONTROLLER_PORT: String(port),
+    };
     const proc = execa('python3', ['-c', code], { env, reject: false });
     try {
       let body: any;

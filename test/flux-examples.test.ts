@@ -14,7 +14,10 @@ import { chartsFor, PINNED } from './releases.js';
 const examples = () => yamlDocs(FLUX_EXAMPLES_DIR());
 const releases = () => examples().filter((d) => d.doc.kind === 'HelmRelease');
 /** The objects a HelmRelease's file is applied with: its own file, and sources.yaml for the components. */
-const objectsFor = (file: string) => examples().filter((d) => d.file === file || (file.startsWith('components/') && d.file === 'components/sources.yaml')).map((d) => d.doc);
+const objectsFor = (file: string) =>
+  examples()
+    .filter((d) => d.file === file || (file.startsWith('components/') && d.file === 'components/sources.yaml'))
+    .map((d) => d.doc);
 
 const tooling = fluxTooling();
 
@@ -46,7 +49,12 @@ describe('Flux examples (examples/flux/)', () => {
     const hr = structuredClone(releases()[0].doc);
     hr.spec.valuesFrom[0].valuesKeys = 'values.yaml';
     hr.spec.install.crds = 'Always';
-    expect(v.validate(hr).map((i) => i.path).sort()).toEqual(['/spec/install/crds', '/spec/valuesFrom/0/valuesKeys']);
+    expect(
+      v
+        .validate(hr)
+        .map((i) => i.path)
+        .sort(),
+    ).toEqual(['/spec/install/crds', '/spec/valuesFrom/0/valuesKeys']);
   });
 
   it.skipIf(!tooling.go)(`every HelmRelease renders as helm-controller renders it: Flux's values merge, its chart source, values valid for the chart ${tooling.reason}`, async () => {
@@ -67,7 +75,12 @@ describe('Flux examples (examples/flux/)', () => {
     const cm = YAML.parse(objects.find((o) => o.kind === 'ConfigMap').data['values.yaml']);
     const [component, workload] = Object.entries<any>(cm).find(([, x]) => Object.values<any>(x ?? {}).some((w) => typeof w?.replicas === 'number'))!;
     const key = Object.keys(workload).find((k) => typeof workload[k]?.replicas === 'number')!;
-    const secret = (replicas: unknown) => ({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'kubeflow-values', namespace: doc.metadata.namespace }, stringData: { 'values.yaml': YAML.stringify({ [component]: { [key]: { replicas } } }) } });
+    const secret = (replicas: unknown) => ({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'kubeflow-values', namespace: doc.metadata.namespace },
+      stringData: { 'values.yaml': YAML.stringify({ [component]: { [key]: { replicas } } }) },
+    });
     const merged = (await fluxValues(tooling.go!, [doc, ...objects.filter((o) => o.kind !== 'HelmRelease'), secret(5)]))[`${doc.metadata.namespace}/${doc.metadata.name}`] as any;
     expect(merged[component][key].replicas).toBe(5);
     expect(merged.tests).toEqual(cm.tests);
@@ -79,7 +92,10 @@ describe('Flux examples (examples/flux/)', () => {
 
   it.skipIf(!tooling.go)(`components: one HelmRelease per component the umbrella enables, dependsOn giving an order in which every component comes after what it needs ${tooling.reason}`, async () => {
     const umbrella = readYaml(path.join(chartsFor(PINNED), 'kubeflow', 'values.yaml'));
-    const enabled = Object.entries<any>(umbrella).filter(([k, v]) => v?.enabled === true && !['hooks', 'tests', 'httpRoute'].includes(k)).map(([k]) => k).sort();
+    const enabled = Object.entries<any>(umbrella)
+      .filter(([k, v]) => v?.enabled === true && !['hooks', 'tests', 'httpRoute'].includes(k))
+      .map(([k]) => k)
+      .sort();
     const children = releases().filter((d) => d.file.startsWith('components/'));
     const chartName = (d: any) => d.spec.chart.spec.chart as string;
     expect(children.map((c) => chartName(c.doc)).sort()).toEqual(enabled);

@@ -49,7 +49,7 @@ export async function argocdCrdObjects(go: string): Promise<any[]> {
 export function fluxTooling(): { go?: string; reason: string } {
   const go = process.env.GO_BIN ?? onPath('go');
   if (go) return { go, reason: '' };
-  const reason = 'no Go toolchain (go on PATH or GO_BIN): the Flux and Argo CD CRDs and Flux\'s values merge come from the Go module proxy';
+  const reason = "no Go toolchain (go on PATH or GO_BIN): the Flux and Argo CD CRDs and Flux's values merge come from the Go module proxy";
   if (process.env.CI === 'true') throw new Error(`CI=true needs it: ${reason}`);
   return { reason };
 }
@@ -102,7 +102,11 @@ export async function generateCrds(go: string, pin: ModulePin): Promise<Map<stri
 /** CRDs a module ships, file name -> text. */
 export async function shippedCrds(go: string, pin: ModulePin): Promise<Map<string, string>> {
   const dir = path.join(await goModule(go, pin), pin.dir ?? '');
-  return new Map(readdirSync(dir).filter((f) => !pin.files || pin.files.includes(f)).map((f) => [f, readFileSync(path.join(dir, f), 'utf8')]));
+  return new Map(
+    readdirSync(dir)
+      .filter((f) => !pin.files || pin.files.includes(f))
+      .map((f) => [f, readFileSync(path.join(dir, f), 'utf8')]),
+  );
 }
 
 /** The pinned Flux CRDs (HelmRepository, OCIRepository, HelmRelease), file name -> text; cached after the first call. */
@@ -219,4 +223,3 @@ export async function renderAsFlux(dir: string, hr: any, values: unknown): Promi
     extraArgs: ['--kube-version', `1.${Math.max(min, 33)}.0`],
   });
 }
-

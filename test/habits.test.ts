@@ -7,7 +7,10 @@ import { repoRoot } from '../packages/generator/src/core/paths.js';
 
 const ROOT = repoRoot();
 const walk = (d: string): string[] => readdirSync(d).flatMap((f) => (statSync(path.join(d, f)).isDirectory() ? (f === 'generated' ? [] : walk(path.join(d, f))) : [path.join(d, f)]));
-const sources = () => readdirSync(path.join(ROOT, 'packages')).flatMap((p) => walk(path.join(ROOT, 'packages', p, 'src'))).filter((f) => f.endsWith('.ts'));
+const sources = () =>
+  readdirSync(path.join(ROOT, 'packages'))
+    .flatMap((p) => walk(path.join(ROOT, 'packages', p, 'src')))
+    .filter((f) => f.endsWith('.ts'));
 
 /** The `any` types written in a source file (the keyword, not the word in comments). */
 function anyCount(file: string): number {
@@ -26,7 +29,9 @@ describe('habits the code keeps', () => {
     const probe = path.join(mkdtempSync(path.join(os.tmpdir(), 'kfc-any-')), 'p.ts');
     writeFileSync(probe, '// any word in a comment\nlet a: any;\nconst b = (x: Record<string, any>) => x as any;\n');
     expect(anyCount(probe)).toBe(3);
-    const counts = sources().map((f) => [path.relative(ROOT, f), anyCount(f)] as const).filter(([, n]) => n > 0);
+    const counts = sources()
+      .map((f) => [path.relative(ROOT, f), anyCount(f)] as const)
+      .filter(([, n]) => n > 0);
     const total = counts.reduce((a, [, n]) => a + n, 0);
     expect(total, counts.map(([f, n]) => `${n} ${f}`).join('\n')).toBeLessThanOrEqual(50);
   });

@@ -23,14 +23,30 @@ const CHARTS = chartsFor(PINNED);
 const SETS: Record<string, Record<string, unknown>> = {
   defaults: {},
   'external-oidc-gateway-api': {
-    ingress: 'gateway-api', hostname: 'kubeflow.corp.example', gatewayName: 'public', gatewayNamespace: 'gateways',
-    identity: 'external-oidc', oidcIssuer: 'https://login.corp.example/realms/kf', oidcSecret: 'kf-oidc',
-    database: 'external', databaseHost: 'mysql.db.svc.cluster.local', databaseSecret: 'kf-db',
-    objectStore: 'external', s3Host: 's3.eu-central-1.amazonaws.com', s3Bucket: 'kf-artifacts', s3Secret: 'kf-s3',
+    ingress: 'gateway-api',
+    hostname: 'kubeflow.corp.example',
+    gatewayName: 'public',
+    gatewayNamespace: 'gateways',
+    identity: 'external-oidc',
+    oidcIssuer: 'https://login.corp.example/realms/kf',
+    oidcSecret: 'kf-oidc',
+    database: 'external',
+    databaseHost: 'mysql.db.svc.cluster.local',
+    databaseSecret: 'kf-db',
+    objectStore: 'external',
+    s3Host: 's3.eu-central-1.amazonaws.com',
+    s3Bucket: 'kf-artifacts',
+    s3Secret: 'kf-s3',
   },
   'ambient-byo': {
-    mesh: 'ambient', istio: 'external', istioNamespace: 'mesh', ingressService: 'kubeflow-ingress', ingressServiceAccount: 'kubeflow-ingress', ingressSelector: 'gateway=kubeflow',
-    certManager: 'external', issuerName: 'corp-ca',
+    mesh: 'ambient',
+    istio: 'external',
+    istioNamespace: 'mesh',
+    ingressService: 'kubeflow-ingress',
+    ingressServiceAccount: 'kubeflow-ingress',
+    ingressSelector: 'gateway=kubeflow',
+    certManager: 'external',
+    issuerName: 'corp-ca',
   },
 };
 
@@ -81,7 +97,9 @@ describeCluster('kfc init on the control plane', (cluster) => {
     }
     // the API server refuses what the CRD's CEL rules forbid: a HelmRelease with both chart and chartRef
     const flux = await written('defaults', 'flux');
-    const hr = YAML.parseAllDocuments((await execa(kubectlBin(), ['kustomize', flux])).stdout).map((d) => d.toJS()).find((d) => d.kind === 'HelmRelease');
+    const hr = YAML.parseAllDocuments((await execa(kubectlBin(), ['kustomize', flux])).stdout)
+      .map((d) => d.toJS())
+      .find((d) => d.kind === 'HelmRelease');
     hr.spec.chartRef = { kind: 'OCIRepository', name: 'kubeflow' };
     const bad = await kube(['apply', '--dry-run=server', '-f', '-'], YAML.stringify(hr));
     expect(bad.exitCode).not.toBe(0);

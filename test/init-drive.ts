@@ -54,7 +54,14 @@ export function promptStreams() {
   return {
     streams: { input, output },
     screen: () => text,
-    play: (steps: Step[], done: () => boolean = () => false) => play(steps, () => text, (k) => input.write(k), done, 20_000),
+    play: (steps: Step[], done: () => boolean = () => false) =>
+      play(
+        steps,
+        () => text,
+        (k) => input.write(k),
+        done,
+        20_000,
+      ),
   };
 }
 
@@ -72,7 +79,13 @@ export function inTerminal(argv: string[], steps: Step[], o: { cwd?: string; env
       resolve(code);
     }),
   );
-  return play(steps, () => text, (k) => child.stdin.write(k), () => exited, 60_000).then(
+  return play(
+    steps,
+    () => text,
+    (k) => child.stdin.write(k),
+    () => exited,
+    60_000,
+  ).then(
     async () => ({ code: await exit, screen: plain(text) }),
     async (e) => {
       child.kill('SIGKILL');

@@ -23,31 +23,62 @@ import { chartsFor, PINNED } from './releases.js';
 const CHARTS = chartsFor(PINNED);
 const CLI = path.resolve('packages/generator/dist/cli.js');
 const tmp = (p: string) => mkdtempSync(path.join(os.tmpdir(), `kfc-init-${p}-`));
-const files = (dir: string) => Object.fromEntries(readdirSync(dir).sort().map((f) => [f, readFileSync(path.join(dir, f), 'utf8')]));
+const files = (dir: string) =>
+  Object.fromEntries(
+    readdirSync(dir)
+      .sort()
+      .map((f) => [f, readFileSync(path.join(dir, f), 'utf8')]),
+  );
 const quiet = { print: () => {} };
 
 /** The answer sets of the issue, and one more, so that every choice of every question is taken. */
 const ANSWER_SETS: Record<string, Record<string, unknown>> = {
   defaults: {},
   'external-oidc-gateway-api': {
-    ingress: 'gateway-api', hostname: 'kubeflow.corp.example', gatewayName: 'public', gatewayNamespace: 'gateways',
-    identity: 'external-oidc', oidcIssuer: 'https://login.corp.example/realms/kf', oidcClientId: 'kf', oidcSecret: 'kf-oidc',
-    database: 'external', databaseHost: 'mysql.db.svc.cluster.local', databasePort: 3307, databaseSecret: 'kf-db',
-    objectStore: 'external', s3Host: 's3.eu-central-1.amazonaws.com', s3Region: 'eu-central-1', s3Bucket: 'kf-artifacts', s3Secret: 'kf-s3',
-    images: 'mirror', registry: 'registry.corp.example/kubeflow', pullSecret: 'corp-pull',
-    delivery: 'flux', source: 'oci',
+    ingress: 'gateway-api',
+    hostname: 'kubeflow.corp.example',
+    gatewayName: 'public',
+    gatewayNamespace: 'gateways',
+    identity: 'external-oidc',
+    oidcIssuer: 'https://login.corp.example/realms/kf',
+    oidcClientId: 'kf',
+    oidcSecret: 'kf-oidc',
+    database: 'external',
+    databaseHost: 'mysql.db.svc.cluster.local',
+    databasePort: 3307,
+    databaseSecret: 'kf-db',
+    objectStore: 'external',
+    s3Host: 's3.eu-central-1.amazonaws.com',
+    s3Region: 'eu-central-1',
+    s3Bucket: 'kf-artifacts',
+    s3Secret: 'kf-s3',
+    images: 'mirror',
+    registry: 'registry.corp.example/kubeflow',
+    pullSecret: 'corp-pull',
+    delivery: 'flux',
+    source: 'oci',
   },
   'ambient-byo': {
-    components: 'all', mesh: 'ambient',
-    istio: 'external', istioNamespace: 'mesh', ingressService: 'kubeflow-ingress', ingressServiceAccount: 'kubeflow-ingress', ingressSelector: 'gateway=kubeflow',
-    certManager: 'external', issuerName: 'corp-ca',
+    components: 'all',
+    mesh: 'ambient',
+    istio: 'external',
+    istioNamespace: 'mesh',
+    ingressService: 'kubeflow-ingress',
+    ingressServiceAccount: 'kubeflow-ingress',
+    ingressSelector: 'gateway=kubeflow',
+    certManager: 'external',
+    issuerName: 'corp-ca',
     delivery: 'argocd',
   },
   'picked-dex-connector': {
     components: ['centraldashboard', 'jupyter-web-app', 'notebook-controller', 'oauth2-proxy', 'profiles', 'kubeflow-namespace', 'kubeflow-roles', 'kubeflow-istio-resources', 'admission-webhook', 'user-namespace', 'pipelines'],
-    identity: 'dex-connector', connectorIssuer: 'https://sso.example.org', connectorSecret: 'dex-sso',
-    images: 'mirror', registry: 'mirror.example.org:5000',
-    delivery: 'helm', source: 'oci',
+    identity: 'dex-connector',
+    connectorIssuer: 'https://sso.example.org',
+    connectorSecret: 'dex-sso',
+    images: 'mirror',
+    registry: 'mirror.example.org:5000',
+    delivery: 'helm',
+    source: 'oci',
   },
 };
 
@@ -81,7 +112,7 @@ describe('kfc init: questions', () => {
     expect(model.governed.sort()).toEqual(expect.arrayContaining(['cert-manager', 'dex', 'istio']));
   });
 
-  it('every choice, with its inputs\' defaults, sets values the umbrella\'s schema accepts (every key exists)', () => {
+  it("every choice, with its inputs' defaults, sets values the umbrella's schema accepts (every key exists)", () => {
     const checked: string[] = [];
     for (const q of model.questions) {
       const targets = model.components.filter((c) => q.each && q.each in ((model.defaults[c] as object) ?? {}));
@@ -91,7 +122,10 @@ describe('kfc init: questions', () => {
         for (const i of c.inputs ?? []) answers[i.name] = inputDefault(i, answers, model.defaults);
         const values = choiceValues(q, c, { answers, values: model.defaults, targets });
         const r = validateValueObjects({ chart: path.join(CHARTS, 'kubeflow'), charts: CHARTS }, [{ file: `${q.name}=${c.value}`, values }]);
-        expect(r.issues.map((i) => `${i.path}: ${i.expected}`), `${q.name}=${c.value}`).toEqual([]);
+        expect(
+          r.issues.map((i) => `${i.path}: ${i.expected}`),
+          `${q.name}=${c.value}`,
+        ).toEqual([]);
         checked.push(`${q.name}=${c.value}`);
       }
     }
@@ -104,7 +138,17 @@ describe('kfc init: questions', () => {
       const r = await runQuestions(model, answersAsker(model, answers, 'test'));
       for (const [k, v] of Object.entries(r.answers)) taken.add(`${k}=${Array.isArray(v) ? 'pick' : v}`);
     }
-    const all = [...model.questions.flatMap((q) => q.choices.map((c) => `${q.name}=${c.value}`)), 'components=core', 'components=all', 'components=pick', 'delivery=helm', 'delivery=argocd', 'delivery=flux', 'source=helm-repository', 'source=oci'];
+    const all = [
+      ...model.questions.flatMap((q) => q.choices.map((c) => `${q.name}=${c.value}`)),
+      'components=core',
+      'components=all',
+      'components=pick',
+      'delivery=helm',
+      'delivery=argocd',
+      'delivery=flux',
+      'source=helm-repository',
+      'source=oci',
+    ];
     expect(all.filter((x) => !taken.has(x))).toEqual([]);
   });
 
@@ -134,7 +178,8 @@ describe.each(Object.keys(ANSWER_SETS))('kfc init --answers: %s', (name) => {
     else expect(written['values.yaml']).toMatch(/^ *# .+\n *[a-z-]+:/m);
     // every answer the set gives lands in the values (a sample per set)
     const json = JSON.stringify(values);
-    for (const v of Object.values(answers).filter((x) => typeof x === 'string' && /[.-]/.test(x) && !['gateway-api', 'external-oidc', 'dex-connector', 'helm-repository'].includes(x))) expect(json, String(v)).toContain(String(v).split('=').pop());
+    for (const v of Object.values(answers).filter((x) => typeof x === 'string' && /[.-]/.test(x) && !['gateway-api', 'external-oidc', 'dex-connector', 'helm-repository'].includes(x)))
+      expect(json, String(v)).toContain(String(v).split('=').pop());
     const again = await init({ charts: CHARTS, out: tmp('again'), answers: path.join(out, 'kfc-init.yaml'), ...quiet });
     expect(files(path.dirname(again.files[0]))).toEqual(written);
   });
@@ -245,23 +290,38 @@ describe('kfc init: interactive', () => {
     const r = await run;
     expect(plain(screen())).toMatch(/issuerUrl: expected[\s\S]*got "not a url"/);
     expect(r.result.answers).toMatchObject({ mesh: 'ambient', ingress: 'gateway-api', hostname: 'kubeflow.lab.example', gatewayNamespace: 'infra', identity: 'external-oidc', oidcIssuer: 'https://id.lab.example', delivery: 'flux' });
-    const same = await initWith({ components: 'core', mesh: 'ambient', ingress: 'gateway-api', hostname: 'kubeflow.lab.example', gatewayNamespace: 'infra', identity: 'external-oidc', oidcIssuer: 'https://id.lab.example', delivery: 'flux' });
+    const same = await initWith({
+      components: 'core',
+      mesh: 'ambient',
+      ingress: 'gateway-api',
+      hostname: 'kubeflow.lab.example',
+      gatewayNamespace: 'infra',
+      identity: 'external-oidc',
+      oidcIssuer: 'https://id.lab.example',
+      delivery: 'flux',
+    });
     expect(files(out)).toEqual(files(same.out));
   });
 
   it('in a terminal: Enter takes every default (as --defaults does); Ctrl-C leaves nothing written (exit 130)', async () => {
     const out = tmp('tty');
     const enter = ['Components', 'Service mesh', 'Istio', 'cert-manager', 'How users reach', 'How people log in', 'Databases of', 'Object store', 'Container images', 'How you deliver', 'Where the chart'];
-    const r = await inTerminal(['node', CLI, 'init', '--charts', CHARTS, '--out', out], enter.map((q) => ({ when: new RegExp(`\\? ${q}`), keys: KEY.enter })));
+    const r = await inTerminal(
+      ['node', CLI, 'init', '--charts', CHARTS, '--out', out],
+      enter.map((q) => ({ when: new RegExp(`\\? ${q}`), keys: KEY.enter })),
+    );
     expect(r.code, r.screen.slice(-2000)).toBe(0);
     expect(r.screen).toMatch(/Kubeflow is ready when these pass:\n\s+kubectl wait/);
     const defaults = await initWith({});
     expect(files(out)).toEqual(files(defaults.out));
     const cancelled = tmp('ctrlc');
-    const c = await inTerminal(['node', CLI, 'init', '--charts', CHARTS, '--out', cancelled], [
-      { when: /\? Components/, keys: KEY.enter },
-      { when: /\? Service mesh/, keys: KEY.ctrlC },
-    ]);
+    const c = await inTerminal(
+      ['node', CLI, 'init', '--charts', CHARTS, '--out', cancelled],
+      [
+        { when: /\? Components/, keys: KEY.enter },
+        { when: /\? Service mesh/, keys: KEY.ctrlC },
+      ],
+    );
     expect(c.code).toBe(130);
     expect(c.screen).toMatch(/cancelled; nothing written/);
     expect(readdirSync(cancelled)).toEqual([]);

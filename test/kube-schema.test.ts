@@ -115,7 +115,12 @@ describe('Kubernetes schemas of the pinned minor', () => {
     expect(v.validate(route)).toEqual([]);
     route.spec.parentRef = route.spec.parentRefs;
     route.spec.rules[0].backendRefs[0].port = '80';
-    expect(v.validate(route).map((i) => i.path).sort()).toEqual(['/spec/parentRef', '/spec/rules/0/backendRefs/0/port']);
+    expect(
+      v
+        .validate(route)
+        .map((i) => i.path)
+        .sort(),
+    ).toEqual(['/spec/parentRef', '/spec/rules/0/backendRefs/0/port']);
   });
 
   it('structural schemas: preserve-unknown-fields stays open, int-or-string and nullable widen the type', () => {

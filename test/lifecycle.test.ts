@@ -78,7 +78,11 @@ describe.each(Object.keys(RELEASES))('lifecycle, %s', (tag) => {
     for (const f of [undefined, ...ciFiles(umbrella)]) {
       const objs = planObjects(await helmTemplate(umbrella, { includeCrds: true, valuesFiles: f ? [f] : [], extraArgs: ['--api-versions', 'argoproj.io/v1alpha1'] }));
       // the secrets Jobs' RBAC runs with its Job (Sync hooks deleted once it succeeded): the rights go with the Job
-      expect(argoEverySyncHooks(objs).filter((o) => o.kind !== 'Job' && o.labels[LIFECYCLE_LABEL] !== 'secrets').map(label)).toEqual([]);
+      expect(
+        argoEverySyncHooks(objs)
+          .filter((o) => o.kind !== 'Job' && o.labels[LIFECYCLE_LABEL] !== 'secrets')
+          .map(label),
+      ).toEqual([]);
       for (const w of objs.filter((o) => o.kind.endsWith('WebhookConfiguration'))) {
         expect(w.annotations['argocd.argoproj.io/hook'], label(w)).toBeUndefined();
         expect(w.annotations['argocd.argoproj.io/sync-wave'], label(w)).toMatch(/^\d+$/);
@@ -131,7 +135,11 @@ describe.each(Object.keys(RELEASES))('lifecycle, %s', (tag) => {
     // everything answers: every gated webhook is patched back to Fail
     const ok = fakeKubectl(wait, 'case "$*" in *"--ignore-not-found -o name"*) echo found ;; esac');
     expect(ok.status, ok.out).toBe(0);
-    for (const name of gated) expect(ok.calls.some((c) => c.startsWith('patch ') && c.includes(` ${name} `) && c.includes('"value":"Fail"')), name).toBe(true);
+    for (const name of gated)
+      expect(
+        ok.calls.some((c) => c.startsWith('patch ') && c.includes(` ${name} `) && c.includes('"value":"Fail"')),
+        name,
+      ).toBe(true);
     // an API error (not NotFound) fails the job instead of skipping the wait
     const denied = fakeKubectl(wait, 'case "$*" in *"get crd"*) echo "Error from server (Forbidden)" >&2; exit 1 ;; esac');
     expect(denied.status).not.toBe(0);

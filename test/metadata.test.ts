@@ -66,7 +66,10 @@ describe(`chart metadata, ${PINNED}`, () => {
       const a = y.annotations;
       for (const v of Object.values(a)) expect(typeof v, c).toBe('string');
       expect(a['artifacthub.io/license']).toBe(projectLicense());
-      expect(parseYaml(a['artifacthub.io/links']).every((l: any) => l.name && /^https:\/\//.test(l.url)), c).toBe(true);
+      expect(
+        parseYaml(a['artifacthub.io/links']).every((l: any) => l.name && /^https:\/\//.test(l.url)),
+        c,
+      ).toBe(true);
       const changes = parseYaml(a['artifacthub.io/changes']);
       expect(changes[0].description, c).toContain(`Kubeflow ${tag}`);
       const crdFiles = existsSync(path.join(dir, c, 'crds')) ? readdirSync(path.join(dir, c, 'crds')).length : 0;
@@ -85,21 +88,29 @@ describe(`chart metadata, ${PINNED}`, () => {
 
   it('artifacthub.io/images lists the image inventory of the default render (every container image among it), and nothing else', async () => {
     expect(charts).toContain(UMBRELLA);
-    await forEachRender(charts.map((chart) => ({ chart })), ({ chart: c }, rendered) => {
-      // the image inventory of the render (`kfc images`), pod containers among them
-      const images = new Set(imagesIn(rendered.text));
-      for (const o of rendered.objects) for (const i of containerImages(o.raw)) expect(images.has(i.image), `${c}: ${i.image}`).toBe(true);
-      const listed = parseYaml(readYaml(path.join(dir, c, 'Chart.yaml')).annotations['artifacthub.io/images'] ?? '[]') ?? [];
-      expect(new Set(listed.map((i: any) => i.image)), c).toEqual(images);
-      for (const i of listed) expect(i.name, `${c} ${i.image}`).toBeTruthy();
-    });
+    await forEachRender(
+      charts.map((chart) => ({ chart })),
+      ({ chart: c }, rendered) => {
+        // the image inventory of the render (`kfc images`), pod containers among them
+        const images = new Set(imagesIn(rendered.text));
+        for (const o of rendered.objects) for (const i of containerImages(o.raw)) expect(images.has(i.image), `${c}: ${i.image}`).toBe(true);
+        const listed = parseYaml(readYaml(path.join(dir, c, 'Chart.yaml')).annotations['artifacthub.io/images'] ?? '[]') ?? [];
+        expect(new Set(listed.map((i: any) => i.image)), c).toEqual(images);
+        for (const i of listed) expect(i.name, `${c} ${i.image}`).toBeTruthy();
+      },
+    );
   });
 
   it('artifacthub.io/crds of the umbrella are the CRDs of its default render', async () => {
     const umbrella = path.join(dir, UMBRELLA);
-    const crds = (await render(UMBRELLA)).objects.filter((o) => o.kind === 'CustomResourceDefinition').map((o) => o.name).sort();
+    const crds = (await render(UMBRELLA)).objects
+      .filter((o) => o.kind === 'CustomResourceDefinition')
+      .map((o) => o.name)
+      .sort();
     expect(crds.length).toBeGreaterThan(0);
-    const listed = parseYaml(readYaml(path.join(umbrella, 'Chart.yaml')).annotations['artifacthub.io/crds']).map((x: any) => x.name).sort();
+    const listed = parseYaml(readYaml(path.join(umbrella, 'Chart.yaml')).annotations['artifacthub.io/crds'])
+      .map((x: any) => x.name)
+      .sort();
     expect(listed).toEqual(crds);
   });
 

@@ -31,7 +31,16 @@ export async function checkParity(tag: string): Promise<void> {
   expect(umbrella.find((r) => r.variant === 'default')?.objects).toBe(RELEASES[tag].exampleObjects);
 
   // Every ci values file of every chart was rendered and compared: one row each.
-  expect(report.rows.filter((r) => r.variant !== 'example').map((r) => `${r.chart} ${r.valuesFile}`).sort()).toEqual(ciMatrix(tag).map((x) => `${x.chart} ${path.relative(dir, x.file)}`).sort());
+  expect(
+    report.rows
+      .filter((r) => r.variant !== 'example')
+      .map((r) => `${r.chart} ${r.valuesFile}`)
+      .sort(),
+  ).toEqual(
+    ciMatrix(tag)
+      .map((x) => `${x.chart} ${path.relative(dir, x.file)}`)
+      .sort(),
+  );
   // Model Registry, installed apart from the example, renders each of its overlays and options like kustomize
   const mr = report.rows.filter((r) => r.chart === 'model-registry').map((r) => r.variant);
   expect(mr.filter((v) => !v.startsWith('feature '))).toEqual(['db', 'postgres', 'db+istio=false', 'db+ui=false']);

@@ -18,7 +18,7 @@ const REGISTRY = 'registry.example.internal';
 const publicHost = new RegExp(`(?<![\\w.-])(${PUBLIC_REGISTRIES.map((h) => h.replace(/\./g, '\\.')).join('|')})/`);
 
 describe(`air-gapped images, ${PINNED}`, () => {
-  it('with global.imageRegistry no rendered string names a public registry, every image is the mirror\'s, and kfc images lists them all', async () => {
+  it("with global.imageRegistry no rendered string names a public registry, every image is the mirror's, and kfc images lists them all", async () => {
     const tag = PINNED;
     const values = [ciFile(tag, '-all-components-values.yaml')];
     // as kfc images renders: no CRDs
@@ -63,6 +63,11 @@ describe('Gateway API and profiles', () => {
     const objs = r.objects.map((o, i) => ({ o, d: r.docs[i] }));
     const wave = (kind: string, name: string) => Number(objs.find((x) => x.o.kind === kind && x.o.name === name)!.d.metadata.annotations['argocd.argoproj.io/sync-wave']);
     expect(wave('Profile', 'team-a')).toBeGreaterThan(wave('Deployment', 'profiles-deployment'));
-    expect(objs.filter((x) => x.o.kind === 'RoleBinding' && x.o.namespace === 'team-a').map((x) => x.o.name).sort()).toEqual(['user-bob-example-com-clusterrole-edit', 'user-carol-example-com-clusterrole-view']);
+    expect(
+      objs
+        .filter((x) => x.o.kind === 'RoleBinding' && x.o.namespace === 'team-a')
+        .map((x) => x.o.name)
+        .sort(),
+    ).toEqual(['user-bob-example-com-clusterrole-edit', 'user-carol-example-com-clusterrole-view']);
   });
 });

@@ -55,7 +55,10 @@ describe(`RBAC of the charts' Jobs (${PINNED})`, async () => {
       for (const job of objs.filter((o) => o.kind === 'Job' && o.labels[LIFECYCLE_LABEL] === 'secrets')) {
         jobs++;
         const env = Object.fromEntries(job.doc.spec.template.spec.containers[0].env.map((e: any) => [e.name, e.value]));
-        const specs = String(env.KFC_SECRETS).split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l));
+        const specs = String(env.KFC_SECRETS)
+          .split('\n')
+          .filter((l) => l.trim())
+          .map((l) => JSON.parse(l));
         const sa = job.doc.spec.template.spec.serviceAccountName;
         const bindings = objs.filter((o) => o.kind === 'RoleBinding' && o.doc.subjects?.some((s: any) => s.name === sa));
         const roles = objs.filter((o) => o.kind === 'Role' && bindings.some((b) => b.namespace === o.namespace && b.doc.roleRef.name === o.name));
@@ -66,14 +69,20 @@ describe(`RBAC of the charts' Jobs (${PINNED})`, async () => {
           expect(creates, `${chart}: ${label(r)}`).toBe(specs.some((s: any) => s.namespace === r.namespace));
         }
         expect(new Set(JSON.parse(env.KFC_BINDINGS))).toEqual(new Set(bindings.map((b) => `${b.namespace}/${b.name}`)));
-        expect(objs.some((o) => o.kind === 'ClusterRoleBinding' && o.doc.subjects?.some((s: any) => s.name === sa)), chart).toBe(false);
+        expect(
+          objs.some((o) => o.kind === 'ClusterRoleBinding' && o.doc.subjects?.some((s: any) => s.name === sa)),
+          chart,
+        ).toBe(false);
         const policy = objs.find((o) => o.kind === 'ValidatingAdmissionPolicy' && o.name === env.KFC_GUARD);
         expect(policy, chart).toBeDefined();
         const expr: string = policy!.doc.spec.validations[0].expression;
         for (const s of specs) expect(expr, chart).toContain(`${s.namespace}/${s.name}`);
         expect(expr).toContain("object.type == 'Opaque'");
         expect(policy!.doc.spec.matchConditions[0].expression).toContain(`system:serviceaccount:${job.namespace}:${sa}`);
-        expect(objs.some((o) => o.kind === 'ValidatingAdmissionPolicyBinding' && o.doc.spec.policyName === policy!.name), chart).toBe(true);
+        expect(
+          objs.some((o) => o.kind === 'ValidatingAdmissionPolicyBinding' && o.doc.spec.policyName === policy!.name),
+          chart,
+        ).toBe(true);
         expect(job.doc.spec.template.spec.containers[0].args[0]).not.toMatch(/'POST', '\/api\/v1\/namespaces'[,)]/);
       }
     }
@@ -110,7 +119,9 @@ function secretsJobs(objs: PlanObject[], releaseNs: string) {
       const c = job.doc.spec.template.spec.containers[0];
       const env: Record<string, string> = Object.fromEntries(c.env.map((e: any) => [e.name, e.value]));
       const sa: string = job.doc.spec.template.spec.serviceAccountName;
-      const specs: Array<{ namespace: string; name: string }> = env.KFC_SECRETS.split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l));
+      const specs: Array<{ namespace: string; name: string }> = env.KFC_SECRETS.split('\n')
+        .filter((l) => l.trim())
+        .map((l) => JSON.parse(l));
       const bindings = objs.filter((o) => o.kind === 'RoleBinding' && o.doc.subjects?.some((x: any) => x.name === sa));
       const roles = bindings.map((b) => objs.find((o) => o.kind === 'Role' && o.namespace === b.namespace && o.name === b.doc.roleRef.name)!);
       return { job, env, script: String(c.args[0]), user: `system:serviceaccount:${releaseNs}:${sa}`, specs, bindings, roles, wave: Number(job.annotations['argocd.argoproj.io/sync-wave'] ?? 0) };
@@ -118,7 +129,14 @@ function secretsJobs(objs: PlanObject[], releaseNs: string) {
 }
 
 /** A Secret as the secrets Job would create it (or as a forged one). */
-const secretDoc = (ns: string, name: string, type = 'Opaque') => YAML.stringify({ apiVersion: 'v1', kind: 'Secret', type, metadata: { name, namespace: ns, ...(type === 'kubernetes.io/service-account-token' ? { annotations: { 'kubernetes.io/service-account.name': 'default' } } : {}) }, stringData: { k: 'v' } });
+const secretDoc = (ns: string, name: string, type = 'Opaque') =>
+  YAML.stringify({
+    apiVersion: 'v1',
+    kind: 'Secret',
+    type,
+    metadata: { name, namespace: ns, ...(type === 'kubernetes.io/service-account-token' ? { annotations: { 'kubernetes.io/service-account.name': 'default' } } : {}) },
+    stringData: { k: 'v' },
+  });
 
 /**
  * The same rights asked of the real authorizer and admission (issue 15): the umbrella's secrets-Job and gate
@@ -211,8 +229,8 @@ describeCluster(`RBAC and admission of the charts' Jobs on the control plane (${
 
   it("the Jobs' script, run with each account's token: creates or keeps its Secrets, then revokes its own bindings and keeps no right", async (ctx) => {
     if (!onPath('python3')) {
-      if (process.env.CI === 'true') throw new Error('python3 is needed to run the secrets Jobs\' script');
-      ctx.skip('python3 is not on PATH (the secrets Jobs\' script is Python)');
+      if (process.env.CI === 'true') throw new Error("python3 is needed to run the secrets Jobs' script");
+      ctx.skip("python3 is not on PATH (the secrets Jobs' script is Python)");
     }
     const cfg = JSON.parse((await k.run(['config', 'view', '--raw', '--minify', '-o', 'json'])).stdout).clusters[0].cluster;
     const ca = path.join(mkdtempSync(path.join(os.tmpdir(), 'kfc-rbac-ca-')), 'ca.crt');

@@ -26,10 +26,7 @@ export function registryAvailable(): boolean {
 export async function startRegistry(): Promise<{ host: string; stop: () => Promise<void> }> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'kfc-registry-'));
   const config = path.join(dir, 'config.yml');
-  writeFileSync(
-    config,
-    ['version: 0.1', 'log:', '  level: info', '  accesslog:', '    disabled: true', 'storage:', '  filesystem:', `    rootdirectory: ${path.join(dir, 'data')}`, 'http:', '  addr: 127.0.0.1:0', ''].join('\n'),
-  );
+  writeFileSync(config, ['version: 0.1', 'log:', '  level: info', '  accesslog:', '    disabled: true', 'storage:', '  filesystem:', `    rootdirectory: ${path.join(dir, 'data')}`, 'http:', '  addr: 127.0.0.1:0', ''].join('\n'));
   const child = spawn(REGISTRY_BIN, ['serve', config], { stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   const host = await new Promise<string>((resolve, reject) => {

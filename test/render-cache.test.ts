@@ -54,7 +54,10 @@ describe('the render matrix cache (KFC_RENDER_CACHE)', () => {
     process.env.KFC_RENDER_CACHE = path.join(dir, 'cache');
   });
   afterEach(() => {
-    for (const [k, v] of [['KFC_RENDER_CACHE', saved.cache], ['KFC_RENDER_JOBS', saved.jobs]] as const) {
+    for (const [k, v] of [
+      ['KFC_RENDER_CACHE', saved.cache],
+      ['KFC_RENDER_JOBS', saved.jobs],
+    ] as const) {
       if (v === undefined) delete process.env[k];
       else process.env[k] = v;
     }
@@ -92,10 +95,7 @@ describe('the render matrix cache (KFC_RENDER_CACHE)', () => {
     const helm = fakeHelm(dir);
     process.env.KFC_RENDER_JOBS = '1';
     const env = { ...process.env };
-    await Promise.all([
-      ...[1, 2, 3].map((i) => helmTemplateResult(chart, { helm: helm.tool, set: [`x=${i}`] })),
-      ...[4, 5].map((i) => inOtherProcess(env, chart, helm.tool, [], [`x=${i}`])),
-    ]);
+    await Promise.all([...[1, 2, 3].map((i) => helmTemplateResult(chart, { helm: helm.tool, set: [`x=${i}`] })), ...[4, 5].map((i) => inOtherProcess(env, chart, helm.tool, [], [`x=${i}`]))]);
     const events = helm.calls().map((l) => ({ what: l.split(' ')[0], t: BigInt(l.split(' ')[2]) }));
     expect(events.filter((e) => e.what === 'start')).toHaveLength(5);
     // sorted by time, starts and ends alternate: never two at once

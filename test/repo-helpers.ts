@@ -18,4 +18,3 @@ export function helmIn(home: string) {
     return r.stdout;
   };
 }
-

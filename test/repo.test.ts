@@ -161,7 +161,24 @@ describe('artifacthub.io/changes', () => {
     });
     const prev = facts('v1', ['ghcr.io/a/b:1.0', 'mysql:8.0'], ['x.example.com'], ['a', 'b']);
     const cur = facts('v2', ['ghcr.io/a/b:2.0', 'docker.io/c/d:1'], ['y.example.com'], ['a', 'c']);
-    const upstream = changesFromDiff({ chart: 'a', status: 'changed', objectsAdded: ['k'], objectsRemoved: [], objectsChanged: [], valuesRemoved: ['old.key'], valuesAdded: [], valuesRenamed: [['fooBar', 'foo']], variantsRemoved: [], variantsAdded: ['gke'], crdsRemoved: [], crdVersionsRemoved: [], selectorChanged: [], keptOrphans: ['PersistentVolumeClaim kubeflow/x'], pathsBefore: [], pathsAfter: [] });
+    const upstream = changesFromDiff({
+      chart: 'a',
+      status: 'changed',
+      objectsAdded: ['k'],
+      objectsRemoved: [],
+      objectsChanged: [],
+      valuesRemoved: ['old.key'],
+      valuesAdded: [],
+      valuesRenamed: [['fooBar', 'foo']],
+      variantsRemoved: [],
+      variantsAdded: ['gke'],
+      crdsRemoved: [],
+      crdVersionsRemoved: [],
+      selectorChanged: [],
+      keptOrphans: ['PersistentVolumeClaim kubeflow/x'],
+      pathsBefore: [],
+      pathsAfter: [],
+    });
     expect(artifactHubChanges(cur, prev, upstream).map((c) => `${c.kind}: ${c.description}`)).toEqual([
       'changed: values key fooBar is now foo',
       'removed: value old.key',

@@ -82,8 +82,7 @@ export { v, i, u };
     const dir = chartsFor(PINNED);
     const lines = [`import { defineValues, type ${chartNames(dir).map(typeName).join(', type ')} } from 'TYPES';`];
     let n = 0;
-    for (const c of chartNames(dir))
-      for (const f of ciFiles(path.join(dir, c))) lines.push(`export const v${n++} = defineValues<${typeName(c)}>(${JSON.stringify(parseYaml(readFileSync(f, 'utf8')) ?? {})}); // ${c} ${path.basename(f)}`);
+    for (const c of chartNames(dir)) for (const f of ciFiles(path.join(dir, c))) lines.push(`export const v${n++} = defineValues<${typeName(c)}>(${JSON.stringify(parseYaml(readFileSync(f, 'utf8')) ?? {})}); // ${c} ${path.basename(f)}`);
     // and the defaults themselves
     for (const c of chartNames(dir)) lines.push(`export const d${n++} = defineValues<${typeName(c)}>(${JSON.stringify(readYaml(path.join(dir, c, 'values.yaml')))});`);
     expect(n).toBe(ciMatrix().length + chartNames(dir).length);

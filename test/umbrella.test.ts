@@ -177,13 +177,23 @@ describe('ordering checks', () => {
       return f;
     };
     // 1. KServe's runtime validator fails closed at install: Helm 4 registers it before the runtimes.
-    const unhooked = edit(out, (o) => o.kind === 'ValidatingWebhookConfiguration' && o.name === 'clusterservingruntime.serving.kserve.io', (raw) => raw.replace(/ {4}kubeflow-charts\.io\/install-failure-policy: .*\n/, ''));
+    const unhooked = edit(
+      out,
+      (o) => o.kind === 'ValidatingWebhookConfiguration' && o.name === 'clusterservingruntime.serving.kserve.io',
+      (raw) => raw.replace(/ {4}kubeflow-charts\.io\/install-failure-policy: .*\n/, ''),
+    );
     let r = await plan({ rendered: write('unhooked.yaml', unhooked), values: [] });
     expect(r.violations.some((v) => v.engine === 'helm4' && /ClusterServingRuntime kserve-\S+ is admitted by ValidatingWebhookConfiguration clusterservingruntime\.serving\.kserve\.io/.test(v.message))).toBe(true);
     // 2. Argo CD: a workload of an injected namespace in istiod's wave.
-    const early = edit(out, (o) => o.kind === 'Deployment' && o.name === 'centraldashboard', (raw) => raw.replace(/argocd\.argoproj\.io\/sync-wave: "\d+"/, 'argocd.argoproj.io/sync-wave: "4"'));
+    const early = edit(
+      out,
+      (o) => o.kind === 'Deployment' && o.name === 'centraldashboard',
+      (raw) => raw.replace(/argocd\.argoproj\.io\/sync-wave: "\d+"/, 'argocd.argoproj.io/sync-wave: "4"'),
+    );
     r = await plan({ rendered: write('early.yaml', early), values: [], engines: ['argocd'] });
-    expect(r.violations.map((v) => v.message)).toContain('Deployment kubeflow/centraldashboard runs in a sidecar-injected namespace but may start before Deployment istio-system/istiod serves istio-sidecar-injector, and nothing restarts it');
+    expect(r.violations.map((v) => v.message)).toContain(
+      'Deployment kubeflow/centraldashboard runs in a sidecar-injected namespace but may start before Deployment istio-system/istiod serves istio-sidecar-injector, and nothing restarts it',
+    );
     // 3. Helm without the sidecar gate: every injected workload is named.
     const noRestart = out.replace(/\n {10}restart (\S+) (deployment|statefulset|daemonset) .*/g, '');
     r = await plan({ rendered: write('no-restart.yaml', noRestart), values: [], engines: ['helm3'] });
@@ -248,7 +258,9 @@ describe.each(UPGRADES)('CRD upgrades (%s -> %s), as far as they can be tested o
     expect(current.status).toBe(0);
     // it checks every CRD of the enabled charts (those in their crds/; variant-only CRDs are templates), and no other
     const checked = [...script.matchAll(/^check (\S+) /gm)].map((m) => m[1]).sort();
-    const enabled = Object.entries<any>(readYaml(path.join(umbrellaOf(to), 'values.yaml'))).filter(([, v]) => v?.enabled === true).map(([k]) => k);
+    const enabled = Object.entries<any>(readYaml(path.join(umbrellaOf(to), 'values.yaml')))
+      .filter(([, v]) => v?.enabled === true)
+      .map(([k]) => k);
     const shipped = enabled.flatMap((c) => {
       const dir = path.join(chartsFor(to), c, 'crds');
       return existsSync(dir) ? readdirSync(dir).flatMap((f) => splitObjects(readFileSync(path.join(dir, f), 'utf8'), f).map((o) => o.name)) : [];
@@ -268,7 +280,13 @@ describe('chart repository', () => {
       expect(Object.keys(index.entries)).toContain('kubeflow');
       expect(index.entries.kubeflow[0].dependencies.every((d: any) => d.repository === server.url)).toBe(true);
       const home = mkdtempSync(path.join(os.tmpdir(), 'kfc-helm-home-'));
-      const env = { HELM_REPOSITORY_CONFIG: path.join(home, 'repos.yaml'), HELM_REPOSITORY_CACHE: path.join(home, 'cache'), HELM_CACHE_HOME: path.join(home, 'c'), HELM_CONFIG_HOME: path.join(home, 'cfg'), HELM_DATA_HOME: path.join(home, 'd') };
+      const env = {
+        HELM_REPOSITORY_CONFIG: path.join(home, 'repos.yaml'),
+        HELM_REPOSITORY_CACHE: path.join(home, 'cache'),
+        HELM_CACHE_HOME: path.join(home, 'c'),
+        HELM_CONFIG_HOME: path.join(home, 'cfg'),
+        HELM_DATA_HOME: path.join(home, 'd'),
+      };
       const helm = (await findHelm()).path;
       // asynchronously: the repository is served by this process
       const run = async (...args: string[]) => {

@@ -16,11 +16,14 @@ const obj = (name: string, body: string): KObject => {
 
 describe('fold', () => {
   it('identical everywhere is static; differing or partial objects get one case per distinct content', () => {
-    const f = fold(['a', 'b', 'c'], [
-      { variant: 'a', objects: [obj('same', '1'), obj('diff', '1'), obj('some', '1')] },
-      { variant: 'b', objects: [obj('same', '1'), obj('diff', '2'), obj('some', '1')] },
-      { variant: 'c', objects: [obj('same', '1'), obj('diff', '1')] },
-    ]);
+    const f = fold(
+      ['a', 'b', 'c'],
+      [
+        { variant: 'a', objects: [obj('same', '1'), obj('diff', '1'), obj('some', '1')] },
+        { variant: 'b', objects: [obj('same', '1'), obj('diff', '2'), obj('some', '1')] },
+        { variant: 'c', objects: [obj('same', '1'), obj('diff', '1')] },
+      ],
+    );
     const by = Object.fromEntries(f.map((x) => [x.sample.name, x]));
     expect(by.same.isStatic).toBe(true);
     expect(by.diff.isStatic).toBe(false);
@@ -43,7 +46,8 @@ describe('images', () => {
   it('every upstream container image survives the split', async () => {
     const a = await analyze({ lockFile: lockFor(PINNED), logger: silentLogger });
     const images = new Set<string>();
-    for (const c of a.components) for (const o of c.configs[0].objects) if (['Deployment', 'StatefulSet', 'DaemonSet', 'Job', 'CronJob'].includes(o.kind)) for (const m of o.raw.matchAll(/^\s+(?:- )?image: (.+)$/gm)) images.add(String(parseYaml(m[1])));
+    for (const c of a.components)
+      for (const o of c.configs[0].objects) if (['Deployment', 'StatefulSet', 'DaemonSet', 'Job', 'CronJob'].includes(o.kind)) for (const m of o.raw.matchAll(/^\s+(?:- )?image: (.+)$/gm)) images.add(String(parseYaml(m[1])));
     expect(images.size).toBeGreaterThan(0);
     for (const i of images) expect(formatImage(parseImage(i))).toBe(i);
   });

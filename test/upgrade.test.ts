@@ -52,5 +52,4 @@ describe(`upgrade ${from} -> ${to}`, () => {
     const clean = await helmRun(['install', 'kubeflow', umbrella(to), '--dry-run=client', '--namespace', 'kubeflow-charts']);
     expect(clean.stdout).not.toContain('DEPRECATED');
   });
-
 });

@@ -96,7 +96,11 @@ describe('GitHub workflows', () => {
     const text = JSON.stringify(lt);
     for (const needle of ['helm/kind-action@', 'npm run ct -- lint', 'npm run ct -- install', 'kfc -- previous', 'helm upgrade kubeflow charts/kubeflow', 'helm test kubeflow', '.ci/run']) expect(text, needle).toContain(needle);
     // the wrapper builds the pinned ct with Go (no chart-testing-action's ct) and runs the matrix's helm
-    for (const job of ['test', 'lint', 'install']) expect(lt.jobs[job].steps.some((s: any) => s.uses?.startsWith('actions/setup-go@')), `${job} sets up Go`).toBe(true);
+    for (const job of ['test', 'lint', 'install'])
+      expect(
+        lt.jobs[job].steps.some((s: any) => s.uses?.startsWith('actions/setup-go@')),
+        `${job} sets up Go`,
+      ).toBe(true);
     expect(text).not.toContain('chart-testing-action');
     const ctInstall = lt.jobs.install.steps.find((s: any) => /npm run ct -- install/.test(s.run ?? ''))!.run;
     expect(ctInstall).toContain("--helm ${{ startsWith(matrix.helm, 'v3.') && '3' || '4' }}");

@@ -16,7 +16,42 @@ export interface CtConfig {
 }
 
 /** The options chart-testing v3.14 reads from its configuration file (its flags and config keys). */
-const KNOWN = new Set(['additional-commands', 'all', 'build-id', 'chart-dirs', 'chart-repos', 'chart-yaml-schema', 'charts', 'check-version-increment', 'debug', 'exclude-deprecated', 'excluded-charts', 'github-groups', 'helm-dependency-extra-args', 'helm-extra-args', 'helm-extra-set-args', 'helm-lint-extra-args', 'helm-repo-extra-args', 'kubectl-timeout', 'lint-conf', 'namespace', 'print-logs', 'release-label', 'release-name', 'remote', 'since', 'skip-clean-up', 'skip-helm-dependencies', 'skip-missing-values', 'target-branch', 'upgrade', 'use-helmignore', 'validate-chart-schema', 'validate-maintainers', 'validate-yaml']);
+const KNOWN = new Set([
+  'additional-commands',
+  'all',
+  'build-id',
+  'chart-dirs',
+  'chart-repos',
+  'chart-yaml-schema',
+  'charts',
+  'check-version-increment',
+  'debug',
+  'exclude-deprecated',
+  'excluded-charts',
+  'github-groups',
+  'helm-dependency-extra-args',
+  'helm-extra-args',
+  'helm-extra-set-args',
+  'helm-lint-extra-args',
+  'helm-repo-extra-args',
+  'kubectl-timeout',
+  'lint-conf',
+  'namespace',
+  'print-logs',
+  'release-label',
+  'release-name',
+  'remote',
+  'since',
+  'skip-clean-up',
+  'skip-helm-dependencies',
+  'skip-missing-values',
+  'target-branch',
+  'upgrade',
+  'use-helmignore',
+  'validate-chart-schema',
+  'validate-maintainers',
+  'validate-yaml',
+]);
 
 /** Reads ct.yaml; an unknown key is an error (ct would ignore a misspelt option silently). */
 export function readCtConfig(file: string): CtConfig {
@@ -30,7 +65,13 @@ export function readCtConfig(file: string): CtConfig {
   for (const k of Object.keys(raw)) if (!KNOWN.has(k)) throw new KfcError(`${file}: unknown chart-testing option "${k}"`, 'see `ct lint --help` and `ct install --help` for the option names');
   const dir = path.dirname(path.resolve(file));
   const v = raw['chart-dirs'] ?? ['charts'];
-  const dirs = typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter(Boolean) : v;
+  const dirs =
+    typeof v === 'string'
+      ? v
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean)
+      : v;
   if (!Array.isArray(dirs) || dirs.some((x) => typeof x !== 'string')) throw new KfcError(`${file}: chart-dirs must be a list of strings`, 'fix ct.yaml');
   const pathOf = (k: string) => {
     if (raw[k] === undefined) return undefined;

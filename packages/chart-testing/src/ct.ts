@@ -164,7 +164,11 @@ export function installTargets(o: RunOptions, dir: string): string[] {
   if (!parent) return [];
   const [name] = stageChartDirs([parent], dir);
   const ci = path.join(dir, name, UMBRELLA, 'ci');
-  const files = existsSync(ci) ? readdirSync(ci).filter((f) => f.endsWith('-values.yaml')).sort() : [];
+  const files = existsSync(ci)
+    ? readdirSync(ci)
+        .filter((f) => f.endsWith('-values.yaml'))
+        .sort()
+    : [];
   for (const f of files.slice(1)) rmSync(path.join(ci, f));
   return [path.join(dir, name, UMBRELLA)];
 }

@@ -20,7 +20,7 @@ const EXIT_CODES: Array<[number, string]> = [
 ];
 
 const configOption = () => new Option('--config <file>', 'chart-testing configuration (default: ct.yaml)');
-const chartDirsOption = () => repeatable('--chart-dirs <dir>', 'lint the charts in this directory instead of ct.yaml\'s chart-dirs (repeatable)');
+const chartDirsOption = () => repeatable('--chart-dirs <dir>', "lint the charts in this directory instead of ct.yaml's chart-dirs (repeatable)");
 const chartsOption = () => repeatable('--charts <dir>', 'install this chart (repeatable; default: the umbrella)');
 const helmOption = () => new Option('--helm <major>', 'the Helm major version ct runs').choices(['3', '4']).default('4');
 const setOption = () => repeatable('--set <key=value>', "a value of the installed release (ct's --helm-extra-set-args; repeatable), e.g. tests.enabled=false");
@@ -61,6 +61,14 @@ export function ctProgram(ctArgs: string[] = []): Command {
   return program('kfc-ct', 'chart-testing for the generated charts (npm run ct -- <command>)', [
     step(ctArgs, 'lint', 'lint every chart with the real ct lint', LINT, [configOption(), chartDirsOption(), helmOption()], lintExamples, lint),
     step(ctArgs, 'install', 'install the umbrella chart with ct install (needs a cluster)', INSTALL, [configOption(), chartsOption(), setOption(), helmOption()], installExamples, install),
-    step(ctArgs, 'lint-and-install', 'lint, then install', `${LINT}\n\n${INSTALL}`, [configOption(), chartDirsOption(), chartsOption(), setOption(), helmOption()], [['lint-and-install', 'both steps, as the lint-test workflow does']], lintAndInstall),
+    step(
+      ctArgs,
+      'lint-and-install',
+      'lint, then install',
+      `${LINT}\n\n${INSTALL}`,
+      [configOption(), chartDirsOption(), chartsOption(), setOption(), helmOption()],
+      [['lint-and-install', 'both steps, as the lint-test workflow does']],
+      lintAndInstall,
+    ),
   ]);
 }

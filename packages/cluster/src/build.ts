@@ -91,7 +91,13 @@ export function checkGoMod(): void {
   const exp = expectedGoMod(kubernetesGoMod(pins.kubernetes), pins);
   const missing = [...exp.requires.map((r) => `\t${r}`), ...exp.replaces].filter((l) => !have.includes(`${l}\n`));
   if (missing.length) {
-    throw new KfcError(`${file} does not match the pins in packages/generator/tools.lock.json: missing ${missing.map((l) => l.trim()).slice(0, 3).join('; ')}${missing.length > 3 ? ` (+${missing.length - 3})` : ''}`, 'run `npm run cluster -- pin` and commit go.mod and go.sum');
+    throw new KfcError(
+      `${file} does not match the pins in packages/generator/tools.lock.json: missing ${missing
+        .map((l) => l.trim())
+        .slice(0, 3)
+        .join('; ')}${missing.length > 3 ? ` (+${missing.length - 3})` : ''}`,
+      'run `npm run cluster -- pin` and commit go.mod and go.sum',
+    );
   }
 }
 

@@ -170,6 +170,49 @@ function apiserverArgs(dir: string, pki: string, apiPort: number, etcdPort: numb
   ];
 }
 
+function etcdArgs(dir: string, etcdPort: number, peerPort: number): string[] {
+  return [
+    '--name=kfc',
+    `--data-dir=${dir}/etcd`,
+    `--listen-client-urls=http://127.0.0.1:${etcdPort}`,
+    `--advertise-client-urls=http://127.0.0.1:${etcdPort}`,
+    `--listen-peer-urls=http://127.0.0.1:${peerPort}`,
+    `--initial-advertise-peer-urls=http://127.0.0.1:${peerPort}`,
+    `--initial-cluster=kfc=http://127.0.0.1:${peerPort}`,
+    '--unsafe-no-fsync',
+    '--quota-backend-bytes=8589934592',
+    '--log-level=warn',
+  ];
+}
+
+function controllerManagerArgs(dir: string, pki: string): string[] {
+  return [
+    `--kubeconfig=${dir}/controller-manager.kubeconfig`,
+    `--service-account-private-key-file=${pki}/sa.key`,
+    `--root-ca-file=${pki}/ca.crt`,
+    '--use-service-account-credentials=true',
+    '--leader-elect=false',
+    '--secure-port=0',
+    `--cluster-signing-cert-file=${pki}/ca.crt`,
+    `--cluster-signing-key-file=${pki}/ca.key`,
+    '--controllers=*,-nodeipam,-cloud-node-lifecycle,-service-lb-controller,-node-route-controller',
+    '--concurrent-gc-syncs=50',
+    '--v=1',
+  ];
+}
+
+function kwokArgs(dir: string, kwokPort: number): string[] {
+  return [
+    `--kubeconfig=${dir}/kwok.kubeconfig`,
+    `--config=${dir}/kwok.yaml`,
+    '--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake',
+    '--cidr=10.244.0.0/16',
+    '--node-ip=127.0.0.1',
+    '--node-lease-duration-seconds=40',
+    `--server-address=127.0.0.1:${kwokPort}`,
+  ];
+}
+
 /** Starts the control plane (building it first if needed) and waits until it is ready. */
 export async function up(log: (m: string) => void = () => {}, dir = stateDir()): Promise<{ state: ClusterState; already: boolean }> {
   const existing = readState(dir);
@@ -193,30 +236,21 @@ export async function up(log: (m: string) => void = () => {}, dir = stateDir()):
   const state: ClusterState = { dir, kubeconfig: path.join(dir, 'admin.kubeconfig'), apiPort, etcdPort, pids: {}, started: new Date().toISOString(), kubernetes: toolPins().controlplane.kubernetes };
   const save = () => writeFileSync(STATE_FILE(dir), JSON.stringify(state, null, 2));
   save();
-  state.pids.etcd = start('etcd', bins.etcd, [
-    '--name=kfc', `--data-dir=${dir}/etcd`, `--listen-client-urls=http://127.0.0.1:${etcdPort}`, `--advertise-client-urls=http://127.0.0.1:${etcdPort}`,
-    `--listen-peer-urls=http://127.0.0.1:${peerPort}`, `--initial-advertise-peer-urls=http://127.0.0.1:${peerPort}`, `--initial-cluster=kfc=http://127.0.0.1:${peerPort}`,
-    '--unsafe-no-fsync', '--quota-backend-bytes=8589934592', '--log-level=warn',
-  ], dir);
+  state.pids.etcd = start('etcd', bins.etcd, etcdArgs(dir, etcdPort, peerPort), dir);
   save();
   state.pids['kube-apiserver'] = start('kube-apiserver', bins['kube-apiserver'], apiserverArgs(dir, pki, apiPort, etcdPort), dir);
   save();
   const deadline = Date.now() + 180_000;
   await waitFor('the API server', state, deadline, async () => (await apiGet(state, '/readyz')) === 200);
-  state.pids['kube-controller-manager'] = start('kube-controller-manager', bins['kube-controller-manager'], [
-    `--kubeconfig=${dir}/controller-manager.kubeconfig`, `--service-account-private-key-file=${pki}/sa.key`, `--root-ca-file=${pki}/ca.crt`,
-    '--use-service-account-credentials=true', '--leader-elect=false', '--secure-port=0', `--cluster-signing-cert-file=${pki}/ca.crt`, `--cluster-signing-key-file=${pki}/ca.key`,
-    '--controllers=*,-nodeipam,-cloud-node-lifecycle,-service-lb-controller,-node-route-controller', '--concurrent-gc-syncs=50', '--v=1',
-  ], dir);
+  state.pids['kube-controller-manager'] = start('kube-controller-manager', bins['kube-controller-manager'], controllerManagerArgs(dir, pki), dir);
   state.pids['kube-scheduler'] = start('kube-scheduler', bins['kube-scheduler'], [`--kubeconfig=${dir}/scheduler.kubeconfig`, '--leader-elect=false', '--secure-port=0', '--v=1'], dir);
-  state.pids.kwok = start('kwok', kwok, [
-    `--kubeconfig=${dir}/kwok.kubeconfig`, `--config=${dir}/kwok.yaml`, '--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake',
-    '--cidr=10.244.0.0/16', '--node-ip=127.0.0.1', '--node-lease-duration-seconds=40', `--server-address=127.0.0.1:${kwokPort}`,
-  ], dir);
-  state.pids['kfc-node'] = start('kfc-node', node, [
-    `--kubeconfig=${dir}/kfc-node.kubeconfig`, `--state-dir=${dir}`, `--ca-file=${pki}/ca.crt`, '--api-host=127.0.0.1', `--api-port=${apiPort}`,
-    `--path=${podBin}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`,
-  ], dir);
+  state.pids.kwok = start('kwok', kwok, kwokArgs(dir, kwokPort), dir);
+  state.pids['kfc-node'] = start(
+    'kfc-node',
+    node,
+    [`--kubeconfig=${dir}/kfc-node.kubeconfig`, `--state-dir=${dir}`, `--ca-file=${pki}/ca.crt`, '--api-host=127.0.0.1', `--api-port=${apiPort}`, `--path=${podBin}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`],
+    dir,
+  );
   save();
   await kubectl(state, ['apply', '--server-side', '-f', '-'], nodeAndStorage());
   await waitFor('the node to be Ready', state, deadline, async () => {

@@ -9,7 +9,13 @@ import { goBinary, goEnv, toolPins } from '@kubeflow-charts/generator/core/go-to
 export const LIFECYCLE_LABEL = 'kubeflow-charts.io/lifecycle';
 
 /** kwok's own default stages (the ones kwokctl uses), from the pinned kwok module. */
-const STAGES = ['kustomize/stage/node/fast/node-initialize.yaml', 'kustomize/stage/node/heartbeat-with-lease/node-heartbeat-with-lease.yaml', 'kustomize/stage/pod/fast/pod-ready.yaml', 'kustomize/stage/pod/fast/pod-complete.yaml', 'kustomize/stage/pod/fast/pod-delete.yaml'];
+const STAGES = [
+  'kustomize/stage/node/fast/node-initialize.yaml',
+  'kustomize/stage/node/heartbeat-with-lease/node-heartbeat-with-lease.yaml',
+  'kustomize/stage/pod/fast/pod-ready.yaml',
+  'kustomize/stage/pod/fast/pod-complete.yaml',
+  'kustomize/stage/pod/fast/pod-delete.yaml',
+];
 
 function kwokModuleDir(): string {
   const pin = toolPins().go.kwok;

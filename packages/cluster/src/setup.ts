@@ -18,12 +18,26 @@ export async function setup(log: (m: string) => void): Promise<void> {
     const where = await f();
     lines.push(`  ${what.padEnd(34)} ${where}${Date.now() - t0 > 2000 ? ` (${((Date.now() - t0) / 1000).toFixed(0)} s)` : ''}`);
   };
-  await t('helm 4', async () => { const h = await findHelm(4); return `${h.version} ${h.path} (${h.source})`; });
-  await t('helm 3', async () => { const h = await findHelm(3); return `${h.version} ${h.path} (${h.source})`; });
-  await t('kustomize', async () => { const k = await findKustomize(); return `${k.version} ${k.path} (${k.source})`; });
+  await t('helm 4', async () => {
+    const h = await findHelm(4);
+    return `${h.version} ${h.path} (${h.source})`;
+  });
+  await t('helm 3', async () => {
+    const h = await findHelm(3);
+    return `${h.version} ${h.path} (${h.source})`;
+  });
+  await t('kustomize', async () => {
+    const k = await findKustomize();
+    return `${k.version} ${k.path} (${k.source})`;
+  });
   await t('kubectl (control plane)', () => kubectlBin());
   await t(`control plane ${pins.controlplane.kubernetes}`, () => path.dirname(ensureBuilt(log).etcd));
   for (const name of Object.keys(pins.go)) await t(`${name} ${pins.go[name].version}`, () => ensureGoTool(name, pins));
-  await t(Object.entries(pins.python).map(([n, v]) => `${n} ${v}`).join(', '), () => ensurePythonTools(pins));
+  await t(
+    Object.entries(pins.python)
+      .map(([n, v]) => `${n} ${v}`)
+      .join(', '),
+    () => ensurePythonTools(pins),
+  );
   log(`tools:\n${lines.join('\n')}`);
 }

@@ -27,7 +27,7 @@ function check(v: unknown, at: string): void {
     for (const [k, x] of Object.entries(v as object)) if (x !== undefined) check(x, at ? `${at}.${k}` : k);
     return;
   }
-  throw new TypeError(`toYaml: ${at || 'the value'} is a ${typeof v === 'object' ? (v as object).constructor?.name ?? 'object' : typeof v}; values hold only maps, lists, strings, numbers, booleans and null`);
+  throw new TypeError(`toYaml: ${at || 'the value'} is a ${typeof v === 'object' ? ((v as object).constructor?.name ?? 'object') : typeof v}; values hold only maps, lists, strings, numbers, booleans and null`);
 }
 
 /**

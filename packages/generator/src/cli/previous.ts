@@ -6,11 +6,7 @@ export const previousCommand = defineCommand({
   summary: "print the highest version in a published index below the built chart's (empty: none)",
   description: `Print the version an upgrade test starts from: the highest version of the chart in a
 repository index.yaml below the version just built. Prints nothing when there is none.`,
-  options: [
-    new Option('--index <file>', 'the published index.yaml').makeOptionMandatory(),
-    new Option('--chart <name>', 'the chart (default: kubeflow)'),
-    new Option('--charts <dir>', 'the built charts (default: charts/)'),
-  ],
+  options: [new Option('--index <file>', 'the published index.yaml').makeOptionMandatory(), new Option('--chart <name>', 'the chart (default: kubeflow)'), new Option('--charts <dir>', 'the built charts (default: charts/)')],
   examples: [['previous --index published-index.yaml', 'the version the lint-test workflow upgrades from']],
   exitCodes: [
     [0, 'printed the version, or nothing when the index has no earlier one'],

@@ -87,7 +87,10 @@ export async function umbrellaPlan(charts?: string): Promise<UmbrellaPlan> {
   const rendered = await helmTemplate(path.join(chartsDir, UMBRELLA), { includeCrds: true, release: UMBRELLA, namespace: NAMESPACE });
   const objs = planObjects(rendered);
   const componentOf = (x: PlanObject) => /^kubeflow\/charts\/([^/]+)\//.exec(x.source)?.[1];
-  const waves = componentWaves(objs.filter((x) => componentOf(x)), componentOf);
+  const waves = componentWaves(
+    objs.filter((x) => componentOf(x)),
+    componentOf,
+  );
   // every component the umbrella enables, also one that renders nothing by default (user-namespace
   // without profiles): users add values to it; it goes last, after everything it could depend on
   const last = Math.max(0, ...waves.values());

@@ -126,11 +126,15 @@ export async function build(opts: BuildOptions = {}): Promise<BuildResult> {
     const removed = loadRemovedValues(a.release.tag, (m) => log.warn(m));
     for (const m of models) {
       const notes = removed?.charts[m.name] ? acceptRemoved(m.properties, removed.charts[m.name], removed) : '';
-      if (notes) m.files['templates/NOTES.txt'] = `${m.files['templates/NOTES.txt'] ?? ''}${notes}
+      if (notes)
+        m.files['templates/NOTES.txt'] = `${m.files['templates/NOTES.txt'] ?? ''}${notes}
 `;
     }
     // one kubeVersion for every chart of the release: what all its objects need, upstream's and the ones its templates add
-    const kube = kubeRange(models.flatMap((m) => [...everyObject(m), ...templateObjects(m.files)]), `release ${a.release.tag}`);
+    const kube = kubeRange(
+      models.flatMap((m) => [...everyObject(m), ...templateObjects(m.files)]),
+      `release ${a.release.tag}`,
+    );
     const charts: ChartSummary[] = models.map((m) => emitChart(m, path.join(tmp, m.name), { kube }));
     await addInventories(tmp, charts); // images and CRDs of each chart's default render, before the umbrella vendors them
     charts.push(await emitUmbrella({ release: a.release, version, charts, components: a.components, ordering, chartsDir: tmp, shared, removed }));

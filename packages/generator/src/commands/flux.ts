@@ -80,10 +80,7 @@ export interface HelmReleaseOptions {
  * upgrades (Helm alone never upgrades them); a failed install or upgrade is retried.
  */
 export function helmRelease(o: HelmReleaseOptions) {
-  const chart =
-    o.source === 'oci'
-      ? { chartRef: { kind: 'OCIRepository', name: o.chart } }
-      : { chart: { spec: { chart: o.chart, version: o.version, sourceRef: { kind: 'HelmRepository', name: HELM_REPOSITORY }, interval: '1h' } } };
+  const chart = o.source === 'oci' ? { chartRef: { kind: 'OCIRepository', name: o.chart } } : { chart: { spec: { chart: o.chart, version: o.version, sourceRef: { kind: 'HelmRepository', name: HELM_REPOSITORY }, interval: '1h' } } };
   return {
     apiVersion: 'helm.toolkit.fluxcd.io/v2',
     kind: 'HelmRelease',
@@ -170,7 +167,11 @@ export async function fluxExamples(o: { charts?: string } = {}): Promise<Record<
   const data: Record<string, string> = { 'global.yaml': stringify({ global }) };
   for (const [c, v] of Object.entries(perComponent)) if (waves.has(c)) data[`${c}.yaml`] = stringify(v);
   files['components/sources.yaml'] = doc(header, helmRepository(), valuesConfigMap('kubeflow-components-values', data));
-  const needs = componentDependencies(objs.filter((x) => componentOf(x)), componentOf, waves);
+  const needs = componentDependencies(
+    objs.filter((x) => componentOf(x)),
+    componentOf,
+    waves,
+  );
   for (const { component, release } of componentReleases({ version, needs, configMap: 'kubeflow-components-values' })) {
     files[`components/${component}.yaml`] = doc(header, release);
   }

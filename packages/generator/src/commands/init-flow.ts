@@ -63,7 +63,11 @@ export function schemaIssues(model: InitModel, values: Record<string, unknown>):
 }
 
 /** A provenance path (`a.b.0.c`) as validate writes values paths (`a.b[0].c`). */
-const issuePath = (p: string) => p.split('.').map((s, i) => (/^\d+$/.test(s) ? `[${s}]` : `${i ? '.' : ''}${s}`)).join('');
+const issuePath = (p: string) =>
+  p
+    .split('.')
+    .map((s, i) => (/^\d+$/.test(s) ? `[${s}]` : `${i ? '.' : ''}${s}`))
+    .join('');
 
 function issuesOf(issues: ValuesIssue[], prov: Provenance, input: string): ValuesIssue[] {
   const paths = [...prov].filter(([, ins]) => ins.includes(input)).map(([p]) => issuePath(p));
@@ -139,7 +143,10 @@ export async function runQuestions(model: InitModel, asker: Asker): Promise<Init
   state.summary.push(`delivery: ${delivery} from ${source}`);
   const issues = schemaIssues(model, state.values);
   if (issues.length) {
-    throw new KfcError(`the answers give values the kubeflow chart refuses:\n${issues.map((i) => `  ${i.path}: expected ${i.expected}, got ${i.got}`).join('\n')}`, `fix ${model.questionsFile} (every choice must fit the chart's schema) or the answers`);
+    throw new KfcError(
+      `the answers give values the kubeflow chart refuses:\n${issues.map((i) => `  ${i.path}: expected ${i.expected}, got ${i.got}`).join('\n')}`,
+      `fix ${model.questionsFile} (every choice must fit the chart's schema) or the answers`,
+    );
   }
   return { answers: state.answers, values: state.values, delivery, source, summary: state.summary };
 }
@@ -180,9 +187,15 @@ export function answersAsker(model: InitModel, given: Record<string, unknown>, w
       const list = (Array.isArray(a) ? a : []).map(String);
       for (const c of list) {
         if (!s.choices.some((x) => x.value === c)) {
-          const near = closest(c, s.choices.map((x) => x.value));
+          const near = closest(
+            c,
+            s.choices.map((x) => x.value),
+          );
           const governed = model.governed.includes(c);
-          throw new KfcError(`${where}: components: "${c}" is not a component to pick${governed ? ` (a question below turns ${c} on or off)` : ''}`, near ? `did you mean \`${near}\`?` : `components: ${s.choices.map((x) => x.value).join(', ')}`);
+          throw new KfcError(
+            `${where}: components: "${c}" is not a component to pick${governed ? ` (a question below turns ${c} on or off)` : ''}`,
+            near ? `did you mean \`${near}\`?` : `components: ${s.choices.map((x) => x.value).join(', ')}`,
+          );
         }
       }
       return list;

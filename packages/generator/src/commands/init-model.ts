@@ -75,7 +75,8 @@ export function readQuestions(file: string): InitQuestion[] {
   const qs: InitQuestion[] = (readYamlFile(file) as { questions?: InitQuestion[] } | null)?.questions ?? [];
   const names = new Map<string, string>();
   const claim = (n: string, where: string) => {
-    if (['components', 'delivery', 'source'].includes(n) || names.has(n)) throw new KfcError(`${file}: the answer name "${n}" (${where}) is used twice${names.has(n) ? ` (also ${names.get(n)})` : ' (kfc init uses it)'}`, 'answers share one namespace: rename one');
+    if (['components', 'delivery', 'source'].includes(n) || names.has(n))
+      throw new KfcError(`${file}: the answer name "${n}" (${where}) is used twice${names.has(n) ? ` (also ${names.get(n)})` : ' (kfc init uses it)'}`, 'answers share one namespace: rename one');
     names.set(n, where);
   };
   for (const q of qs) {
@@ -91,7 +92,9 @@ export function readQuestions(file: string): InitQuestion[] {
 
 /** `<component>.enabled` keys a choice sets. */
 function enabledKeys(values: Record<string, unknown> | undefined): string[] {
-  return Object.entries(values ?? {}).filter(([, v]) => isMap(v) && 'enabled' in v).map(([k]) => k);
+  return Object.entries(values ?? {})
+    .filter(([, v]) => isMap(v) && 'enabled' in v)
+    .map(([k]) => k);
 }
 
 export function loadInitModel(o: { charts?: string; questions?: string } = {}): InitModel {
@@ -163,7 +166,10 @@ export function typedAnswer(i: InitInput, text: string): unknown {
   if (i.type === 'integer') return /^-?\d+$/.test(text.trim()) ? Number(text.trim()) : text;
   if (i.type === 'labels') {
     const out: Record<string, string> = {};
-    for (const part of text.split(',').map((x) => x.trim()).filter(Boolean)) {
+    for (const part of text
+      .split(',')
+      .map((x) => x.trim())
+      .filter(Boolean)) {
       const eq = part.indexOf('=');
       if (eq <= 0) return text; // the schema says what is wrong with it
       out[part.slice(0, eq).trim()] = part.slice(eq + 1).trim();

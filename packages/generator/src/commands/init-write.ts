@@ -26,7 +26,13 @@ function readSchema(file: string): Schema | undefined {
 /** The schema node at a values path, following properties, items and local $refs. */
 function schemaAt(root: Schema, segs: string[]): Schema | undefined {
   const deref = (s: Schema | undefined): Schema | undefined => {
-    for (let i = 0; s?.$ref && i < 10; i++) s = s.$ref.startsWith('#/') ? (s.$ref.slice(2).split('/').reduce<unknown>((a, k) => (isMap(a) ? a[k] : undefined), root) as Schema | undefined) : undefined;
+    for (let i = 0; s?.$ref && i < 10; i++)
+      s = s.$ref.startsWith('#/')
+        ? (s.$ref
+            .slice(2)
+            .split('/')
+            .reduce<unknown>((a, k) => (isMap(a) ? a[k] : undefined), root) as Schema | undefined)
+        : undefined;
     return s;
   };
   let s = deref(root);

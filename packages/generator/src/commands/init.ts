@@ -71,7 +71,13 @@ function readAnswers(o: InitOptions): Record<string, unknown> | undefined {
     const eq = a.indexOf('=');
     if (eq <= 0) throw new KfcError(`--answer ${a}: expected NAME=VALUE`, 'e.g. --answer mesh=ambient --answer components=katib,pipelines');
     const [k, v] = [a.slice(0, eq), a.slice(eq + 1)];
-    given[k] = k === 'components' && v.includes(',') ? v.split(',').map((x) => x.trim()).filter(Boolean) : v;
+    given[k] =
+      k === 'components' && v.includes(',')
+        ? v
+            .split(',')
+            .map((x) => x.trim())
+            .filter(Boolean)
+        : v;
   }
   return given;
 }
@@ -88,7 +94,10 @@ async function readinessOf(model: InitModel, valuesFile: string): Promise<string
   const res = await helmRun(['install', UMBRELLA, model.umbrellaDir, '--dry-run=client', '--namespace', NAMESPACE, '-f', valuesFile]);
   if (res.exitCode !== 0) throw new KfcError(`the kubeflow chart does not render with these values:\n${res.stderr.trim()}`, 'the answers fit the schema but not the chart; report it with the answers (kfc-init.yaml)');
   const notes = res.stdout.split(/^NOTES:$/m)[1] ?? '';
-  return notes.split('\n').filter((l) => /^\s+kubectl (wait|rollout status) /.test(l)).map((l) => l.trim());
+  return notes
+    .split('\n')
+    .filter((l) => /^\s+kubectl (wait|rollout status) /.test(l))
+    .map((l) => l.trim());
 }
 
 function helmScript(model: InitModel, result: InitResult): string {
@@ -146,7 +155,7 @@ async function files(model: InitModel, result: InitResult): Promise<{ files: Rec
   const header = [
     `Kubeflow ${model.appVersion} (chart ${UMBRELLA} ${model.version}): values written by kfc init for these answers (${ANSWERS_FILE}):`,
     ...result.summary.map((s) => `  ${s}`),
-    'Only what differs from the chart\'s defaults. After editing: npm run kfc -- validate kubeflow -f values.yaml',
+    "Only what differs from the chart's defaults. After editing: npm run kfc -- validate kubeflow -f values.yaml",
   ];
   const valuesText = valuesYaml(model, values, header);
   const issues = schemaIssues(model, parseYaml(valuesText) ?? {});

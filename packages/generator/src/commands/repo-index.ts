@@ -93,13 +93,14 @@ export function mergeIndex(existing: RepoIndex | undefined, fresh: IndexEntry[],
     } else conflicts.push(`${id} (published ${list[at].digest.slice(0, 12)}, now ${e.digest.slice(0, 12)})`);
   }
   if (conflicts.length) {
-    throw new KfcError(
-      `${o.source ?? 'the index'} already holds other content for ${conflicts.join(', ')}`,
-      'a published chart version is immutable: raise chartRevision in upstream.lock.json and rebuild, or pass --force to replace it',
-    );
+    throw new KfcError(`${o.source ?? 'the index'} already holds other content for ${conflicts.join(', ')}`, 'a published chart version is immutable: raise chartRevision in upstream.lock.json and rebuild, or pass --force to replace it');
   }
   for (const list of Object.values(entries)) list.sort((a, b) => compareVersions(b.version, a.version));
-  r.index.entries = Object.fromEntries(Object.keys(entries).sort().map((k) => [k, entries[k]]));
+  r.index.entries = Object.fromEntries(
+    Object.keys(entries)
+      .sort()
+      .map((k) => [k, entries[k]]),
+  );
   return r;
 }
 

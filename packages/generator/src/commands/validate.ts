@@ -105,7 +105,12 @@ function dotted(segments: string[]): string {
 }
 
 function pointer(instancePath: string): string[] {
-  return instancePath ? instancePath.slice(1).split('/').map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~')) : [];
+  return instancePath
+    ? instancePath
+        .slice(1)
+        .split('/')
+        .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
+    : [];
 }
 
 function describe(v: unknown): string {
@@ -133,7 +138,12 @@ function issueOf(e: ErrorObject, prefix: string[]): ValuesIssue {
     case 'additionalProperties': {
       const known = Object.keys(e.parentSchema?.properties ?? {});
       const suggestion = closest(p.additionalProperty, known);
-      return { path: dotted([...at, p.additionalProperty]), expected: !known.length ? 'no keys here' : known.length <= 8 ? `one of the keys ${known.map((k) => `\`${k}\``).join(', ')}` : `one of the ${known.length} keys documented in the chart's README`, got: `unknown key \`${p.additionalProperty}\``, suggestion };
+      return {
+        path: dotted([...at, p.additionalProperty]),
+        expected: !known.length ? 'no keys here' : known.length <= 8 ? `one of the keys ${known.map((k) => `\`${k}\``).join(', ')}` : `one of the ${known.length} keys documented in the chart's README`,
+        got: `unknown key \`${p.additionalProperty}\``,
+        suggestion,
+      };
     }
     case 'required':
       return { path: dotted([...at, p.missingProperty]), expected: 'a value (required)', got: 'nothing' };
@@ -216,7 +226,10 @@ export interface ValidateOptions {
  * against that subchart's own schema (the umbrella lets them pass through).
  */
 export function validateValues(opts: ValidateOptions): { chart: string; issues: ValuesIssue[] } {
-  return validateValueObjects(opts, opts.values.map((f) => ({ file: f, values: readValuesFile(f) })));
+  return validateValueObjects(
+    opts,
+    opts.values.map((f) => ({ file: f, values: readValuesFile(f) })),
+  );
 }
 
 /** validateValues for values already read (`file` names them in the issues). */
@@ -247,7 +260,15 @@ export function validateValueObjects(opts: Omit<ValidateOptions, 'values'>, file
     seen.add(k);
     return true;
   });
-  for (const i of unique) i.file = sourceOf(files, i.path.replace(/\[(\d+)\]/g, '.$1').replace(/\["([^"]*)"\]/g, '.$1').split('.').filter(Boolean));
+  for (const i of unique)
+    i.file = sourceOf(
+      files,
+      i.path
+        .replace(/\[(\d+)\]/g, '.$1')
+        .replace(/\["([^"]*)"\]/g, '.$1')
+        .split('.')
+        .filter(Boolean),
+    );
   return { chart: c.where, issues: unique };
 }
 

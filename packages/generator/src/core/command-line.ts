@@ -74,7 +74,9 @@ export function repeatable(flags: string, description: string, choices?: readonl
 export class UsageError extends Error {}
 
 function sameSettings(c: Command, bin: string): void {
-  c.exitOverride().showSuggestionAfterError(true).configureOutput({ outputError: () => {} });
+  c.exitOverride()
+    .showSuggestionAfterError(true)
+    .configureOutput({ outputError: () => {} });
   c.helpOption('-h, --help', c.parent ? 'show this help' : `show help (for a command: ${bin} <command> --help)`);
   for (const sub of c.commands) sameSettings(sub, bin);
 }
@@ -91,7 +93,10 @@ export function program(bin: string, description: string, commands: Array<(bin: 
 }
 
 function oneLine(s: string): string {
-  return s.replace(/^error: /, '').replace(/\s*\n\s*/g, ' ').trim();
+  return s
+    .replace(/^error: /, '')
+    .replace(/\s*\n\s*/g, ' ')
+    .trim();
 }
 
 /** Where the mistake is, for the message: `kfc build` (the deepest command named on the line). */

@@ -162,9 +162,7 @@ export function ensureGoTool(name: string, pins = toolPins()): string {
   if (existsSync(path.join(dest, bin))) return path.join(dest, bin);
   const dir = goToolModuleDir(name, pins);
   const pkg = `.${pin.package.slice(pin.module.length) || ''}`;
-  buildInto(dest, bin, (tmp) =>
-    run(goBinary(name), ['build', '-mod=readonly', '-o', path.join(tmp, bin), pkg], { cwd: dir, env: goEnv(), what: `go build ${pin.package}@${pin.version}`, hint: PROXY_HINT }),
-  );
+  buildInto(dest, bin, (tmp) => run(goBinary(name), ['build', '-mod=readonly', '-o', path.join(tmp, bin), pkg], { cwd: dir, env: goEnv(), what: `go build ${pin.package}@${pin.version}`, hint: PROXY_HINT }));
   return path.join(dest, bin);
 }
 

@@ -37,7 +37,8 @@ export async function helmTemplateResult(chartDir: string, o: TemplateOptions = 
 /** `helm template`; a failure becomes a KfcError carrying helm's message. */
 export async function helmTemplate(chartDir: string, o: TemplateOptions = {}): Promise<string> {
   const res = await helmTemplateResult(chartDir, o);
-  if (res.exitCode !== 0) throw new KfcError(`helm template ${chartDir}${o.valuesFiles?.length ? ` -f ${o.valuesFiles.join(' -f ')}` : ''} failed (${res.helm.version}):\n${res.stderr.trim()}`, 'the chart or the values are invalid; see the message above');
+  if (res.exitCode !== 0)
+    throw new KfcError(`helm template ${chartDir}${o.valuesFiles?.length ? ` -f ${o.valuesFiles.join(' -f ')}` : ''} failed (${res.helm.version}):\n${res.stderr.trim()}`, 'the chart or the values are invalid; see the message above');
   return res.stdout;
 }
 

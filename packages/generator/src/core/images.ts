@@ -59,11 +59,7 @@ export function imageRefs(doc: unknown): string[] {
   return out;
 }
 
-export function visitImages(
-  node: unknown,
-  found: ImageFound,
-  context = false,
-): void {
+export function visitImages(node: unknown, found: ImageFound, context = false): void {
   if (Array.isArray(node)) {
     node.forEach((v, i) => {
       if (typeof v === 'string') leaf(node, i, v, context, found);

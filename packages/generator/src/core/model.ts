@@ -85,8 +85,7 @@ export function splitObjects(text: string, source: string): KObject[] {
     const raw = part.replace(/^\n+/, '');
     if (!raw.trim() || /^(\s*#.*\n?)*\s*$/.test(raw)) continue;
     const h = head(raw);
-    if (!h.apiVersion || !h.kind || !h.name)
-      throw new KfcError(`${source}: a document has no apiVersion/kind/metadata.name:\n${raw.slice(0, 200)}`, 'fix the upstream manifest');
+    if (!h.apiVersion || !h.kind || !h.name) throw new KfcError(`${source}: a document has no apiVersion/kind/metadata.name:\n${raw.slice(0, 200)}`, 'fix the upstream manifest');
     const obj: KObject = { apiVersion: h.apiVersion, kind: h.kind, name: h.name, namespace: h.namespace || undefined, key: '', raw: raw.endsWith('\n') ? raw : `${raw}\n` };
     obj.key = objectKey(obj);
     if (seen.has(obj.key)) throw new KfcError(`${source}: object ${obj.key} appears twice`, 'fix the upstream kustomization');

@@ -16,7 +16,5 @@ export function repoRoot(): string {
 
 /** Where extracted tools, downloaded releases and kustomize outputs are cached. */
 export function cacheDir(): string {
-  return process.env.KFC_CACHE_DIR
-    ? path.resolve(process.env.KFC_CACHE_DIR)
-    : path.join(repoRoot(), '.cache', 'kfc');
+  return process.env.KFC_CACHE_DIR ? path.resolve(process.env.KFC_CACHE_DIR) : path.join(repoRoot(), '.cache', 'kfc');
 }

@@ -205,7 +205,11 @@ export function schemaAt(schema: JsonSchema, keys: string[]): JsonSchema | undef
 
 /** The default values of `global` (the `default` of each property of values-schemas/global.json). */
 export function globalDefaults(): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(loadSchemaDefinitions().global.properties).filter(([, s]) => 'default' in s).map(([k, s]) => [k, structuredClone(s.default)]));
+  return Object.fromEntries(
+    Object.entries(loadSchemaDefinitions().global.properties)
+      .filter(([, s]) => 'default' in s)
+      .map(([k, s]) => [k, structuredClone(s.default)]),
+  );
 }
 
 /** A chart's schema with the definitions it refers to (`#/definitions/...`) at its root. */

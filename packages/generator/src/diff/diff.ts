@@ -155,7 +155,10 @@ export function diffSides(a: Side, b: Side): DiffReport {
       d.variantsRemoved = x.model.variants.filter((v) => !y.model.variants.includes(v));
       d.variantsAdded = y.model.variants.filter((v) => !x.model.variants.includes(v));
     }
-    if (d.status === 'unchanged' && (d.objectsAdded.length || d.objectsRemoved.length || d.objectsChanged.length || d.valuesRemoved.length || d.valuesAdded.length || d.variantsAdded.length || d.variantsRemoved.length || d.pathsBefore.join() !== d.pathsAfter.join()))
+    if (
+      d.status === 'unchanged' &&
+      (d.objectsAdded.length || d.objectsRemoved.length || d.objectsChanged.length || d.valuesRemoved.length || d.valuesAdded.length || d.variantsAdded.length || d.variantsRemoved.length || d.pathsBefore.join() !== d.pathsAfter.join())
+    )
       d.status = 'changed';
     return d;
   });
@@ -185,12 +188,21 @@ export function formatDiff(r: DiffReport, verbose = false): string {
     }
     list('variant values removed', c.variantsRemoved);
     list('variant values added', c.variantsAdded);
-    list('values keys renamed', c.valuesRenamed.map(([o, n]) => `${o} -> ${n}`));
-    list('values keys removed', c.valuesRemoved.filter((p) => !c.valuesRenamed.some(([o]) => p.startsWith(`${o}.`))));
+    list(
+      'values keys renamed',
+      c.valuesRenamed.map(([o, n]) => `${o} -> ${n}`),
+    );
+    list(
+      'values keys removed',
+      c.valuesRemoved.filter((p) => !c.valuesRenamed.some(([o]) => p.startsWith(`${o}.`))),
+    );
     list('CRDs removed', c.crdsRemoved);
     list('CRD versions removed', c.crdVersionsRemoved);
     list('workload selectors changed (immutable: delete the workload before helm upgrade)', c.selectorChanged.map(label));
-    list('kept objects orphaned (Helm keeps them; remove by hand when unused)', c.keptOrphans.map((k) => `${label(k)}: ${removeCommand(k)}`));
+    list(
+      'kept objects orphaned (Helm keeps them; remove by hand when unused)',
+      c.keptOrphans.map((k) => `${label(k)}: ${removeCommand(k)}`),
+    );
   }
   const unchanged = r.charts.filter((x) => x.status === 'unchanged').map((x) => x.chart);
   if (unchanged.length) lines.push('', `unchanged: ${unchanged.join(', ')}`);

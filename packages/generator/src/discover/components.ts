@@ -107,7 +107,9 @@ interface ComponentFile {
 export function loadComponentConfigs(dir = componentsDir()): ComponentConfig[] {
   let files: string[];
   try {
-    files = readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort();
+    files = readdirSync(dir)
+      .filter((f) => f.endsWith('.yaml'))
+      .sort();
   } catch (e) {
     throw new KfcError(`cannot read component configurations in ${dir}: ${(e as Error).message}`, 'restore components/ from git');
   }

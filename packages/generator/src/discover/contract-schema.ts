@@ -26,7 +26,11 @@ function compile(): Record<ContractKind, ValidateFunction> {
 }
 
 /** `/checks/0/kind` -> `checks[0].kind` */
-const dotted = (p: string) => p.split('/').slice(1).reduce((out, s) => (/^\d+$/.test(s) ? `${out}[${s}]` : out ? `${out}.${s}` : s), '');
+const dotted = (p: string) =>
+  p
+    .split('/')
+    .slice(1)
+    .reduce((out, s) => (/^\d+$/.test(s) ? `${out}[${s}]` : out ? `${out}.${s}` : s), '');
 
 function describe(e: ErrorObject): string {
   const at = dotted(e.instancePath);

@@ -109,8 +109,7 @@ export function discover(releaseDir: string): Example {
     throw new KfcError(`${file}: could not read the resources list line by line (found ${got.length}, YAML has ${want.length})`, 'the example uses a layout the generator does not know; keep one "- path" per line');
   if (!ex.entries.length) throw new KfcError(`${file}: the example enables no resources`, 'this is not a usable Kubeflow release: point the build at a release whose example lists its components');
   for (const e of ex.entries) {
-    if (!existsSync(path.join(releaseDir, e.path)))
-      throw new KfcError(`${file}:${e.line}: resource ${e.path} does not exist in the release`, 'the release tree is incomplete; re-download or fix the mirror');
+    if (!existsSync(path.join(releaseDir, e.path))) throw new KfcError(`${file}:${e.line}: resource ${e.path} does not exist in the release`, 'the release tree is incomplete; re-download or fix the mirror');
   }
   return ex;
 }

@@ -58,7 +58,11 @@ const GENERIC = new Set(['common', 'applications', 'apps', 'experimental', 'cont
 
 /** Chart names for an entry no configuration claims: its meaningful path segments, shortest first. */
 export function derivedNames(p: string): string[] {
-  const clean = (s: string) => s.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '');
+  const clean = (s: string) =>
+    s
+      .toLowerCase()
+      .replace(/[^a-z0-9-]+/g, '-')
+      .replace(/^-+|-+$/g, '');
   const segs = p.split('/').filter((s) => !GENERIC.has(s));
   const out = segs.map((_s, i) => clean(segs.slice(0, i + 1).join('-')));
   return [...out, clean(p.replace(/\//g, '-'))].filter(Boolean);
@@ -95,7 +99,13 @@ function localBases(releaseDir: string, dir: string): string[] {
 function variantOf(config: ComponentConfig | undefined, dir: string, releaseDir?: string, depth = 0): string | undefined {
   const direct = directVariant(config, dir);
   if (direct || !releaseDir || depth > 3 || !config || !Object.keys(config.variants).length) return direct;
-  const found = [...new Set(localBases(releaseDir, dir).map((b) => variantOf(config, b, releaseDir, depth + 1)).filter((v): v is string => !!v))];
+  const found = [
+    ...new Set(
+      localBases(releaseDir, dir)
+        .map((b) => variantOf(config, b, releaseDir, depth + 1))
+        .filter((v): v is string => !!v),
+    ),
+  ];
   return found.length === 1 ? found[0] : undefined;
 }
 
@@ -243,7 +253,10 @@ export function planComponents(example: Example, configs: ComponentConfig[], rel
   warnings.push(...uncoveredReadmeComponents(releaseDir, configs, components));
 
   const toggles: Toggle[] = [];
-  for (const [list, on] of [[example.components, true], [example.commentedComponents, false]] as const) {
+  for (const [list, on] of [
+    [example.components, true],
+    [example.commentedComponents, false],
+  ] as const) {
     for (const c of list) {
       if (!existsSync(path.join(releaseDir, c.path))) {
         if (on) throw new KfcError(`${example.file}:${c.line}: component ${c.path} does not exist in the release`, 'the release tree is incomplete');
@@ -290,7 +303,11 @@ export function uncoveredReadmeComponents(releaseDir: string, configs: Component
   const rows = text.split('\n').filter((l) => l.trim().startsWith('|'));
   const header = rows.find((l) => /manifests path/i.test(l));
   if (!header) return [];
-  const cells = (l: string) => l.split('|').slice(1, -1).map((c) => c.trim());
+  const cells = (l: string) =>
+    l
+      .split('|')
+      .slice(1, -1)
+      .map((c) => c.trim());
   const col = cells(header).findIndex((c) => /manifests path/i.test(c));
   const nameCol = 0;
   const out: string[] = [];
@@ -299,10 +316,15 @@ export function uncoveredReadmeComponents(releaseDir: string, configs: Component
   for (const row of rows.slice(rows.indexOf(header) + 1)) {
     const c = cells(row);
     if (c.length <= col || /^-+$/.test(c[col]) || !c[col]) continue;
-    for (const p of c[col].split(/<br\s*\/?>/i).map((x) => x.trim().replace(/\/+$/, '')).filter(Boolean)) {
+    for (const p of c[col]
+      .split(/<br\s*\/?>/i)
+      .map((x) => x.trim().replace(/\/+$/, ''))
+      .filter(Boolean)) {
       if (!existsSync(path.join(releaseDir, p)) || covers(p)) continue;
       const hint = configs.find((x) => x.paths.some((g) => globToRegExp(g).test(`${p}/x`)));
-      out.push(`upstream's README lists ${c[nameCol].replace(/\*/g, '')} at ${p}, which no generated chart covers${hint ? ` (${hint.file} claims it but found nothing to install)` : ' (add a components/<name>.yaml with paths and install: for it)'}`);
+      out.push(
+        `upstream's README lists ${c[nameCol].replace(/\*/g, '')} at ${p}, which no generated chart covers${hint ? ` (${hint.file} claims it but found nothing to install)` : ' (add a components/<name>.yaml with paths and install: for it)'}`,
+      );
     }
   }
   return out;

@@ -92,7 +92,11 @@ export function acceptRemoved(properties: Record<string, JsonSchema>, paths: str
     if (existing && !String(existing.description ?? '').startsWith('Deprecated:')) continue; // still there (a stale list)
     node.properties[keys[keys.length - 1]] = { description: deprecation(r) };
     const full = [...(prefix ? [prefix] : []), ...keys];
-    notes.push(`{{- if ne (dig ${full.map((k) => JSON.stringify(k)).join(' ')} "<unset>" .Values.AsMap | toString) "<unset>" }}`, `DEPRECATED: ${full.join('.')} was removed upstream in ${r.to}; it is ignored. Remove it from your values.`, '{{- end }}');
+    notes.push(
+      `{{- if ne (dig ${full.map((k) => JSON.stringify(k)).join(' ')} "<unset>" .Values.AsMap | toString) "<unset>" }}`,
+      `DEPRECATED: ${full.join('.')} was removed upstream in ${r.to}; it is ignored. Remove it from your values.`,
+      '{{- end }}',
+    );
   }
   return notes.join('\n');
 }

@@ -31,11 +31,13 @@ export async function addInventories(chartsDir: string, charts: ChartSummary[]):
       for (const r of imageRefs(d)) refs.add(r);
     }
     c.images = imageList([...images, ...[...refs].sort().map((image) => ({ name: '', image }))]);
-    c.crdInfo = objs.filter((o) => o.kind === 'CustomResourceDefinition').map((o) => crdInfo(o.raw)).sort((a, b) => a.name.localeCompare(b.name));
+    c.crdInfo = objs
+      .filter((o) => o.kind === 'CustomResourceDefinition')
+      .map((o) => crdInfo(o.raw))
+      .sort((a, b) => a.name.localeCompare(b.name));
     writeInventory(path.join(dir, 'Chart.yaml'), c);
   });
 }
-
 
 /** Rewrites Chart.yaml with the inventory annotations just before `artifacthub.io/changes`, keeping its header line. */
 function writeInventory(file: string, c: Pick<ChartSummary, 'images' | 'crdInfo'>): void {

@@ -51,7 +51,11 @@ export function imageList(images: Array<{ name: string; image: string }>): Array
 
 /** What Artifact Hub lists about a CRD, read from its text without parsing megabytes of schema. */
 export function crdInfo(raw: string): CrdInfo {
-  const one = (re: RegExp) => re.exec(raw)?.[1]?.trim().replace(/^["']|["']$/g, '') ?? '';
+  const one = (re: RegExp) =>
+    re
+      .exec(raw)?.[1]
+      ?.trim()
+      .replace(/^["']|["']$/g, '') ?? '';
   const kind = one(/^ {4}kind: (.+)$/m);
   const group = one(/^ {2}group: (.+)$/m);
   // the storage version: the `versions:` item holding `storage: true`
@@ -67,7 +71,10 @@ export function crdInfo(raw: string): CrdInfo {
     if (/^ {4}storage: true\s*$/.test(l)) version = current;
   }
   // the schema's top-level description (the key is spelt in parts: no upstream marker in our sources)
-  const schemaDesc = new RegExp(`\\n {6}${'openAPI'}${'V3Schema'}:\\n {8}description: ([^|>\\n][^\\n]*)\\n`).exec(raw)?.[1]?.trim().replace(/^["']|["']$/g, '');
+  const schemaDesc = new RegExp(`\\n {6}${'openAPI'}${'V3Schema'}:\\n {8}description: ([^|>\\n][^\\n]*)\\n`)
+    .exec(raw)?.[1]
+    ?.trim()
+    .replace(/^["']|["']$/g, '');
   return {
     kind,
     version,

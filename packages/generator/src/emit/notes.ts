@@ -53,10 +53,7 @@ ${body}{{- $lines := list -}}
 
 /** NOTES.txt of a component chart. */
 export function componentNotes(m: ChartModel, hasReadiness: boolean, crds: number): string {
-  const lines = [
-    `{{ .Chart.Name }} {{ .Chart.Version }} renders Kubeflow {{ .Chart.AppVersion }}${m.variants.length ? ' ({{ .Values.variant }} variant)' : ''} as release {{ .Release.Name }}.`,
-    '',
-  ];
+  const lines = [`{{ .Chart.Name }} {{ .Chart.Version }} renders Kubeflow {{ .Chart.AppVersion }}${m.variants.length ? ' ({{ .Values.variant }} variant)' : ''} as release {{ .Release.Name }}.`, ''];
   if (hasReadiness) lines.push('Wait until its workloads are ready:', '', `{{ include "${m.name}.readiness" . | default "  (no workloads with these values)" }}`);
   else lines.push('It runs no workloads: its objects are in effect once applied.');
   if (crds) lines.push('', `Helm installed its ${crds} CRDs from crds/ and never upgrades them. Before "helm upgrade" to a new version run:`, '', `  ${showCrds(m.name)}`);

@@ -53,9 +53,5 @@ export function resolveChecks(components: AnalyzedComponent[], tag: string): Res
 export function checkScript(c: ResolvedCheck): string[] {
   if (c.kind !== 'Service') return [`kubectl -n ${c.namespace} rollout status ${c.kind.toLowerCase()}/${c.name} --timeout=120s`];
   if (c.expect) return [`wget -q -O - ${c.url} | grep -q '${c.expect.replace(/'/g, '')}'`, `echo "${c.url} answers with ${c.expect.replace(/"/g, '')}"`];
-  return [
-    `code=$(wget -S -O /dev/null ${c.url} 2>&1 | awk '/HTTP\\//{c=$2} END{print c}')`,
-    `echo "${c.url} answered \${code:-nothing}"`,
-    `case "$code" in ${c.status!.join('|')}) ;; *) exit 1 ;; esac`,
-  ];
+  return [`code=$(wget -S -O /dev/null ${c.url} 2>&1 | awk '/HTTP\\//{c=$2} END{print c}')`, `echo "${c.url} answered \${code:-nothing}"`, `case "$code" in ${c.status!.join('|')}) ;; *) exit 1 ;; esac`];
 }

@@ -103,7 +103,7 @@ export function notes(checks: ResolvedCheck[], sections: { readiness: string; cr
     "global.devMode is on: Dex's static user has upstream's well-known demo password (see upstream's README). Never use it beyond a throwaway cluster.",
     '{{- else if dig "staticUser" "enabled" true (index .Values "dex") }}',
     '',
-    "Log in as {{ dig \"staticUser\" \"email\" \"the static user\" (index .Values \"dex\") }}; its password was generated on the first install (or is the one you set in Secret auth/dex-passwords):",
+    'Log in as {{ dig "staticUser" "email" "the static user" (index .Values "dex") }}; its password was generated on the first install (or is the one you set in Secret auth/dex-passwords):',
     '',
     "  kubectl -n auth get secret dex-initial-password -o jsonpath='{.data.password}' | base64 -d; echo",
     '{{- end }}',
@@ -153,7 +153,7 @@ export function umbrellaReadme(o: UmbrellaOptions, comps: ChartSummary[], schema
     '```',
     '',
     'Install order is handled by the chart (see docs/ordering.md in the repository): Helm installs CRDs first,',
-    'then everything else; the admission webhooks that admit the chart\'s own objects are registered failing open',
+    "then everything else; the admission webhooks that admit the chart's own objects are registered failing open",
     'while their servers are not ready; post-install hooks wait for CRDs, cert-manager, istiod and the other',
     'webhook servers, make those webhooks fail closed again, and restart pods that started before the Istio sidecar',
     'injector served. `--timeout` must exceed `hooks.timeoutSeconds`. Argo CD skips the hooks and follows the sync',
@@ -180,7 +180,10 @@ export function umbrellaReadme(o: UmbrellaOptions, comps: ChartSummary[], schema
     '(a pre-upgrade hook refuses to upgrade while they are stale; the NOTES print this line for your values):',
     '',
     '```sh',
-    `for c in ${comps.filter((c) => c.enabled && c.crds.length).map((c) => c.name).join(' ')}; do`,
+    `for c in ${comps
+      .filter((c) => c.enabled && c.crds.length)
+      .map((c) => c.name)
+      .join(' ')}; do`,
     `  ${showCrds('$c')}`,
     'done',
     'helm upgrade kubeflow kubeflow-charts/kubeflow --version <new version> --namespace kubeflow-charts --reset-then-reuse-values --timeout 25m',

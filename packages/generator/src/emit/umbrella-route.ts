@@ -42,7 +42,12 @@ export function httpRoute(ingress: ResolvedCheck | undefined): { values: Record<
           properties: { name: ref('objectName'), namespace: ref('dnsLabel'), sectionName: ref('objectName'), port: ref('port'), group: ref('apiGroup'), kind: ref('kindName') },
         },
       },
-      hostnames: { description: 'Host names the route serves (and the Certificate covers), each once.', type: 'array', uniqueItems: true, items: { type: 'string', maxLength: 253, pattern: '^(\\*\\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$' } },
+      hostnames: {
+        description: 'Host names the route serves (and the Certificate covers), each once.',
+        type: 'array',
+        uniqueItems: true,
+        items: { type: 'string', maxLength: 253, pattern: '^(\\*\\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$' },
+      },
       annotations: ref('annotations', 'Annotations of the HTTPRoute.'),
       backend: {
         description: 'The Kubeflow ingress Service the route sends traffic to (bring-your-own Istio: your ingress gateway Service).',
@@ -51,7 +56,8 @@ export function httpRoute(ingress: ResolvedCheck | undefined): { values: Record<
         properties: { name: ref('dnsLabel'), namespace: ref('dnsLabel'), port: ref('port') },
       },
       tls: {
-        description: "A cert-manager Certificate for the hostnames, in the namespace where the Gateway reads its TLS Secret (default: the first parentRef's). Needs hostnames and issuerRef.name; its other values are read only with certificate: true.",
+        description:
+          "A cert-manager Certificate for the hostnames, in the namespace where the Gateway reads its TLS Secret (default: the first parentRef's). Needs hostnames and issuerRef.name; its other values are read only with certificate: true.",
         type: 'object',
         additionalProperties: false,
         properties: {

@@ -21,7 +21,6 @@ import { resolveChecks } from './umbrella-checks.js';
 import { httpRoute } from './umbrella-route.js';
 import { acceptRemoved, type RemovedValues } from './deprecated.js';
 
-
 export interface UmbrellaOptions {
   release: Release;
   version: string;
@@ -45,12 +44,20 @@ export const HELMIGNORED = ['ci', '.DS_Store'];
  * shared features' (global) rules.
  */
 function umbrellaValueChecks(m: { name: string; values: Record<string, unknown>; files: Record<string, string> }, components: string[], shared: Feature[], route: boolean): void {
-  addOnlyWhen(m, shared.flatMap((f) => f.onlyWhen), 'the umbrella (shared features)');
+  addOnlyWhen(
+    m,
+    shared.flatMap((f) => f.onlyWhen),
+    'the umbrella (shared features)',
+  );
   if (route) {
-    addOnlyWhen(m, [
-      { values: 'httpRoute', except: ['enabled'], when: '.Values.httpRoute.enabled', needs: 'httpRoute.enabled: true' },
-      { values: 'httpRoute.tls', except: ['certificate'], when: 'and .Values.httpRoute.enabled .Values.httpRoute.tls.certificate', needs: 'httpRoute.tls.certificate: true' },
-    ], 'the umbrella (httpRoute)');
+    addOnlyWhen(
+      m,
+      [
+        { values: 'httpRoute', except: ['enabled'], when: '.Values.httpRoute.enabled', needs: 'httpRoute.enabled: true' },
+        { values: 'httpRoute.tls', except: ['certificate'], when: 'and .Values.httpRoute.enabled .Values.httpRoute.tls.certificate', needs: 'httpRoute.tls.certificate: true' },
+      ],
+      'the umbrella (httpRoute)',
+    );
   }
   addOnlyWhen(m, [{ values: 'hooks', except: ['enabled', 'image'], when: '.Values.hooks.enabled', needs: 'hooks.enabled: true' }], 'the umbrella (hooks)');
   m.files[VALUES_CHECKS] += `{{- /* a disabled component is neither validated nor rendered: its other values would be ignored */}}
@@ -155,13 +162,18 @@ function umbrellaCiFiles(comps: ChartSummary[], route: Route | undefined, shared
   const on = (c: ChartSummary) => (c.enabled ? {} : { enabled: true });
   for (const c of comps) {
     for (const v of c.variants.slice(1)) ci(`${c.name}-${v}`, { [c.name]: { ...on(c), variant: v } }, `The example with ${c.name}'s ${v} overlay${c.enabled ? '' : ` (${c.name} enabled)`}`);
-    for (const t of c.toggles) ci(`${c.name}-${t.defaultOn ? 'without' : 'with'}-${kebab(t.name)}`, { [c.name]: { ...on(c), [t.group]: { [t.name]: !t.defaultOn } } }, `The example with ${t.path} ${t.defaultOn ? 'removed' : 'added'}${c.enabled ? '' : ` (${c.name} enabled)`}`);
+    for (const t of c.toggles)
+      ci(
+        `${c.name}-${t.defaultOn ? 'without' : 'with'}-${kebab(t.name)}`,
+        { [c.name]: { ...on(c), [t.group]: { [t.name]: !t.defaultOn } } },
+        `The example with ${t.path} ${t.defaultOn ? 'removed' : 'added'}${c.enabled ? '' : ` (${c.name} enabled)`}`,
+      );
   }
   const off = comps.filter((c) => !c.enabled);
   if (off.length) ci('all-components', Object.fromEntries(off.map((c) => [c.name, { enabled: true }])), 'Every component enabled, including those upstream leaves commented out');
   if (route) {
     ci('gateway-api', route.scenario, 'feature httpRoute: the Kubeflow ingress behind your Gateway API Gateway, with a Certificate');
-    const b = (route.values.backend as { name: string; namespace: string; port: number });
+    const b = route.values.backend as { name: string; namespace: string; port: number };
     ciFiles[ciFiles.length - 1].feature = {
       name: 'httpRoute',
       expect: {
@@ -227,14 +239,17 @@ export async function emitUmbrella(o: UmbrellaOptions): Promise<ChartSummary> {
   const route = httpRoute(checks.find((c) => c.kind === 'Service' && c.url?.endsWith('/')));
   const { values, props } = umbrellaValues(comps, image, route);
   files['templates/extra-objects.yaml'] = extraObjectsTemplate(UMBRELLA);
-  umbrellaValueChecks({ name: UMBRELLA, values, files }, comps.map((c) => c.name), o.shared ?? [], !!route);
+  umbrellaValueChecks(
+    { name: UMBRELLA, values, files },
+    comps.map((c) => c.name),
+    o.shared ?? [],
+    !!route,
+  );
   if (route) files['templates/httproute.yaml'] = route.template;
   files['templates/NOTES.txt'] = notes(checks, umbrellaNotesSections(comps.map((c) => ({ name: c.name, readiness: c.readiness, crds: c.crds.length }))));
   // keys removed upstream: accepted for one release, with a notice in NOTES (subcharts' NOTES are not shown)
   const r = o.removed;
-  const deprecations = r
-    ? [acceptRemoved(props, r.charts[UMBRELLA] ?? [], r), ...comps.map((c) => acceptRemoved(structuredClone(c.schema.properties ?? {}), r.charts[c.name] ?? [], r, c.name))].filter(Boolean).join('\n')
-    : '';
+  const deprecations = r ? [acceptRemoved(props, r.charts[UMBRELLA] ?? [], r), ...comps.map((c) => acceptRemoved(structuredClone(c.schema.properties ?? {}), r.charts[c.name] ?? [], r, c.name))].filter(Boolean).join('\n') : '';
   if (deprecations) files['templates/NOTES.txt'] = `${files['templates/NOTES.txt']}${deprecations}\n`;
   const schema = withDefinitions(requireDefaults({ $schema: DRAFT_07, title: 'Values of the kubeflow umbrella chart', type: 'object', additionalProperties: false, properties: props }, values));
   assertStrictSchema(schema, UMBRELLA);
@@ -244,7 +259,11 @@ export async function emitUmbrella(o: UmbrellaOptions): Promise<ChartSummary> {
 
   const ciFiles = umbrellaCiFiles(comps, route, o.shared ?? [], files);
   files['Chart.yaml'] = chartYamlText(`# Generated by kubeflow-charts from ${o.release.repository}@${o.release.tag}; do not edit.`, chartYaml);
-  files['values.yaml'] = valuesYaml(values, schema, `# Values of the kubeflow umbrella chart. Every component's own values pass through under its name,\n# e.g. istio.variant, katib.katibController.replicas. Generated by kubeflow-charts.\n\n`);
+  files['values.yaml'] = valuesYaml(
+    values,
+    schema,
+    `# Values of the kubeflow umbrella chart. Every component's own values pass through under its name,\n# e.g. istio.variant, katib.katibController.replicas. Generated by kubeflow-charts.\n\n`,
+  );
   files['values.schema.json'] = `${JSON.stringify(hoistRepeated(schema), null, 2)}\n`;
   files['.helmignore'] = '# Files Helm leaves out of the packaged chart\nci/\n.DS_Store\n';
   files['README.md'] = umbrellaReadme(o, comps, schema, image);
@@ -269,4 +288,3 @@ export async function emitUmbrella(o: UmbrellaOptions): Promise<ChartSummary> {
     readiness: false,
   };
 }
-

@@ -30,7 +30,7 @@ export function selects(o: { kind: string; name: string; namespace?: string; api
 const describeSelector = (s: Selector) => `${s.kind} ${s.namespace ? `${s.namespace}/` : ''}${s.name}${s.container ? ` container ${s.container}` : ''}`;
 
 function missing(m: ChartModel, f: Feature, s: Selector, what = 'matches no object'): KfcError {
-  return new KfcError(`feature ${f.name} (${f.file}): ${describeSelector(s)} ${what} of chart ${m.name} in release ${m.release.tag}`, 'upstream renamed or removed it: update the feature\'s selector');
+  return new KfcError(`feature ${f.name} (${f.file}): ${describeSelector(s)} ${what} of chart ${m.name} in release ${m.release.tag}`, "upstream renamed or removed it: update the feature's selector");
 }
 
 function matching(m: ChartModel, f: Feature, s: Selector): ModelObject[] {
@@ -98,11 +98,9 @@ export function applyFeatures(m: ChartModel, features: Feature[], used = new Map
   for (const f of features) {
     if (f.except?.includes(m.name)) continue;
     if (f.values) {
-      const blocks: Array<[string, unknown, JsonSchema | undefined]> =
-        f.valuesAt === 'root' ? Object.entries(f.values).map(([k, v]) => [k, v, f.schema?.properties?.[k]]) : [[f.name, f.values, f.schema]];
+      const blocks: Array<[string, unknown, JsonSchema | undefined]> = f.valuesAt === 'root' ? Object.entries(f.values).map(([k, v]) => [k, v, f.schema?.properties?.[k]]) : [[f.name, f.values, f.schema]];
       for (const [key, v, schema] of blocks) {
-        if (Object.hasOwn(m.values, key) || RESERVED_KEYS.has(key))
-          throw new KfcError(`feature ${f.name} (${f.file}): values key "${key}" is already used in chart ${m.name}`, 'rename the feature\'s values');
+        if (Object.hasOwn(m.values, key) || RESERVED_KEYS.has(key)) throw new KfcError(`feature ${f.name} (${f.file}): values key "${key}" is already used in chart ${m.name}`, "rename the feature's values");
         if (!schema) throw new KfcError(`feature ${f.name} (${f.file}): values key "${key}" has no schema`, 'describe it under schema.properties');
         m.values[key] = structuredClone(v);
         m.properties[key] = structuredClone(schema);
@@ -129,7 +127,10 @@ export function applyFeatures(m: ChartModel, features: Feature[], used = new Map
       if (!results.some((r) => r.fitted) && !f.shared) {
         const errors = results.map((r) => r.error!).filter(Boolean);
         if (errors.length === 1) throw errors[0];
-        throw new KfcError(`feature ${f.name} (${f.file}) set[${i}]: none of its ${alts.length} alternatives fits release ${m.release.tag}:\n${errors.map((e) => `  - ${e.message}`).join('\n')}`, 'upstream changed these objects: update the feature');
+        throw new KfcError(
+          `feature ${f.name} (${f.file}) set[${i}]: none of its ${alts.length} alternatives fits release ${m.release.tag}:\n${errors.map((e) => `  - ${e.message}`).join('\n')}`,
+          'upstream changed these objects: update the feature',
+        );
       }
     }
     for (const [i, g] of f.generate.entries()) {
@@ -176,11 +177,28 @@ export function addOnlyWhen(m: { name: string; values: Record<string, unknown>; 
 const dig = (v: unknown, keys: string[]): unknown => keys.reduce<any>((o, k) => (o && typeof o === 'object' ? o[k] : undefined), v);
 
 /** JSON with sorted keys, as Helm's toJson prints it. */
-const sortedJson = (v: unknown): string => JSON.stringify(v, (_k, x) => (x && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.keys(x).sort().map((k) => [k, x[k]])) : x));
+const sortedJson = (v: unknown): string =>
+  JSON.stringify(v, (_k, x) =>
+    x && typeof x === 'object' && !Array.isArray(x)
+      ? Object.fromEntries(
+          Object.keys(x)
+            .sort()
+            .map((k) => [k, x[k]]),
+        )
+      : x,
+  );
 
 export function onlyWhenCheck(chart: string, r: OnlyWhen, defaults: unknown): string {
-  const value = `.Values.${r.values.split('.').map((k) => (/^[A-Za-z_]\w*$/.test(k) ? k : '')).join('.')}`;
-  const expr = r.values.split('.').every((k) => /^[A-Za-z_]\w*$/.test(k)) ? value : `(dig ${r.values.split('.').map((k) => JSON.stringify(k)).join(' ')} nil .Values)`;
+  const value = `.Values.${r.values
+    .split('.')
+    .map((k) => (/^[A-Za-z_]\w*$/.test(k) ? k : ''))
+    .join('.')}`;
+  const expr = r.values.split('.').every((k) => /^[A-Za-z_]\w*$/.test(k))
+    ? value
+    : `(dig ${r.values
+        .split('.')
+        .map((k) => JSON.stringify(k))
+        .join(' ')} nil .Values)`;
   const args = `"value" ${expr} "defaults" ${JSON.stringify(sortedJson({ v: defaults }))} "except" (list ${(r.except ?? []).map((k) => JSON.stringify(k)).join(' ')}) "path" ${JSON.stringify(r.values)} "needs" ${JSON.stringify(r.needs)} "root" $`;
   return `{{- if not (${r.when}) }}{{- include ${JSON.stringify(`${chart}.unused`)} (dict ${args}) }}{{- end }}`;
 }
@@ -199,12 +217,5 @@ function resolveKeys(keys: Record<string, any>, upstream: any, where: string): R
 
 function featureReadme(f: Feature): string {
   const example = f.scenarios[0]?.values;
-  return [
-    `## \`${f.name}\``,
-    '',
-    f.description,
-    ...(f.readme ? ['', f.readme.trim()] : []),
-    ...(example ? ['', 'Example:', '', '```yaml', YAML.stringify(example, { version: '1.1' }).trimEnd(), '```'] : []),
-    '',
-  ].join('\n');
+  return [`## \`${f.name}\``, '', f.description, ...(f.readme ? ['', f.readme.trim()] : []), ...(example ? ['', 'Example:', '', '```yaml', YAML.stringify(example, { version: '1.1' }).trimEnd(), '```'] : []), ''].join('\n');
 }

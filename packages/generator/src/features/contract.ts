@@ -108,7 +108,6 @@ export interface GenerateDecl {
   keys: Record<string, Record<string, unknown>>;
 }
 
-
 /** Replaces `{$file: <name>}` leaves by the text of components/<component>/files/<name>. */
 function inlineFiles(v: unknown, filesDir: string, where: string): unknown {
   if (Array.isArray(v)) return v.map((x) => inlineFiles(x, filesDir, where));
@@ -147,7 +146,7 @@ function parseFeature(raw: unknown, file: string, templatesDir: string): Feature
   const ref = typeof data.schema?.$ref === 'string' ? loadSchemaBlock(data.schema.$ref, where) : undefined;
   const schema = ref ? { ...ref, ...data.schema, $ref: undefined, properties: { ...ref.properties, ...(data.schema?.properties ?? {}) } } : data.schema;
   if (schema) delete schema.$ref;
-  if (values !== undefined && (schema?.type !== 'object')) throw bad('"schema" must be a JSON schema of type object (or {$ref: <values-schemas block>})');
+  if (values !== undefined && schema?.type !== 'object') throw bad('"schema" must be a JSON schema of type object (or {$ref: <values-schemas block>})');
   const templates: Record<string, string> = {};
   for (const t of data.templates ?? []) {
     const f = path.join(templatesDir, t);
@@ -205,7 +204,8 @@ export function loadSharedFeatures(dir = componentsDir()): Feature[] {
   for (const f of out) {
     if (f.values) throw new KfcError(`${f.file}: a shared feature reads global values only; it cannot declare "values"`, 'add its values to values-schemas/global.json');
     if (f.generate.length || Object.keys(f.templates).length) throw new KfcError(`${f.file}: a shared feature can drop and set, not generate or add templates`, 'declare it in the component that owns the objects');
-    if (!Array.isArray(f.needs) || !f.needs.length) throw new KfcError(`${f.file}: a shared feature names the charts it is about in "needs" (e.g. needs: [cert-manager])`, 'the build then says when a release has none of them, instead of failing on selectors with nothing to match');
+    if (!Array.isArray(f.needs) || !f.needs.length)
+      throw new KfcError(`${f.file}: a shared feature names the charts it is about in "needs" (e.g. needs: [cert-manager])`, 'the build then says when a release has none of them, instead of failing on selectors with nothing to match');
     f.shared = true;
   }
   return out;
@@ -222,7 +222,9 @@ export function loadFeatures(config: ComponentConfig | undefined, dir = componen
     out.push(...config.features.map((f) => parseFeature(f, config.file, templatesDir)));
   }
   out.push(...readFeatureFiles(path.join(own, 'features'), templatesDir));
-  for (const f of out) if (f.needs || f.except) throw new KfcError(`${f.file}: feature ${f.name} declares "${f.needs ? 'needs' : 'except'}", which only shared features (components/_shared/features) have`, 'a component feature applies to its own chart; remove the key');
+  for (const f of out)
+    if (f.needs || f.except)
+      throw new KfcError(`${f.file}: feature ${f.name} declares "${f.needs ? 'needs' : 'except'}", which only shared features (components/_shared/features) have`, 'a component feature applies to its own chart; remove the key');
   const names = out.map((f) => f.name);
   const dup = names.find((n, i) => names.indexOf(n) !== i);
   if (dup) throw new KfcError(`${config.file}: feature "${dup}" is declared twice`, 'give each feature its own values key');

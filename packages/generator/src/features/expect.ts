@@ -69,9 +69,7 @@ export function checkExpectation(e: Expectation, objects: KObject[]): string[] {
       continue;
     }
     for (const x of hits) {
-      const roots = f.select.container
-        ? [...(podTemplate(x.d, x.o.kind)?.spec?.containers ?? []), ...(podTemplate(x.d, x.o.kind)?.spec?.initContainers ?? [])].filter((c: any) => c.name === f.select.container)
-        : [x.d];
+      const roots = f.select.container ? [...(podTemplate(x.d, x.o.kind)?.spec?.containers ?? []), ...(podTemplate(x.d, x.o.kind)?.spec?.initContainers ?? [])].filter((c: any) => c.name === f.select.container) : [x.d];
       if (!roots.length) fails.push(`${x.o.key}: no container ${f.select.container}`);
       for (const r of roots) {
         const v = getPath(r, f.path);

@@ -63,7 +63,11 @@ export function templated(t: TemplateDoc, v: unknown, json = false, keepPatch = 
       if (json) return t.raw(`{{ toJson ${v.$toYaml} }}`);
       return t.value(blockValue(String(v.$toYaml)));
     }
-    return Object.fromEntries(Object.entries(v).filter(([k]) => keepPatch || k !== '$patch').map(([k, x]) => [k, templated(t, x, json, keepPatch)]));
+    return Object.fromEntries(
+      Object.entries(v)
+        .filter(([k]) => keepPatch || k !== '$patch')
+        .map(([k, x]) => [k, templated(t, x, json, keepPatch)]),
+    );
   }
   return v;
 }
@@ -84,9 +88,7 @@ function replaceEntry(c: PatchContext, obj: Record<string, unknown>, key: string
   const old = obj[key];
   // a literal value (a patched YAML/JSON/cfg text) holds its tokens already: its own braces stay text
   const value = next === null ? undefined : literal ? next : templated(c.t, next);
-  const token = c.t.key((indent) =>
-    conditional(c, indent, value === undefined ? undefined : c.t.render({ [key]: value }, c.where, indent), has ? c.t.render({ [key]: old }, c.where, indent) : undefined),
-  );
+  const token = c.t.key((indent) => conditional(c, indent, value === undefined ? undefined : c.t.render({ [key]: value }, c.where, indent), has ? c.t.render({ [key]: old }, c.where, indent) : undefined));
   const entries = Object.entries(obj);
   const at = entries.findIndex(([k]) => k === key);
   // a block cannot sit on a list item's dash line: the first key of an item moves last (same object)

@@ -30,7 +30,8 @@ export function secretsJobValues(image: ImageValue): { values: Record<string, un
   return {
     values: { image, resources: { requests: { cpu: '10m', memory: '32Mi' }, limits: { memory: '128Mi' } }, nodeSelector: {}, tolerations: [] },
     schema: {
-      description: 'The Job that creates the Secrets this chart reads and does not ship (passwords, keys), once, when they are missing; they are kept across upgrades and uninstalls. Create a Secret under the same name (or set existingSecret where a value offers it) to bring your own.',
+      description:
+        'The Job that creates the Secrets this chart reads and does not ship (passwords, keys), once, when they are missing; they are kept across upgrades and uninstalls. Create a Secret under the same name (or set existingSecret where a value offers it) to bring your own.',
       type: 'object',
       additionalProperties: false,
       properties: {
@@ -59,7 +60,10 @@ interface Grant {
 }
 
 /** `ns/name` of every Secret a key rule reads (`copy`, `bcrypt` with a path). */
-const readRefs = (s: GeneratedSecret) => Object.values(s.keys).flatMap((r) => ('copy' in r ? [r.copy] : 'bcrypt' in r && r.bcrypt.includes('/') ? [r.bcrypt] : [])).map((ref) => ref.split('/').slice(0, 2));
+const readRefs = (s: GeneratedSecret) =>
+  Object.values(s.keys)
+    .flatMap((r) => ('copy' in r ? [r.copy] : 'bcrypt' in r && r.bcrypt.includes('/') ? [r.bcrypt] : []))
+    .map((ref) => ref.split('/').slice(0, 2));
 
 /** The namespaces the Job writes or reads, each with exactly the Secrets it touches there. */
 export function secretGrants(secrets: GeneratedSecret[]): Grant[] {
@@ -94,10 +98,14 @@ apiVersion: rbac.authorization.k8s.io/v1
 kind: Role
 ${meta(role, nsText(g.namespace))}
 rules:
-${g.creates.length ? `- apiGroups: [""]
+${
+  g.creates.length
+    ? `- apiGroups: [""]
   resources: [secrets]
   verbs: [create]
-` : ''}- apiGroups: [""]
+`
+    : ''
+}- apiGroups: [""]
   resources: [secrets]
   resourceNames: [${names.map(q).join(', ')}]
   verbs: [get]

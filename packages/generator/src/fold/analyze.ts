@@ -67,10 +67,7 @@ export interface ExampleVariation {
  */
 export async function buildExample(release: Release, example: Example, v: ExampleVariation = {}): Promise<Map<string, KObject[]>> {
   const at = new Map(example.commented.map((e) => [e.path, e.line]));
-  const lines = [
-    ...example.entries.map((e) => ({ line: e.line, path: v.swap?.[e.path] ?? e.path })),
-    ...(v.add ?? []).map((p, i) => ({ line: at.get(p) ?? Number.MAX_SAFE_INTEGER - 1000 + i, path: p })),
-  ].sort((a, b) => a.line - b.line);
+  const lines = [...example.entries.map((e) => ({ line: e.line, path: v.swap?.[e.path] ?? e.path })), ...(v.add ?? []).map((p, i) => ({ line: at.get(p) ?? Number.MAX_SAFE_INTEGER - 1000 + i, path: p }))].sort((a, b) => a.line - b.line);
   const unit: BuildUnit = {
     resources: lines.map((l) => l.path),
     components: v.components ?? example.components.map((c) => c.path),
@@ -79,7 +76,8 @@ export async function buildExample(release: Release, example: Example, v: Exampl
   };
   const label = `kustomize build example${v.swap ? ` with ${Object.values(v.swap).join(', ')}` : ''}${v.add?.length ? ` plus ${v.add.join(', ')}` : ''}`;
   const groups = splitByMarkers(splitObjects(await kustomizeBuild(release, unit), label), lines.length, label);
-  if (groups[lines.length].length) throw new KfcError(`${label}: ${groups[lines.length].length} objects come from the example itself, not from a resource line (${groups[lines.length][0].key})`, 'the generator cannot attribute them to a chart; report this');
+  if (groups[lines.length].length)
+    throw new KfcError(`${label}: ${groups[lines.length].length} objects come from the example itself, not from a resource line (${groups[lines.length][0].key})`, 'the generator cannot attribute them to a chart; report this');
   return new Map(lines.map((l, i) => [l.path, groups[i]]));
 }
 
@@ -264,7 +262,8 @@ export async function analyze(opts: ResolveOptions & { logger?: Logger; concurre
   // a knownBroken entry that names no directory of the release: upstream moved or removed it
   const dirs = [...plan.components.flatMap((c) => [...c.entries, ...c.variants, ...c.options].map((e) => e.path)), ...plan.toggles.map((t) => t.path)];
   for (const c of plan.components) {
-    for (const k of c.config?.knownBroken ?? []) if (!dirs.some((d) => globToRegExp(k.path).test(d))) warnings.push(`${c.config!.file}: knownBroken ${k.path} names no directory of release ${release.tag}; remove it if upstream fixed or removed it`);
+    for (const k of c.config?.knownBroken ?? [])
+      if (!dirs.some((d) => globToRegExp(k.path).test(d))) warnings.push(`${c.config!.file}: knownBroken ${k.path} names no directory of release ${release.tag}; remove it if upstream fixed or removed it`);
   }
   return { release, example, plan, components, warnings };
 }

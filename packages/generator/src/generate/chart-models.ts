@@ -59,7 +59,10 @@ function resolvePlatformNamespaces(models: ChartModel[]): void {
     const names = new Set(KUBERNETES_NAMESPACES);
     for (const o of models.flatMap((x) => x.objects)) if (o.sample.kind === 'Namespace' && !m.objects.includes(o)) names.add(o.sample.name);
     for (const o of models.filter((x) => x !== m).flatMap((x) => x.objects)) if (o.sample.namespace) names.add(o.sample.namespace);
-    const list = `(list ${[...names].sort().map((n) => JSON.stringify(n)).join(' ')})`;
+    const list = `(list ${[...names]
+      .sort()
+      .map((n) => JSON.stringify(n))
+      .join(' ')})`;
     for (const [f, text] of Object.entries(m.files)) if (text.includes('__KFC_PLATFORM_NAMESPACES__')) m.files[f] = text.replaceAll('__KFC_PLATFORM_NAMESPACES__', list);
   }
 }

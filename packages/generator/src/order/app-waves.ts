@@ -23,7 +23,15 @@ export function crossComponentViolations(objs: PlanObject[], componentOf: (o: Pl
     const x = v.object && byKey.get(v.object);
     const from = x && componentOf(x);
     if (!from) continue;
-    const needs = [...new Set((v.needs ?? []).map((k) => byKey.get(k)).filter((o): o is PlanObject => !!o).map(componentOf).filter((c): c is string => !!c && c !== from))];
+    const needs = [
+      ...new Set(
+        (v.needs ?? [])
+          .map((k) => byKey.get(k))
+          .filter((o): o is PlanObject => !!o)
+          .map(componentOf)
+          .filter((c): c is string => !!c && c !== from),
+      ),
+    ];
     if (needs.length) out.push({ from, needs, message: v.message });
   }
   // a namespaced object needs the component that declares its Namespace
@@ -48,7 +56,13 @@ export function componentWaves(objs: PlanObject[], componentOf: (o: PlanObject) 
     for (const v of vs) waves.set(v.from, Math.max(waves.get(v.from)!, ...v.needs.map((n) => waves.get(n)! + 1)));
   }
   const left = crossComponentViolations(objs, componentOf, waves);
-  throw new KfcError(`components depend on each other in a cycle: ${left.slice(0, 3).map((v) => `${v.from} needs ${v.needs.join(', ')} (${v.message})`).join('; ')}`, 'no order of Argo CD Applications works; install them through the umbrella chart');
+  throw new KfcError(
+    `components depend on each other in a cycle: ${left
+      .slice(0, 3)
+      .map((v) => `${v.from} needs ${v.needs.join(', ')} (${v.message})`)
+      .join('; ')}`,
+    'no order of Argo CD Applications works; install them through the umbrella chart',
+  );
 }
 
 /**
@@ -63,11 +77,19 @@ export function componentDependencies(objs: PlanObject[], componentOf: (o: PlanO
   const last = Math.max(0, ...[...waves].filter(([c]) => rendering.has(c)).map(([, w]) => w));
   for (const c of waves.keys()) {
     if (!rendering.has(c)) {
-      out.set(c, [...waves].filter(([d, w]) => d !== c && rendering.has(d) && w === last).map(([d]) => d).sort());
+      out.set(
+        c,
+        [...waves]
+          .filter(([d, w]) => d !== c && rendering.has(d) && w === last)
+          .map(([d]) => d)
+          .sort(),
+      );
       continue;
     }
     const first = new Map([...waves.keys()].map((d) => [d, d === c ? 0 : 1]));
-    const needs = crossComponentViolations(objs, componentOf, first).filter((v) => v.from === c).flatMap((v) => v.needs);
+    const needs = crossComponentViolations(objs, componentOf, first)
+      .filter((v) => v.from === c)
+      .flatMap((v) => v.needs);
     out.set(c, [...new Set(needs)].sort());
   }
   return out;

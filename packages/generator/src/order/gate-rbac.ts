@@ -82,8 +82,14 @@ export function namespacedRoles(name: string, lifecycle: string, perNamespace: M
     out.push(`{{- with $ }}
 {{- $read := list }}
 {{- $patch := list }}
-${collect('$read', parts.map((p) => [p.cond, [...p.read, ...p.patch]]))}
-${collect('$patch', parts.map((p) => [p.cond, p.patch]))}
+${collect(
+  '$read',
+  parts.map((p) => [p.cond, [...p.read, ...p.patch]]),
+)}
+${collect(
+  '$patch',
+  parts.map((p) => [p.cond, p.patch]),
+)}
 {{- if $read }}
 ---
 apiVersion: rbac.authorization.k8s.io/v1
@@ -116,10 +122,19 @@ export function gateRbac(gates: GateData[]): string {
     const cond = enabled(g.component);
     const nss = new Set([...g.webhookServers.map((s) => s.split('/')[0]), ...g.injected.map((w) => w.namespace)]);
     for (const ns of nss) {
-      add(ns, cond, g.webhookServers.filter((s) => s.split('/')[0] === ns).map((s) => s.split('/')[1]), g.injected.filter((w) => w.namespace === ns).map((w) => w.name));
+      add(
+        ns,
+        cond,
+        g.webhookServers.filter((s) => s.split('/')[0] === ns).map((s) => s.split('/')[1]),
+        g.injected.filter((w) => w.namespace === ns).map((w) => w.name),
+      );
     }
   }
-  const webhooks = (kind: string) => collect(`$${kind}`, gates.map((g) => [enabled(g.component), g.policies.filter((p) => p.resource.startsWith(kind)).map((p) => p.name)]));
+  const webhooks = (kind: string) =>
+    collect(
+      `$${kind}`,
+      gates.map((g) => [enabled(g.component), g.policies.filter((p) => p.resource.startsWith(kind)).map((p) => p.name)]),
+    );
   const meta = (namespace: string | undefined) => lifecycleMeta('gate', namespace, 'gate', GATE_RBAC_EVENTS);
   return `{{- if .Values.hooks.enabled }}
 # RBAC of the gate jobs: hooks created before them and deleted once they succeeded (least privilege, by name).
@@ -130,7 +145,10 @@ ${meta(RELEASE_NS)}
 {{- $crds := list }}
 {{- $validatingwebhookconfiguration := list }}
 {{- $mutatingwebhookconfiguration := list }}
-${collect('$crds', gates.map((g) => [enabled(g.component), g.crds]))}
+${collect(
+  '$crds',
+  gates.map((g) => [enabled(g.component), g.crds]),
+)}
 ${webhooks('validatingwebhookconfiguration')}
 ${webhooks('mutatingwebhookconfiguration')}
 apiVersion: rbac.authorization.k8s.io/v1
@@ -165,7 +183,10 @@ apiVersion: rbac.authorization.k8s.io/v1
 kind: ClusterRole
 ${meta(false)}
 {{- $crds := list }}
-${collect('$crds', gates.map((g) => [enabled(g.component), g.crds]))}
+${collect(
+  '$crds',
+  gates.map((g) => [enabled(g.component), g.crds]),
+)}
 rules:
 ${namedRule('$crds', 'apiextensions.k8s.io', 'customresourcedefinitions', 'get')}
 ---

@@ -57,9 +57,19 @@ export function gateData(components: AnalyzedComponent[], ordering: OrderingMode
       const ops = entries.flatMap((e, i) => (e?.failurePolicy === 'Ignore' ? [] : [{ op: 'replace', path: `/webhooks/${i}/failurePolicy`, value: 'Fail' }]));
       if (ops.length) policies.push({ resource: `${w.kind.toLowerCase()}.admissionregistration.k8s.io`, name: w.name, patch: JSON.stringify(ops) });
     }
-    const crds = ordering.crds.filter((x) => x.component === c.plan.name).map((x) => x.name).sort();
+    const crds = ordering.crds
+      .filter((x) => x.component === c.plan.name)
+      .map((x) => x.name)
+      .sort();
     // a CRD only some variants render is a template, which Helm upgrades itself
-    const shipped = new Set(fold(c.plan.variants.map((v) => v.name), c.configs).filter((f) => f.isStatic && f.sample.kind === 'CustomResourceDefinition').map((f) => f.sample.name));
+    const shipped = new Set(
+      fold(
+        c.plan.variants.map((v) => v.name),
+        c.configs,
+      )
+        .filter((f) => f.isStatic && f.sample.kind === 'CustomResourceDefinition')
+        .map((f) => f.sample.name),
+    );
     return {
       component: c.plan.name,
       crds,
@@ -119,9 +129,7 @@ export function scriptPodSpec(i: number, o: { account: string; container: string
     '{{- with .Values.global.imagePullSecrets }}',
     `imagePullSecrets: {{- toYaml . | nindent ${i + 2} }}`,
     '{{- end }}',
-    ...(o.job
-      ? ['{{- with .Values.hooks.nodeSelector }}', `nodeSelector: {{- toYaml . | nindent ${i + 2} }}`, '{{- end }}', '{{- with .Values.hooks.tolerations }}', `tolerations: {{- toYaml . | nindent ${i + 2} }}`, '{{- end }}']
-      : []),
+    ...(o.job ? ['{{- with .Values.hooks.nodeSelector }}', `nodeSelector: {{- toYaml . | nindent ${i + 2} }}`, '{{- end }}', '{{- with .Values.hooks.tolerations }}', `tolerations: {{- toYaml . | nindent ${i + 2} }}`, '{{- end }}'] : []),
     'volumes:',
     '- name: tmp',
     '  emptyDir: {}',
@@ -137,7 +145,14 @@ export function scriptPodSpec(i: number, o: { account: string; container: string
     '  - name: tmp',
     '    mountPath: /tmp',
     ...(o.job
-      ? [`  resources: {{- include "kubeflow.resources" (dict "resources" .Values.hooks.resources "path" "hooks.resources" "root" $) | nindent ${i + 4} }}`, '  env:', '  - name: HOME', '    value: /tmp', '  - name: TIMEOUT', '    value: "{{ .Values.hooks.timeoutSeconds }}s"']
+      ? [
+          `  resources: {{- include "kubeflow.resources" (dict "resources" .Values.hooks.resources "path" "hooks.resources" "root" $) | nindent ${i + 4} }}`,
+          '  env:',
+          '  - name: HOME',
+          '    value: /tmp',
+          '  - name: TIMEOUT',
+          '    value: "{{ .Values.hooks.timeoutSeconds }}s"',
+        ]
       : []),
     '  command: [sh, -ec]',
     '  args:',

@@ -27,7 +27,11 @@ export interface LifecycleResult {
   leftOver: PlanObject[];
 }
 
-export const hookEvents = (o: PlanObject) => (o.annotations['helm.sh/hook'] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+export const hookEvents = (o: PlanObject) =>
+  (o.annotations['helm.sh/hook'] ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 const policies = (o: PlanObject) => (o.annotations['helm.sh/hook-delete-policy'] ?? 'before-hook-creation').split(',').map((s) => s.trim());
 const weight = (o: PlanObject) => Number(o.annotations['helm.sh/hook-weight'] ?? 0);
 const isKept = (o: PlanObject) => o.fromCrdsDir || o.annotations['helm.sh/resource-policy'] === 'keep';

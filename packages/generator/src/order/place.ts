@@ -46,7 +46,10 @@ export function placeChart(m: ChartModel, placements: Map<string, Placement>): C
   const gated = m.objects.filter((o) => placements.get(o.key)?.gatedWebhook);
   if (gated.length) {
     const lines = gated.map((o) => {
-      const servers = placements.get(o.key)!.gatedWebhook!.servers.map((s) => JSON.stringify(s)).join(' ');
+      const servers = placements
+        .get(o.key)!
+        .gatedWebhook!.servers.map((s) => JSON.stringify(s))
+        .join(' ');
       return `{{- if eq (include "${m.name}.webhookFailurePolicy" (dict "policy" "Fail" "servers" (list ${servers}))) "Ignore" }}\n${o.sample.kind} ${o.sample.name} was registered with failurePolicy Ignore: its server was not ready yet. Once it is, run "helm upgrade {{ .Release.Name }} <chart> --reset-then-reuse-values" to make it fail closed.\n{{- end }}`;
     });
     m.files['templates/NOTES.txt'] = `${m.files['templates/NOTES.txt'] ?? ''}${lines.join('\n')}\n`;
@@ -103,4 +106,3 @@ export function keepGeneratedSecretNamespaces(models: ChartModel[]): void {
     }
   }
 }
-

@@ -15,10 +15,44 @@ export const ENGINES: Engine[] = ['helm3', 'helm4', 'argocd'];
 
 /** Helm 4's kind order (pkg/release/util/kind_sorter.go); Helm 3 lacks the webhook kinds. */
 const HELM4_ORDER = [
-  'PriorityClass', 'Namespace', 'NetworkPolicy', 'ResourceQuota', 'LimitRange', 'PodSecurityPolicy', 'PodDisruptionBudget', 'ServiceAccount', 'Secret', 'SecretList',
-  'ConfigMap', 'StorageClass', 'PersistentVolume', 'PersistentVolumeClaim', 'CustomResourceDefinition', 'ClusterRole', 'ClusterRoleList', 'ClusterRoleBinding',
-  'ClusterRoleBindingList', 'Role', 'RoleList', 'RoleBinding', 'RoleBindingList', 'Service', 'DaemonSet', 'Pod', 'ReplicationController', 'ReplicaSet', 'Deployment',
-  'HorizontalPodAutoscaler', 'StatefulSet', 'Job', 'CronJob', 'IngressClass', 'Ingress', 'APIService', 'MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration',
+  'PriorityClass',
+  'Namespace',
+  'NetworkPolicy',
+  'ResourceQuota',
+  'LimitRange',
+  'PodSecurityPolicy',
+  'PodDisruptionBudget',
+  'ServiceAccount',
+  'Secret',
+  'SecretList',
+  'ConfigMap',
+  'StorageClass',
+  'PersistentVolume',
+  'PersistentVolumeClaim',
+  'CustomResourceDefinition',
+  'ClusterRole',
+  'ClusterRoleList',
+  'ClusterRoleBinding',
+  'ClusterRoleBindingList',
+  'Role',
+  'RoleList',
+  'RoleBinding',
+  'RoleBindingList',
+  'Service',
+  'DaemonSet',
+  'Pod',
+  'ReplicationController',
+  'ReplicaSet',
+  'Deployment',
+  'HorizontalPodAutoscaler',
+  'StatefulSet',
+  'Job',
+  'CronJob',
+  'IngressClass',
+  'Ingress',
+  'APIService',
+  'MutatingWebhookConfiguration',
+  'ValidatingWebhookConfiguration',
 ];
 const HELM3_ORDER = HELM4_ORDER.filter((k) => !k.endsWith('WebhookConfiguration'));
 /** Argo CD (gitops-engine) orders a wave's resources by kind like this, custom resources last. */
@@ -97,7 +131,11 @@ function metadataOnly(raw: string): any {
   return YAML.parse(lines.slice(block.start, block.end).join('\n'), { version: '1.1' })?.metadata ?? {};
 }
 
-const hookOf = (o: PlanObject) => (o.annotations['helm.sh/hook'] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+const hookOf = (o: PlanObject) =>
+  (o.annotations['helm.sh/hook'] ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 const weightOf = (o: PlanObject) => Number(o.annotations['helm.sh/hook-weight'] ?? 0);
 const waveOf = (o: PlanObject) => Number(o.annotations['argocd.argoproj.io/sync-wave'] ?? 0);
 
@@ -277,9 +315,7 @@ function webhookRules(c: RuleContext): void {
           // fail-open until the restoring gate stage (no gate: until the next upgrade)
           const whileOpen = failOpen && (restoredAt < 0 || px.stage < restoredAt);
           const createdFirst = whileOpen || (engine === 'argocd' ? px.stage < pw.stage : before(px, pw));
-          const serverReady =
-            servers.length > 0 &&
-            servers.every((s) => (engine === 'argocd' ? waveBefore(s, x) : gateBetween(pos.get(s.key)!, px, (g) => g.deployments.includes(`${s.namespace}/${s.name}`))));
+          const serverReady = servers.length > 0 && servers.every((s) => (engine === 'argocd' ? waveBefore(s, x) : gateBetween(pos.get(s.key)!, px, (g) => g.deployments.includes(`${s.namespace}/${s.name}`))));
           const ok = createdFirst || serverReady;
           if (!ok) v('webhook-before-admitted', `${label(x)} is admitted by ${label(w)} (${hook.name}) but may be created before ${servers.map(label).join(', ') || 'its server'} is ready`, x, [w, ...servers]);
         }
@@ -293,7 +329,9 @@ function webhookRules(c: RuleContext): void {
             ? waveBefore(w, x) && servers.every((s) => waveBefore(s, x))
             : servers.every((s) => {
                 const ps = pos.get(s.key)!;
-                const gatedAfter = stages.some((st, i) => i > px.stage && st.gate?.deployments.includes(`${s.namespace}/${s.name}`)) && stages.some((st, i) => i >= px.stage && st.gate?.restarts.includes(`${xns}/${x.name}`) && stages.slice(0, i).some((g) => g.gate?.deployments.includes(`${s.namespace}/${s.name}`)));
+                const gatedAfter =
+                  stages.some((st, i) => i > px.stage && st.gate?.deployments.includes(`${s.namespace}/${s.name}`)) &&
+                  stages.some((st, i) => i >= px.stage && st.gate?.restarts.includes(`${xns}/${x.name}`) && stages.slice(0, i).some((g) => g.gate?.deployments.includes(`${s.namespace}/${s.name}`)));
                 return gateBetween(ps, px, (g) => g.deployments.includes(`${s.namespace}/${s.name}`)) || gatedAfter;
               });
         if (!ok) v('sidecar-after-istiod', `${label(x)} runs in a sidecar-injected namespace but may start before ${servers.map(label).join(', ')} serves ${w.name}, and nothing restarts it`, x, [w, ...servers]);
@@ -308,8 +346,7 @@ export function check(engine: Engine, stages: Stage[]): Violation[] {
   const pos = positions(stages, order);
   const all = stages.flatMap((s) => s.objects);
   const v = (rule: string, message: string, object?: PlanObject, needs: PlanObject[] = []) => out.push({ engine, rule, message, object: object?.key, needs: needs.map((n) => n.key) });
-  const gateBetween = (from: Position, to: Position, what: (g: Gate) => boolean) =>
-    stages.some((s, i) => i >= from.stage && i < to.stage && s.gate && what(s.gate));
+  const gateBetween = (from: Position, to: Position, what: (g: Gate) => boolean) => stages.some((s, i) => i >= from.stage && i < to.stage && s.gate && what(s.gate));
   const waveBefore = (a: PlanObject, b: PlanObject) => {
     const pa = pos.get(a.key)!;
     const pb = pos.get(b.key)!;
@@ -349,7 +386,7 @@ export function planSummary(): string {
     '',
     `Helm 3 and Helm 4:`,
     '',
-    '1. crds: every enabled chart\'s crds/ is created first; Helm waits until each CRD is Established.',
+    "1. crds: every enabled chart's crds/ is created first; Helm waits until each CRD is Established.",
     '2. install: every other object except hooks, at once, in kind order (Helm 4 puts webhook configurations',
     '   before custom resources, Helm 3 sorts them with the custom resources, alphabetically). Admission webhook',
     '   configurations are ordinary release resources. Those that admit objects of the release are rendered with',
@@ -360,11 +397,11 @@ export function planSummary(): string {
     `3. post-install/post-upgrade hook weight ${HOOK_WEIGHTS.gateRbac}: the gate\'s ServiceAccount, ClusterRole and namespaced Roles`,
     '   (every rule by name where Kubernetes can restrict it), deleted once the gate jobs succeeded.',
     `4. hook weight ${HOOK_WEIGHTS.wait}: Job gate-wait: CRDs Established, every webhook server`,
-    '   (cert-manager, istiod, controllers) rolled out, then upstream\'s failurePolicy (Fail) is set back on those',
+    "   (cert-manager, istiod, controllers) rolled out, then upstream's failurePolicy (Fail) is set back on those",
     '   webhooks. Helm waits for the Job.',
     `5. hook weight ${HOOK_WEIGHTS.restart}: Job gate-sidecars: restarts workloads whose pods started without the Istio sidecar.`,
-    '6. pre-upgrade (upgrades only): Job crd-check fails the upgrade while installed CRDs are not this version\'s.',
-    '7. uninstall: pre-delete re-creates and deletes the gate\'s RBAC hooks (removing what a failed gate left); Helm',
+    "6. pre-upgrade (upgrades only): Job crd-check fails the upgrade while installed CRDs are not this version's.",
+    "7. uninstall: pre-delete re-creates and deletes the gate's RBAC hooks (removing what a failed gate left); Helm",
     '   deletes every release resource, webhook configurations first (Helm 4) or with the rest (Helm 3), with or',
     '   without hooks; hook Jobs and their RBAC were removed when they succeeded or failed.',
     '',
@@ -373,7 +410,7 @@ export function planSummary(): string {
     '1. PreSync: nothing (the gate jobs and their RBAC carry argocd.argoproj.io/hook: Skip).',
     '2. Sync, wave by wave in tier order; Argo CD waits until a wave is healthy before the next. The secrets Jobs',
     '   and their RBAC are Sync hooks of their wave, deleted once the Job succeeded (it keeps no right). Admission webhook',
-    '   configurations are ordinary resources in their server\'s wave (upstream\'s failurePolicy: no cluster',
+    "   configurations are ordinary resources in their server's wave (upstream's failurePolicy: no cluster",
     '   lookup at render); CRDs use ServerSideApply=true,Prune=false,Delete=false, and what helm uninstall keeps (PVCs, data Namespaces, Profiles) Prune=false,Delete=false. A sync re-runs only the secrets Jobs (idempotent).',
     '3. PostSync, PreDelete: nothing. Deleting the Application deletes the webhook configurations with the rest.',
   );
@@ -386,7 +423,9 @@ export function formatSequence(engine: Engine, stages: Stage[], verbose: boolean
     const kinds: string[] = [];
     for (const o of s.objects) if (kinds[kinds.length - 1] !== o.kind) kinds.push(o.kind);
     const k = kinds.join(', ');
-    lines.push(`${String(i + 1).padStart(4)}  ${s.phase.padEnd(12)}  ${(s.order === undefined ? '-' : String(s.order)).padStart(11)}  ${String(s.objects.length).padStart(7)}  ${(k.length > 52 ? `${k.slice(0, 49)}...` : k).padEnd(52)} ${s.waits}`);
+    lines.push(
+      `${String(i + 1).padStart(4)}  ${s.phase.padEnd(12)}  ${(s.order === undefined ? '-' : String(s.order)).padStart(11)}  ${String(s.objects.length).padStart(7)}  ${(k.length > 52 ? `${k.slice(0, 49)}...` : k).padEnd(52)} ${s.waits}`,
+    );
     if (verbose) for (const o of s.objects) lines.push(`                                             ${label(o)}`);
   });
   return lines.join('\n');

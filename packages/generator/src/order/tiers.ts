@@ -12,9 +12,9 @@ export const TIERS = [
   { name: 'cert-manager', what: 'cert-manager: its controller, webhook and cainjector' },
   { name: 'certificates', what: "objects admitted by cert-manager's webhook (Kubeflow's ClusterIssuer)" },
   { name: 'mesh', what: 'Istio base and istiod (sidecar injector, validation)' },
-  { name: 'gateways-auth', what: "ingress gateways, Istio resources admitted by istiod, auth (oauth2-proxy, Dex), pods injected by istiod" },
+  { name: 'gateways-auth', what: 'ingress gateways, Istio resources admitted by istiod, auth (oauth2-proxy, Dex), pods injected by istiod' },
   { name: 'controllers', what: 'Kubeflow controllers that serve admission webhooks, with their certificates' },
-  { name: 'apps', what: "custom resources admitted by those controllers, web apps and everything else" },
+  { name: 'apps', what: 'custom resources admitted by those controllers, web apps and everything else' },
 ] as const;
 export type TierName = (typeof TIERS)[number]['name'];
 export const tierIndex = (t: TierName) => TIERS.findIndex((x) => x.name === t);
@@ -72,7 +72,20 @@ export interface OrderingModel {
 /** Namespaces every cluster has. */
 export const SYSTEM_NAMESPACES = new Set(['kube-system', 'kube-public', 'kube-node-lease', 'default']);
 /** API groups of Kubernetes itself: their cluster-scoped objects never create namespaces. */
-export const BUILTIN_GROUPS = new Set(['rbac.authorization.k8s.io', 'admissionregistration.k8s.io', 'apiextensions.k8s.io', 'storage.k8s.io', 'scheduling.k8s.io', 'networking.k8s.io', 'policy', 'apiregistration.k8s.io', 'node.k8s.io', 'flowcontrol.apiserver.k8s.io', 'certificates.k8s.io', 'resource.k8s.io']);
+export const BUILTIN_GROUPS = new Set([
+  'rbac.authorization.k8s.io',
+  'admissionregistration.k8s.io',
+  'apiextensions.k8s.io',
+  'storage.k8s.io',
+  'scheduling.k8s.io',
+  'networking.k8s.io',
+  'policy',
+  'apiregistration.k8s.io',
+  'node.k8s.io',
+  'flowcontrol.apiserver.k8s.io',
+  'certificates.k8s.io',
+  'resource.k8s.io',
+]);
 
 interface Doc {
   o: KObject;
@@ -100,7 +113,15 @@ function group(apiVersion: string): string {
   return apiVersion.includes('/') ? apiVersion.split('/')[0] : '';
 }
 
-const IRREGULAR: Record<string, string> = { Ingress: 'ingresses', NetworkPolicy: 'networkpolicies', PodSecurityPolicy: 'podsecuritypolicies', PriorityClass: 'priorityclasses', StorageClass: 'storageclasses', IngressClass: 'ingressclasses', Endpoints: 'endpoints' };
+const IRREGULAR: Record<string, string> = {
+  Ingress: 'ingresses',
+  NetworkPolicy: 'networkpolicies',
+  PodSecurityPolicy: 'podsecuritypolicies',
+  PriorityClass: 'priorityclasses',
+  StorageClass: 'storageclasses',
+  IngressClass: 'ingressclasses',
+  Endpoints: 'endpoints',
+};
 
 /** Whether one webhook of a configuration admits a (non-pod) object or the pods of a workload. */
 export function webhookMatches(w: any, resource: { group: string; plural: string; namespace?: string; labels: Record<string, string> }, nsLabels: (ns: string) => Record<string, string>): boolean {
@@ -279,7 +300,19 @@ function placementsOf(docs: Doc[], webhooks: WebhookInfo[], needs: Map<string, S
   const gated = new Map(
     webhooks
       .filter((w) => w.admits.length > 0)
-      .map((w) => [w.key, { servers: [...new Set(w.backends.map(deploymentOf).filter((o) => o?.kind === 'Deployment').map((o) => `${o!.namespace}/${o!.name}`))].sort() }]),
+      .map((w) => [
+        w.key,
+        {
+          servers: [
+            ...new Set(
+              w.backends
+                .map(deploymentOf)
+                .filter((o) => o?.kind === 'Deployment')
+                .map((o) => `${o!.namespace}/${o!.name}`),
+            ),
+          ].sort(),
+        },
+      ]),
   );
   const placements = new Map<string, Placement>();
   for (const x of docs) {
@@ -292,7 +325,11 @@ function placementsOf(docs: Doc[], webhooks: WebhookInfo[], needs: Map<string, S
 
 /** The parts of a CRD the ordering needs, read without parsing megabytes of schema. */
 export function crdHead(raw: string): any {
-  const m = (re: RegExp) => re.exec(raw)?.[1]?.trim().replace(/^["']|["']$/g, '');
+  const m = (re: RegExp) =>
+    re
+      .exec(raw)?.[1]
+      ?.trim()
+      .replace(/^["']|["']$/g, '');
   const strategy = m(/^ {2}conversion:\n(?: {4}.*\n)*? {4}strategy: (.+)$/m);
   return { metadata: { name: m(/^ {2}name: (.+)$/m) }, spec: { group: m(/^ {2}group: (.+)$/m), names: { kind: m(/^ {4}kind: (.+)$/m), plural: m(/^ {4}plural: (.+)$/m) }, ...(strategy ? { conversion: { strategy } } : {}) } };
 }

@@ -91,7 +91,16 @@ export function extraObjectsSchema(): JsonSchema {
     description:
       'Further manifests rendered with the chart (ExternalSecrets, database operator objects, ...), as maps or strings; each goes through `tpl`, so `{{ .Release.Namespace }}` works. Set `metadata.annotations."argocd.argoproj.io/sync-wave"` to place one in the install order (docs/ordering.md).',
     type: 'array',
-    items: { anyOf: [{ type: 'object', required: ['apiVersion', 'kind', 'metadata'], properties: { apiVersion: { type: 'string', minLength: 1 }, kind: { type: 'string', minLength: 1 }, metadata: { type: 'object', required: ['name'], properties: { name: { type: 'string', minLength: 1 } } } } }, { type: 'string', minLength: 1 }] },
+    items: {
+      anyOf: [
+        {
+          type: 'object',
+          required: ['apiVersion', 'kind', 'metadata'],
+          properties: { apiVersion: { type: 'string', minLength: 1 }, kind: { type: 'string', minLength: 1 }, metadata: { type: 'object', required: ['name'], properties: { name: { type: 'string', minLength: 1 } } } },
+        },
+        { type: 'string', minLength: 1 },
+      ],
+    },
   };
 }
 
@@ -170,7 +179,7 @@ function chartValues(m: TemplatizeInput, cv: ChartValues): { values: Record<stri
             description: 'Optional upstream directories installed with this component, each rendered when true.',
             type: 'object',
             additionalProperties: false,
-            properties: Object.fromEntries(ts.map((t) => [t.name, { description: `${t.description ?? `Install ${t.path}.`} (upstream ${t.path}${t.defaultOn ? ', installed by upstream\'s instructions' : ''}).`, type: 'boolean' }])),
+            properties: Object.fromEntries(ts.map((t) => [t.name, { description: `${t.description ?? `Install ${t.path}.`} (upstream ${t.path}${t.defaultOn ? ", installed by upstream's instructions" : ''}).`, type: 'boolean' }])),
           };
   }
   for (const [k, v] of Object.entries(cv.workloads)) {
@@ -246,6 +255,11 @@ export function templatizeChart(m: TemplatizeInput): ChartModel {
   if (m.variants.length) for (const v of m.plan.variants) addCiFile(model, v.name, { variant: v.name }, `Variant ${v.name}: renders upstream ${v.path}`);
   else addCiFile(model, 'default', {}, `Default values: render upstream ${m.plan.entries.map((e) => e.path).join(', ')}`);
   for (const t of m.toggles)
-    addCiFile(model, `${t.defaultOn ? 'without' : 'with'}-${kebab(t.name)}`, { [t.group]: { [t.name]: !t.defaultOn } }, `${t.defaultOn ? 'Without' : 'With'} ${t.group === 'options' ? 'the upstream option' : 'the kustomize Component'} ${t.path}`);
+    addCiFile(
+      model,
+      `${t.defaultOn ? 'without' : 'with'}-${kebab(t.name)}`,
+      { [t.group]: { [t.name]: !t.defaultOn } },
+      `${t.defaultOn ? 'Without' : 'With'} ${t.group === 'options' ? 'the upstream option' : 'the kustomize Component'} ${t.path}`,
+    );
   return model;
 }

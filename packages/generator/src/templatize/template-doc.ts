@@ -98,7 +98,10 @@ export class TemplateDoc {
       } else {
         const v = /^( *(?:- )*)[^ ].*?: __KFC_\d+__$/.exec(line);
         if (!v) throw new KfcError(`${source}: cannot place a template value at "${line.trim()}"`, 'report this as a generator bug');
-        lines[i] = this.raws(line.replace(TOKEN, () => marker.render(v[1].length)), source);
+        lines[i] = this.raws(
+          line.replace(TOKEN, () => marker.render(v[1].length)),
+          source,
+        );
       }
     }
     return lines.join('\n');

@@ -10,7 +10,6 @@ import { formatImage, parseImage } from '../core/image.js';
 import { podTemplate, WORKLOAD_KINDS } from '../core/model.js';
 import { visitImages } from '../core/images.js';
 
-
 const SCALABLE = new Set(['Deployment', 'StatefulSet']);
 
 /** Top-level values keys the generator owns; workloads never take these names. */
@@ -140,7 +139,16 @@ function bindWith(t: TemplateDoc, parent: Values, key: string, store: Values, sk
 /** Resources from values, through the chart's check that requests do not exceed limits. */
 function bindResources(t: TemplateDoc, chart: string, c: Values, store: Values, expr: string, path: string): void {
   const call = (v: string) => `include "${chart}.resources" (dict "resources" ${v} "path" ${JSON.stringify(path)} "root" $)`;
-  bindWith(t, c, 'resources', store, 'resources', {}, (keyCol) => `{{- ${call(expr)} | nindent ${keyCol + 2} }}`, (i) => `${sp(i)}{{- with ${expr} }}\n${sp(i)}resources: {{- ${call('.')} | nindent ${i + 2} }}\n${sp(i)}{{- end }}`);
+  bindWith(
+    t,
+    c,
+    'resources',
+    store,
+    'resources',
+    {},
+    (keyCol) => `{{- ${call(expr)} | nindent ${keyCol + 2} }}`,
+    (i) => `${sp(i)}{{- with ${expr} }}\n${sp(i)}resources: {{- ${call('.')} | nindent ${i + 2} }}\n${sp(i)}{{- end }}`,
+  );
 }
 
 function bindContainers(t: TemplateDoc, cv: ChartValues, chart: string, wkey: string, base: string, spec: Values, group: 'containers' | 'initContainers'): void {

@@ -71,8 +71,7 @@ function isManifestsTree(dir: string): boolean {
 
 function assertManifestsTree(dir: string, from: string): void {
   if (!existsSync(dir)) throw new KfcError(`upstream directory ${dir} (${from}) does not exist`, 'point --upstream / KFC_UPSTREAM_DIR at a kubeflow/manifests checkout, or unset it to use the pinned release');
-  if (!isManifestsTree(dir))
-    throw new KfcError(`${dir} (${from}) is not a Kubeflow manifests release: example/kustomization.yaml is missing`, 'point it at the root of a kubeflow/manifests checkout or release tarball');
+  if (!isManifestsTree(dir)) throw new KfcError(`${dir} (${from}) is not a Kubeflow manifests release: example/kustomization.yaml is missing`, 'point it at the root of a kubeflow/manifests checkout or release tarball');
 }
 
 /** Cheap content fingerprint: path, size and mtime of every file. */
@@ -269,13 +268,17 @@ export async function kustomizeBuild(release: Release, unit: BuildUnit): Promise
 export function briefKustomizeError(message: string): string {
   // kubectl kustomize logs a multi-line error as klog's block: `"command failed" err=<` lines ` >`
   const block = /err=<\n([\s\S]*?)\n\s*>/.exec(message);
-  if (block) message = block[1].split('\n').map((l) => l.trim()).filter(Boolean).join(' ');
+  if (block)
+    message = block[1]
+      .split('\n')
+      .map((l) => l.trim())
+      .filter(Boolean)
+      .join(' ');
   const lines = message.split('\n').filter((l) => l.trim());
   const line = lines.find((l) => /err=|Error:|error:/.test(l)) ?? lines[lines.length - 1] ?? message;
   const parts = line.replace(/"$/, '').split(/': |: /);
   return parts.slice(-2).join(': ').trim();
 }
-
 
 /** The git ref of the release on its repository (links in Chart.yaml and READMEs). */
 export function sourceRef(r: Pick<Release, 'id' | 'tag' | 'commit'>): string {

@@ -58,7 +58,11 @@ export function requireTag(tag: string, from: string): ReleaseVersion {
 
 /** The identity of a tree that carries no tag: a SemVer prerelease that never passes for a release. */
 export function snapshotVersion(id: string): ReleaseVersion {
-  const clean = id.toLowerCase().replace(/[^0-9a-z]/g, '').slice(0, 12) || 'unknown';
+  const clean =
+    id
+      .toLowerCase()
+      .replace(/[^0-9a-z]/g, '')
+      .slice(0, 12) || 'unknown';
   return { tag: `snapshot-${clean}`, scheme: 'snapshot', major: 0, minor: 0, patch: 0, prerelease: `snapshot.${clean}` };
 }
 

@@ -80,7 +80,11 @@ export function loadKubeDefinitions(): KubeDefinitions {
   const models = packageDir('kubernetes-models');
   const machinery = packageDir('@kubernetes-models/apimachinery', models.dir);
   const kubernetes = KUBERNETES_OF[models.version.split('.').slice(0, 2).join('.')];
-  if (!kubernetes) throw new KfcError(`kubernetes-models ${models.version} is not a version the generator knows the Kubernetes minor of`, 'pin kubernetes-models to the version in packages/generator/package.json (npm ci), or add it to KUBERNETES_OF in verify/kube-schema.ts');
+  if (!kubernetes)
+    throw new KfcError(
+      `kubernetes-models ${models.version} is not a version the generator knows the Kubernetes minor of`,
+      'pin kubernetes-models to the version in packages/generator/package.json (npm ci), or add it to KUBERNETES_OF in verify/kube-schema.ts',
+    );
   // APIs of Kubernetes SIGs that clusters install as CRDs and our charts render objects of (HTTPRoute)
   const extra = EXTRA_APIS.map((n) => ({ name: n, ...packageDir(n) }));
   const source = [`kubernetes-models@${models.version}`, `@kubernetes-models/apimachinery@${machinery.version}`, ...extra.map((e) => `${e.name}@${e.version}`)].join(' + ');
@@ -99,7 +103,8 @@ export function loadKubeDefinitions(): KubeDefinitions {
   for (const dir of dirs) for (const f of declarationFiles(dir)) readDeclarations(f, definitions, kinds);
   refineIntegers(definitions, dirs);
   const missing = [...new Set(Object.values(definitions).flatMap((d) => refsOf(d)))].filter((r) => !definitions[r]);
-  if (missing.length) throw new KfcError(`${source}: definitions referenced but not found: ${missing.slice(0, 5).join(', ')}`, 'reinstall the packages (npm ci); if it persists, the package layout changed and verify/kube-schema.ts needs an update');
+  if (missing.length)
+    throw new KfcError(`${source}: definitions referenced but not found: ${missing.slice(0, 5).join(', ')}`, 'reinstall the packages (npm ci); if it persists, the package layout changed and verify/kube-schema.ts needs an update');
   if (!kinds['apps/v1/Deployment'] || !definitions.IoK8sApiCoreV1Toleration) throw new KfcError(`${source}: no Deployment/Toleration definitions found`, 'the package layout changed; update verify/kube-schema.ts');
   memo = { kubernetes, source, definitions, kinds };
   writeFileAtomic(file, JSON.stringify(memo));

@@ -36,7 +36,13 @@ export function chartCiFiles(chartsDir: string): Array<{ chart: string; file: st
     .sort()
     .flatMap((chart) => {
       const ci = path.join(chartsDir, chart, 'ci');
-      return (existsSync(ci) ? readdirSync(ci).filter((f) => f.endsWith('-values.yaml')).sort() : []).map((f) => ({ chart, file: path.join(ci, f) }));
+      return (
+        existsSync(ci)
+          ? readdirSync(ci)
+              .filter((f) => f.endsWith('-values.yaml'))
+              .sort()
+          : []
+      ).map((f) => ({ chart, file: path.join(ci, f) }));
     });
 }
 
@@ -111,7 +117,9 @@ export function chartCrds(chartsDir: string): any[] {
     .filter((d) => d.isDirectory() && existsSync(path.join(chartsDir, d.name, 'crds')))
     .flatMap((d) => {
       const dir = path.join(chartsDir, d.name, 'crds');
-      return readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).map((f) => parseYaml(readFileSync(path.join(dir, f), 'utf8')));
+      return readdirSync(dir)
+        .filter((f) => /\.ya?ml$/.test(f))
+        .map((f) => parseYaml(readFileSync(path.join(dir, f), 'utf8')));
     });
 }
 

@@ -170,7 +170,9 @@ export async function verify(opts: VerifyOptions = {}): Promise<VerifyReport> {
     if (!existsSync(path.join(dir, 'Chart.yaml'))) throw new KfcError(`chart ${name} is missing from ${chartsDir}`, 'run `npm run build` (kfc build) for this release first');
     const ciDir = path.join(dir, 'ci');
     const scenarios = featureScenarios(chartsDir, name);
-    for (const f of readdirSync(ciDir).filter((x) => x.endsWith('-values.yaml')).sort()) {
+    for (const f of readdirSync(ciDir)
+      .filter((x) => x.endsWith('-values.yaml'))
+      .sort()) {
       const file = path.join(ciDir, f);
       const scenario = scenarios.get(`ci/${f}`);
       if (scenario) {
@@ -218,7 +220,15 @@ export async function verify(opts: VerifyOptions = {}): Promise<VerifyReport> {
     if (j.feature) {
       // a feature scenario is not an upstream configuration: its expectations are checked instead
       const fails = checkExpectation(j.feature.expect as Expectation, objects);
-      return { chart: j.chart, variant: j.variant, valuesFile: path.relative(chartsDir, j.valuesFile), objects: objects.length, missing: [], extra: duplicates, differing: fails.length ? [{ key: `expectations of ${j.feature.name}`, paths: fails }] : [] };
+      return {
+        chart: j.chart,
+        variant: j.variant,
+        valuesFile: path.relative(chartsDir, j.valuesFile),
+        objects: objects.length,
+        missing: [],
+        extra: duplicates,
+        differing: fails.length ? [{ key: `expectations of ${j.feature.name}`, paths: fails }] : [],
+      };
     }
     const res = compareObjects(objects, expected.objects);
     return { chart: j.chart, variant: j.variant, valuesFile: path.relative(chartsDir, j.valuesFile), note: expected.note, ...res, extra: [...res.extra, ...duplicates] };
@@ -293,7 +303,9 @@ function uniqueObjects(objs: KObject[]): { objects: KObject[]; duplicates: strin
  */
 export async function verifyUmbrella(a: Analysis, chartsDir: string, helm: Tool, exampleWith: (v: ExampleVariation) => Promise<Map<string, KObject[]>>, schema?: RenderValidation): Promise<VerifyRow[]> {
   const dir = path.join(chartsDir, UMBRELLA);
-  const files = readdirSync(path.join(dir, 'ci')).filter((f) => f.endsWith('-values.yaml')).sort();
+  const files = readdirSync(path.join(dir, 'ci'))
+    .filter((f) => f.endsWith('-values.yaml'))
+    .sort();
   const scenarios = featureScenarios(chartsDir, UMBRELLA);
   return pool(files, defaultConcurrency(), async (f) => {
     const file = path.join(dir, 'ci', f);
@@ -304,7 +316,15 @@ export async function verifyUmbrella(a: Analysis, chartsDir: string, helm: Tool,
       schema?.add(UMBRELLA, path.relative(chartsDir, file), rendered);
       const { objects, duplicates } = uniqueObjects(rendered);
       const fails = checkExpectation(scenario.expect as Expectation, objects);
-      return { chart: UMBRELLA, variant: `feature ${scenario.name}`, valuesFile: path.relative(chartsDir, file), objects: objects.length, missing: [], extra: duplicates, differing: fails.length ? [{ key: `expectations of ${scenario.name}`, paths: fails }] : [] };
+      return {
+        chart: UMBRELLA,
+        variant: `feature ${scenario.name}`,
+        valuesFile: path.relative(chartsDir, file),
+        objects: objects.length,
+        missing: [],
+        extra: duplicates,
+        differing: fails.length ? [{ key: `expectations of ${scenario.name}`, paths: fails }] : [],
+      };
     }
     const vals = parseYaml(readFileSync(file, 'utf8')) ?? {};
     const swap: Record<string, string> = {};
