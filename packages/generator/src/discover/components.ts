@@ -25,8 +25,8 @@ export interface ComponentConfig {
   tier?: string;
   /** directories upstream installs apart from the example (globs, each matching one directory), in install order */
   install: string[];
-  /** optional directories installed beside `install`, each a boolean value under `options` */
-  options: Record<string, { path: string; default: boolean; description: string }>;
+  /** optional directories installed beside `install` (or reached by an aggregate line), each a boolean value under `options`; globs, the first naming one directory wins */
+  options: Record<string, { paths: string[]; default: boolean; description: string }>;
   /** objects the umbrella's helm tests and NOTES point at (resolved in the release's objects; missing ones fail the build) */
   checks: Check[];
   /** the raw `features` block (read by the features stage) */
@@ -97,8 +97,9 @@ function parseOptions(data: unknown, bad: (what: string) => KfcError): Component
   return Object.fromEntries(
     Object.entries<any>(data).map(([k, v]) => {
       if (!/^[a-z][a-zA-Z0-9]*$/.test(k)) throw bad(`option "${k}" must be a camelCase values key`);
-      if (!v || typeof v.path !== 'string' || typeof v.default !== 'boolean') throw bad(`option "${k}" needs "path" (a glob) and "default" (true or false)`);
-      return [k, { path: v.path, default: v.default, description: typeof v.description === 'string' ? v.description : `Install ${v.path}.` }];
+      const paths = globList(v?.path);
+      if (!paths || typeof v.default !== 'boolean') throw bad(`option "${k}" needs "path" (a glob or a list of globs) and "default" (true or false)`);
+      return [k, { paths, default: v.default, description: typeof v.description === 'string' ? v.description : `Install ${paths[0]}.` }];
     }),
   );
 }
