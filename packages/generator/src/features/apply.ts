@@ -27,8 +27,36 @@ export function selects(o: { kind: string; name: string; namespace?: string; api
 
 const describeSelector = (s: Selector) => `${s.kind} ${s.namespace ? `${s.namespace}/` : ''}${s.name}${s.container ? ` container ${s.container}` : ''}`;
 
+/** A selector of a feature that matches nothing in its chart (pipeline.ts looks for the object in the other charts). */
+export class SelectorMissing extends KfcError {
+  constructor(
+    readonly chart: ChartModel,
+    readonly feature: Feature,
+    readonly selector: Selector,
+    what: string,
+  ) {
+    super(`feature ${feature.name} (${feature.file}): ${describeSelector(selector)} ${what} of chart ${chart.name} in release ${chart.release.tag}`, 'upstream renamed or removed it: update the feature\'s selector');
+  }
+}
+
 function missing(m: ChartModel, f: Feature, s: Selector, what = 'matches no object'): KfcError {
-  return new KfcError(`feature ${f.name} (${f.file}): ${describeSelector(s)} ${what} of chart ${m.name} in release ${m.release.tag}`, 'upstream renamed or removed it: update the feature\'s selector');
+  return new SelectorMissing(m, f, s, what);
+}
+
+/**
+ * A feature whose object upstream moved into another chart cannot follow it
+ * (its values live in its own chart): the build fails naming the feature, the
+ * object and the chart that holds it now. Other errors pass unchanged.
+ */
+export function movedObjectError(e: unknown, others: Array<{ name: string; objects: Array<{ kind: string; name: string; namespace?: string; apiVersion?: string }> }>): unknown {
+  if (!(e instanceof SelectorMissing)) return e;
+  const holders = others.filter((c) => c.name !== e.chart.name && c.objects.some((o) => selects(o, e.selector))).map((c) => c.name);
+  if (!holders.length) return e;
+  const f = e.feature;
+  return new KfcError(
+    `feature ${f.name} (${f.file}): ${describeSelector(e.selector)} is no longer in chart ${e.chart.name} in release ${e.chart.release.tag}: upstream moved it to chart ${holders.join(', ')}, and a feature cannot follow it there (its values live under ${e.chart.name})`,
+    `claim the directory that produces it in components/${e.chart.name}.yaml (paths), or move the feature to components/${holders[0]}/features/ (its values key moves too: list it in kfc diff)`,
+  );
 }
 
 function matching(m: ChartModel, f: Feature, s: Selector): ModelObject[] {

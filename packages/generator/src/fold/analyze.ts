@@ -1,5 +1,5 @@
 import { loadComponentConfigs } from '../discover/components.js';
-import { discover, type Example } from '../discover/example.js';
+import { discover, type Example, type ExampleEntry } from '../discover/example.js';
 import { planComponents, toggleTargets, type ComponentPlan, type Plan, type Toggle } from '../discover/plan.js';
 import { aggregateOf, type Aggregate } from '../discover/aggregate.js';
 import type { Configuration } from './fold.js';
@@ -56,6 +56,8 @@ export interface ExampleVariation {
   add?: string[];
   /** kustomize Components to apply (default: the example's) */
   components?: string[];
+  /** directories inside aggregate lines whose objects are left out (options switched off) */
+  drop?: string[];
 }
 
 /**
@@ -104,6 +106,7 @@ export async function buildExample(release: Release, example: Example, v: Exampl
     out.delete(from);
     out.set(to, await soloObjects(release, to));
   }
+  for (const d of v.drop ?? []) out.delete(d);
   return out;
 }
 
@@ -164,10 +167,20 @@ export async function analyze(opts: ResolveOptions & { logger?: Logger; concurre
     const own = applicable(objs ?? unwrap(await solo(dir)));
     return active.filter((t) => own.includes(t)).map((t) => t.path);
   };
-  /** The cross-line changes the example made to a directory's objects. */
-  const contextOf = async (dir: string): Promise<{ solo: Map<string, KObject>; ctx: Map<string, KObject> }> => {
-    const inCtx = ctx.get(dir)!;
-    const alone = unwrap(await solo(dir, await compsFor(dir, defaultsOn, inCtx)));
+  /**
+   * An entry built with kustomize Components: its directory on its own, or
+   * for a directory inside an aggregate line, that line built and split (the
+   * line's own patches and the Component may change one object together).
+   */
+  const entryBuild = async (e: ExampleEntry, comps: string[], inLine: boolean): Promise<KObject[]> => {
+    const agg = inLine && e.within ? aggregateOf(plan.aggregates, e.path) : undefined;
+    if (!agg) return unwrap(await solo(e.path, comps));
+    return (await splitAggregate(release, agg, unwrap(await solo(agg.entry.path, comps)))).get(e.path) ?? [];
+  };
+  /** The cross-line changes the example made to an entry's objects (and, `inLine`, those its aggregate line made). */
+  const contextOf = async (e: ExampleEntry, inLine = false): Promise<{ solo: Map<string, KObject>; ctx: Map<string, KObject> }> => {
+    const inCtx = ctx.get(e.path)!;
+    const alone = await entryBuild(e, await compsFor(e.path, defaultsOn, inCtx), inLine);
     return { solo: new Map(alone.map((o) => [o.key, o])), ctx: new Map(inCtx.map((o) => [o.key, o])) };
   };
   const withContext = (objs: KObject[], c: { solo: Map<string, KObject>; ctx: Map<string, KObject> }): KObject[] =>
@@ -193,7 +206,7 @@ export async function analyze(opts: ResolveOptions & { logger?: Logger; concurre
     for (const v of c.variants.filter((x) => !x.isDefault)) {
       try {
         const others = [...c.entries.filter((e) => e !== v.slot).flatMap((e) => ctx.get(e.path)!), ...withOptions];
-        const own = withContext(unwrap(await solo(v.path, await compsFor(v.path, defaultsOn))), await contextOf(v.slot.path));
+        const own = withContext(unwrap(await solo(v.path, await compsFor(v.path, defaultsOn))), await contextOf(v.slot));
         configs.push({ variant: v.name, objects: overlay(others, own) });
         for (const o of own) {
           const owner = ownerOf.get(o.key);
@@ -218,7 +231,7 @@ export async function analyze(opts: ResolveOptions & { logger?: Logger; concurre
             objs.push(...inCtx);
             continue;
           }
-          objs.push(...withContext(unwrap(await solo(e.path, await compsFor(e.path, active, inCtx))), await contextOf(e.path)));
+          objs.push(...withContext(await entryBuild(e, await compsFor(e.path, active, inCtx), true), await contextOf(e, true)));
         }
         configs.push({ variant: defaultVariant, toggle: t, objects: [...objs, ...withOptions] });
         kept.push(t);

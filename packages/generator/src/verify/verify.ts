@@ -227,7 +227,7 @@ export async function verify(opts: VerifyOptions = {}): Promise<VerifyReport> {
  * flips, and the upstream directories that render (variant swapped in,
  * options added).
  */
-function selection(c: AnalyzedComponent, vals: any, where: string): { variant?: Variant; toggled: Toggle[]; paths: string[]; added: string[] } {
+function selection(c: AnalyzedComponent, vals: any, where: string): { variant?: Variant; toggled: Toggle[]; paths: string[]; added: string[]; removed: string[] } {
   const variant = c.plan.variants.find((v) => v.name === (vals.variant ?? c.configs[0].variant));
   if (vals.variant && !variant) throw new KfcError(`${where}: variant "${vals.variant}" is not one of ${c.plan.variants.map((v) => v.name).join(', ')}`, 'rebuild the charts for this release');
   const toggled = c.toggles.filter((t) => vals[t.group]?.[t.name] !== undefined && vals[t.group][t.name] !== t.defaultOn);
@@ -235,7 +235,9 @@ function selection(c: AnalyzedComponent, vals: any, where: string): { variant?: 
   const paths = [...c.plan.entries.map((e) => (variant && variant.slot === e ? variant.path : e.path)), ...options];
   // options switched on that the example does not install
   const added = c.plan.options.filter((t) => !t.defaultOn && toggled.includes(t)).map((t) => t.path);
-  return { variant, toggled, paths, added };
+  // options switched off that an aggregate line of the example installs
+  const removed = c.plan.enabled ? c.plan.options.filter((t) => t.defaultOn && toggled.includes(t)).map((t) => t.path) : [];
+  return { variant, toggled, paths, added, removed };
 }
 
 /**
@@ -294,6 +296,7 @@ export async function verifyUmbrella(a: Analysis, chartsDir: string, helm: Tool,
     const vals = parseYaml(readFileSync(file, 'utf8')) ?? {};
     const swap: Record<string, string> = {};
     const add: string[] = [];
+    const drop: string[] = [];
     let components = a.plan.toggles.filter((t) => t.defaultOn);
     for (const c of a.components) {
       const v = vals[c.plan.name] ?? {};
@@ -303,10 +306,11 @@ export async function verifyUmbrella(a: Analysis, chartsDir: string, helm: Tool,
       else {
         if (sel.variant && !sel.variant.isDefault) swap[sel.variant.slot.path] = sel.variant.path;
         add.push(...sel.added);
+        drop.push(...sel.removed);
       }
       for (const t of sel.toggled) if (t.group === 'kustomizeComponents') components = t.defaultOn ? components.filter((x) => x !== t) : [...components, t];
     }
-    const variation: ExampleVariation = { components: components.map((t) => t.path), ...(Object.keys(swap).length ? { swap } : {}), ...(add.length ? { add } : {}) };
+    const variation: ExampleVariation = { components: components.map((t) => t.path), ...(Object.keys(swap).length ? { swap } : {}), ...(add.length ? { add } : {}), ...(drop.length ? { drop } : {}) };
     let expected: KObject[];
     let note: string | undefined;
     try {
