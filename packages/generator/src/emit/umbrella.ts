@@ -19,7 +19,7 @@ import { umbrellaNotesSections } from './notes.js';
 import { HELPERS, notes, testFiles, umbrellaReadme } from './umbrella-docs.js';
 import { resolveChecks } from './umbrella-checks.js';
 import { httpRoute } from './umbrella-route.js';
-import { acceptRemoved, type RemovedValues } from './deprecated.js';
+import { acceptMoved, acceptRemoved, type RemovedValues } from './deprecated.js';
 
 
 export interface UmbrellaOptions {
@@ -112,6 +112,10 @@ export async function emitUmbrella(o: UmbrellaOptions): Promise<ChartSummary> {
     ? [acceptRemoved(props, r.charts[UMBRELLA] ?? [], r), ...comps.map((c) => acceptRemoved(structuredClone(c.schema.properties), r.charts[c.name] ?? [], r, c.name))].filter(Boolean).join('\n')
     : '';
   if (deprecations) files['templates/NOTES.txt'] = `${files['templates/NOTES.txt']}${deprecations}\n`;
+  // umbrella keys of charts that moved: accepted for one release (a renamed chart's switch honoured, the rest refused by name)
+  const moved = r ? acceptMoved(props, r) : undefined;
+  if (moved?.template) files['templates/moved-values.yaml'] = moved.template;
+  if (moved?.notes) files['templates/NOTES.txt'] = `${files['templates/NOTES.txt']}${moved.notes}\n`;
   const schema = withDefinitions(requireDefaults({ $schema: DRAFT_07, title: 'Values of the kubeflow umbrella chart', type: 'object', additionalProperties: false, properties: props }, values));
 
   const kube = combineRanges(comps.map((c) => c.kube));
@@ -125,7 +129,7 @@ export async function emitUmbrella(o: UmbrellaOptions): Promise<ChartSummary> {
     kubeVersion: kubeVersionConstraint(kube),
     ...commonChartFields([`https://github.com/${o.release.repository}/tree/${sourceRef(o.release)}/example`]),
     keywords: ['kubeflow', 'mlops', 'machine-learning'],
-    dependencies: comps.map((c) => ({ name: c.name, version: c.version, repository: `file://../${c.name}`, condition: `${c.name}.enabled` })),
+    dependencies: comps.map((c) => ({ name: c.name, version: c.version, repository: `file://../${c.name}`, condition: [...(moved?.conditions[c.name] ?? []), `${c.name}.enabled`].join(',') })),
     annotations: {
       'kubeflow-charts/upstream-commit': o.release.commit,
       ...artifactHubAnnotations({ release: o.release }),
