@@ -64,7 +64,7 @@ const NOTEBOOK_PARTS = ['jupyter-web-app/overlays/istio', 'notebook-controller/o
  * `overlays/model-registry`; a new commented-out `applications/workspaces`
  * line and a commented-out kustomize Component patching the dashboard.
  */
-export function regrouped2603(): string {
+export function regrouped2603(more: (dir: string) => void = () => {}): string {
   return copyOf('26.03', (d) => {
     const a = 'applications';
     moveDir(d, `${a}/centraldashboard`, `${a}/dashboard/upstream/centraldashboard`);
@@ -109,5 +109,14 @@ export function regrouped2603(): string {
       lines.push('# Workspaces (Notebooks v2) is pre-GA', '# - ../applications/workspaces/overlays/istio', '# components:', '# - ../applications/workspaces/components/centraldashboard', '');
       return lines.join('\n');
     });
+    more(d);
   });
+}
+
+/** Adds resources (file name -> text) to a kustomization directory of a release tree. */
+export function addResources(root: string, dir: string, files: Record<string, string>): void {
+  const file = path.join(root, dir, 'kustomization.yaml');
+  const text = readFileSync(file, 'utf8');
+  for (const [f, t] of Object.entries(files)) writeFileSync(path.join(root, dir, f), t);
+  writeFileSync(file, text.replace(/\nresources:\n/, `\nresources:\n${Object.keys(files).map((f) => `- ${f}\n`).join('')}`));
 }

@@ -4,7 +4,8 @@ import { fold } from '../fold/fold.js';
 import { placeChart, resolveWaves } from '../order/place.js';
 import type { OrderingModel } from '../order/tiers.js';
 import { templatizeChart } from '../templatize/chart.js';
-import { applyFeatures, movedObjectError } from '../features/apply.js';
+import { applyFeatures, movedObjectError, strandedFeatureError } from '../features/apply.js';
+import { loadComponentConfigs } from '../discover/components.js';
 import { loadFeatures, loadSharedFeatures, type Feature } from '../features/contract.js';
 import { KfcError } from '../core/errors.js';
 import { addSecretsJob } from '../features/secrets.js';
@@ -44,6 +45,11 @@ export function chartModels(a: Analysis): { models: ChartModel[]; ordering: Orde
     resolveWaves(model, ordering.placements, a.release.tag);
     return model;
   });
+  // features of component files that claim nothing here, whose objects another chart renders
+  for (const config of loadComponentConfigs().filter((x) => !present.has(x.name))) {
+    const stranded = strandedFeatureError(config.file, loadFeatures(config), objectsByChart, a.release.tag);
+    if (stranded) throw stranded;
+  }
   for (const f of shared) {
     if (!used.get(f.name)) throw new KfcError(`shared feature ${f.name} (${f.file}) matches no object of any chart in release ${a.release.tag}`, "upstream renamed or removed what it selects: update the feature's selectors");
   }

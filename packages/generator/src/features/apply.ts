@@ -67,6 +67,36 @@ function matching(m: ChartModel, f: Feature, s: Selector): ModelObject[] {
   return hits;
 }
 
+/** Every selector of a feature (drops, edits and generated Secrets, alternatives included). */
+function selectorsOf(f: Feature): Selector[] {
+  return [
+    ...f.drop.flatMap((d) => ('anyOf' in d ? d.anyOf : [d])),
+    ...f.set.flatMap((e) => ('anyOf' in e ? e.anyOf : [e]).map((x) => x.select)),
+    ...f.generate.flatMap((g) => (g.select ? [g.select] : [])),
+  ];
+}
+
+/**
+ * The features of a component file that claims nothing in a release do not
+ * vanish quietly when their objects are still there: a selector matching an
+ * object of another chart means upstream moved the component, and the build
+ * fails naming the feature and that chart. (Without such objects the
+ * component is gone, which the plan reports.)
+ */
+export function strandedFeatureError(file: string, features: Feature[], charts: Array<{ name: string; objects: Array<{ kind: string; name: string; namespace?: string; apiVersion?: string }> }>, tag: string): KfcError | undefined {
+  for (const f of features) {
+    for (const s of selectorsOf(f).filter((x) => x.kind !== '*' && !x.name.includes('*'))) {
+      const holders = charts.filter((c) => c.objects.some((o) => selects(o, s))).map((c) => c.name);
+      if (!holders.length) continue;
+      return new KfcError(
+        `feature ${f.name} (${f.file}): ${file} claims nothing in release ${tag}, but ${describeSelector(s)} is there, in chart ${holders.join(', ')}: upstream moved the component, and its features would silently stop applying`,
+        `update the paths of ${file} to claim the directory that produces it now`,
+      );
+    }
+  }
+  return undefined;
+}
+
 /**
  * Applies one edit to every content (variant) of the objects it selects; it
  * must fit at least one. Returns how many it fitted, or the reason it fitted none.
