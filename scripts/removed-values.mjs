@@ -1,9 +1,8 @@
 #!/usr/bin/env node
 // Writes components/removed-values.json: the values keys the previous release's charts have and the
-// pinned release's charts lack, and the charts that moved (renamed, or merged into one other chart:
-// their objects are rendered by another chart now). The build accepts them for one release with a
-// deprecation notice (a renamed chart's `enabled` still switches it; other keys of a moved chart fail
-// the render naming their new place).
+// pinned release's charts lack, and the charts that were renamed (a new chart renders exactly their
+// objects now). The build accepts them for one release with a deprecation notice (a renamed chart's
+// `enabled` still switches it; its other keys fail the render naming their new place).
 //   npm run build   # the pinned release into charts/
 //   node scripts/removed-values.mjs --previous <charts dir of the previous release> [--charts charts] [--out FILE]
 // (the test suite builds every mirrored release; .cache/kfc/test-charts/<tag> holds the previous one)
@@ -39,9 +38,9 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
   const afterDir = path.resolve(arg('charts', path.join(root, 'charts')));
   const before = readCharts(beforeDir);
   const after = readCharts(afterDir);
-  const moved = movedCharts(await chartKeysOf(beforeDir), await chartKeysOf(afterDir), { mergedOnly: true });
+  const moved = movedCharts(await chartKeysOf(beforeDir), await chartKeysOf(afterDir), { renamedOnly: true });
   const r = removedValues(before.tag, after.tag, before.schemas, after.schemas, moved);
   const file = path.resolve(arg('out', path.join(root, 'components', REMOVED_VALUES_FILE)));
   writeFileSync(file, `${JSON.stringify(r, null, 2)}\n`);
-  console.log(`wrote ${path.relative(root, file)}: ${Object.values(r.charts).flat().length} keys removed from ${r.from} to ${r.to}${r.moved ? `, charts moved: ${Object.entries(r.moved).map(([c, m]) => `${c} -> ${m.renamed ?? m.into.join(', ')}`).join('; ')}` : ''}`);
+  console.log(`wrote ${path.relative(root, file)}: ${Object.values(r.charts).flat().length} keys removed from ${r.from} to ${r.to}${r.moved ? `, charts renamed: ${Object.entries(r.moved).map(([c, m]) => `${c} -> ${m.renamed ?? m.into.join(', ')}`).join('; ')}` : ''}`);
 }

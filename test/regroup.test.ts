@@ -176,7 +176,7 @@ describe('a chart upstream renames: keys move loudly and compatibly', () => {
     try {
       await build(opts);
       // what scripts/removed-values.mjs writes for the pin bump
-      const moved = movedCharts(await chartKeysOf(CHARTS_2603), await chartKeysOf(out), { mergedOnly: true });
+      const moved = movedCharts(await chartKeysOf(CHARTS_2603), await chartKeysOf(out), { renamedOnly: true });
       expect(Object.keys(moved)).toEqual(['centraldashboard']);
       const schemas = (d: string) => Object.fromEntries(chartNames(d).map((c) => [c, schemaOf(d, c)]));
       const r = removedValues('26.03', '26.04', schemas(CHARTS_2603), schemas(out), moved);

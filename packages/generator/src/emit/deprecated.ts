@@ -62,8 +62,8 @@ export function valuesPaths(schema: any, prefix = ''): string[] {
 
 /**
  * The removed values of a release pair, from the two releases' charts (chart
- * name -> values schema). A chart that moved (renamed, or merged into one
- * other: `moved`) is no removed umbrella key: its keys move (acceptMoved).
+ * name -> values schema). A renamed chart (`moved`) is no removed umbrella
+ * key: its keys move (acceptMoved).
  */
 export function removedValues(from: string, to: string, before: Record<string, any>, after: Record<string, any>, moved: Record<string, MovedChart> = {}): RemovedValues {
   const charts: Record<string, string[]> = {};
@@ -147,10 +147,11 @@ function looseIdentity(key: string): string {
  * still renders elsewhere (upstream regrouped them and no component file
  * names them any more): where their objects went and what becomes of each
  * values key. A chart whose objects are gone entirely is a removal, not a move;
- * with `mergedOnly`, so is one spread over several charts (only a chart
- * renamed or merged into one other keeps an umbrella key for a release).
+ * with `renamedOnly`, so is one merged into charts that have objects of their
+ * own (only a renamed chart's umbrella key can be honoured for a release:
+ * acceptMoved; the others stay removed keys, accepted with a notice).
  */
-export function movedCharts(before: ChartKeys[], after: ChartKeys[], o: { mergedOnly?: boolean } = {}): Record<string, MovedChart> {
+export function movedCharts(before: ChartKeys[], after: ChartKeys[], o: { renamedOnly?: boolean } = {}): Record<string, MovedChart> {
   const out: Record<string, MovedChart> = {};
   const had = new Set(before.map((c) => c.name));
   const owner = new Map<string, string>();
@@ -162,10 +163,11 @@ export function movedCharts(before: ChartKeys[], after: ChartKeys[], o: { merged
       if (to) counts.set(to, (counts.get(to) ?? 0) + 1);
     }
     const into = [...counts].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([n]) => n);
-    if (!into.length || (o.mergedOnly && into.length > 1)) continue;
+    if (!into.length) continue;
     const mine = new Set(x.objects.map(looseIdentity));
     const y = after.find((c) => c.name === into[0])!;
     const renamed = into.length === 1 && !had.has(y.name) && y.objects.every((k) => mine.has(looseIdentity(k))) ? y.name : undefined;
+    if (o.renamedOnly && !renamed) continue;
     const where = into.map((n) => `${n} (${counts.get(n)})`).join(', ');
     const keys: KeyMove[] = [renamed ? { from: `${x.name}.enabled`, to: `${renamed}.enabled`, why: 'renamed' } : { from: `${x.name}.enabled`, why: `its objects are now in ${where}, which have their own switches` }];
     for (const k of x.values.filter((v) => v !== 'global')) {

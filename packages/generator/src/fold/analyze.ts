@@ -153,6 +153,10 @@ export async function analyze(opts: ResolveOptions & { logger?: Logger; concurre
   const ctx = await exampleP;
   await limited;
   dropEmptyRemainders(plan, (c) => ctx.get(c.entries[0].path) ?? [], warnings, example.file);
+  for (const agg of plan.aggregates.filter((x) => x.entry.enabled)) {
+    for (const p of agg.parts.filter((x) => !ctx.get(x.path)?.length))
+      warnings.push(`${example.file}:${agg.entry.line}: ${agg.entry.path} builds on ${p.path} (${p.config.file}), but none of the line's objects is one that directory builds on its own (renamed on top?); chart ${p.config.name} gets none of them`);
+  }
   const enabled = plan.components.filter((c) => c.enabled);
 
   // Which kustomize Components touch which directories (matched on the objects they build).
