@@ -9,6 +9,7 @@ import { silentLogger } from '../packages/generator/src/core/log.js';
 import { LIFECYCLE_LABEL } from '../packages/generator/src/core/chart-model.js';
 import { parseYaml, splitObjects, type KObject } from '../packages/generator/src/core/model.js';
 import { repoRoot } from '../packages/generator/src/core/paths.js';
+import { findHelm } from '../packages/generator/src/core/toolchain.js';
 import { pool } from '../packages/generator/src/core/util.js';
 import { diffReleases, formatDiff } from '../packages/generator/src/diff/diff.js';
 import { chartKeysOf, movedCharts, removedValues, REMOVED_VALUES_FILE, valuesPaths } from '../packages/generator/src/emit/deprecated.js';
@@ -128,12 +129,7 @@ describe('a regrouped release keeps chart names, umbrella keys and what 26.03 va
 describe('what no component claims is reported, never dropped', () => {
   it('objects an aggregate line adds itself go to a chart named after the line, with a warning naming them; a feature selecting one fails naming the chart', async () => {
     const dir = regrouped2603((d) => addResources(d, 'applications/dashboard/overlays/istio', { 'extra.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: dashboard-extra\n  namespace: kubeflow\ndata:\n  a: b\n' }));
-    const a = await analyze({ lockFile: lockFor('26.03'), upstreamDir: dir, upstreamTag: '26.03', logger: silentLogger });
-    const rest = a.components.find((c) => c.plan.name === 'dashboard')!;
-    expect(rest.plan.enabled).toBe(true);
-    expect(rest.configs[0].objects.map((o) => o.key)).toEqual(['v1/ConfigMap/kubeflow/dashboard-extra']);
-    expect(a.warnings.join('\n')).toMatch(/1 object\(s\) of applications\/dashboard\/overlays\/istio come from no component file's directory \(ConfigMap kubeflow\/dashboard-extra\); generating chart "dashboard"/);
-    // a feature of centraldashboard selecting it: the build names the feature and where the object is
+    // and a feature of centraldashboard selecting it
     const components = path.join(tmp(), 'components');
     cpSync(path.join(repoRoot(), 'components'), components, { recursive: true });
     writeFileSync(
@@ -142,6 +138,12 @@ describe('what no component claims is reported, never dropped', () => {
     );
     process.env.KFC_COMPONENTS_DIR = components;
     try {
+      const a = await analyze({ lockFile: lockFor('26.03'), upstreamDir: dir, upstreamTag: '26.03', logger: silentLogger });
+      const rest = a.components.find((c) => c.plan.name === 'dashboard')!;
+      expect(rest.plan.enabled).toBe(true);
+      expect(rest.configs[0].objects.map((o) => o.key)).toEqual(['v1/ConfigMap/kubeflow/dashboard-extra']);
+      expect(a.warnings.join('\n')).toMatch(/1 object\(s\) of applications\/dashboard\/overlays\/istio come from no component file's directory \(ConfigMap kubeflow\/dashboard-extra\); generating chart "dashboard"/);
+      // the feature cannot follow the object: the build names the feature and where the object is
       expect(() => chartModels(a)).toThrow(/feature extraSetting \(.*centraldashboard\.yaml\): ConfigMap dashboard-extra is no longer in chart centraldashboard in release 26\.03: upstream moved it to chart dashboard/);
     } finally {
       delete process.env.KFC_COMPONENTS_DIR;
@@ -192,12 +194,12 @@ describe('a chart upstream renames: keys move loudly and compatibly', () => {
     const values = path.join(tmp(), 'old.yaml');
     for (const major of [3, 4] as const) {
       writeFileSync(values, 'centraldashboard:\n  enabled: false\n');
-      const off = await helmRun(['install', 'kubeflow', umbrella, '--dry-run=client', '--namespace', 'kubeflow-charts', '-f', values], await import('../packages/generator/src/core/toolchain.js').then((t) => t.findHelm(major)));
+      const off = await helmRun(['install', 'kubeflow', umbrella, '--dry-run=client', '--namespace', 'kubeflow-charts', '-f', values], await findHelm(major));
       expect(off.exitCode, off.stderr).toBe(0);
       expect(has(off.stdout), `helm ${major}: centraldashboard.enabled=false still switches the renamed chart`).toBe(false);
       expect(off.stdout).toContain('DEPRECATED: centraldashboard was renamed dashboard in 26.04; centraldashboard.enabled is honoured for this release, use dashboard.enabled.');
       writeFileSync(values, 'centraldashboard:\n  centraldashboard:\n    replicas: 2\n');
-      const refused = await helmRun(['template', 'kubeflow', umbrella, '-f', values], await import('../packages/generator/src/core/toolchain.js').then((t) => t.findHelm(major)));
+      const refused = await helmRun(['template', 'kubeflow', umbrella, '-f', values], await findHelm(major));
       expect(refused.exitCode).not.toBe(0);
       expect(refused.stderr).toContain('values key centraldashboard.centraldashboard: chart centraldashboard of 26.03 was renamed dashboard in 26.04; set dashboard.centraldashboard instead');
     }
