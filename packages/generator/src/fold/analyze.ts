@@ -173,11 +173,13 @@ export async function analyze(opts: ResolveOptions & { logger?: Logger; concurre
   };
   /**
    * An entry built with kustomize Components: its directory on its own, or
-   * for a directory inside an aggregate line, that line built and split (the
-   * line's own patches and the Component may change one object together).
+   * for a directory inside an aggregate line (`inLine`), that line built and
+   * split (the line's own patches and the Component may change one object
+   * together); the rest of an aggregate line is always the line split.
    */
   const entryBuild = async (e: ExampleEntry, comps: string[], inLine: boolean): Promise<KObject[]> => {
-    const agg = inLine && e.within ? aggregateOf(plan.aggregates, e.path) : undefined;
+    const rest = plan.aggregates.find((x) => x.entry === e);
+    const agg = rest ?? (inLine && e.within ? aggregateOf(plan.aggregates, e.path) : undefined);
     if (!agg) return unwrap(await solo(e.path, comps));
     return (await splitAggregate(release, agg, unwrap(await solo(agg.entry.path, comps)))).get(e.path) ?? [];
   };
