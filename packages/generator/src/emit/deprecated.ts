@@ -241,3 +241,18 @@ export async function chartKeysOf(chartsDir: string): Promise<ChartKeys[]> {
     }),
   );
 }
+
+/**
+ * The umbrella's own templates (gates, tests, NOTES) test a chart's switch as
+ * `(index .Values "<chart>").enabled`; for a renamed chart the old switch wins
+ * when it is set, exactly as the dependency's condition reads it.
+ */
+export function withOldSwitches(text: string, conditions: Record<string, string[]>): string {
+  let out = text;
+  for (const [chart, olds] of Object.entries(conditions)) {
+    const now = `(index .Values ${JSON.stringify(chart)}).enabled`;
+    const expr = olds.reduceRight((acc, o) => `(dig "enabled" ${acc} (index .Values ${JSON.stringify(o.replace(/\.enabled$/, ''))} | default dict))`, now);
+    out = out.split(now).join(expr);
+  }
+  return out;
+}

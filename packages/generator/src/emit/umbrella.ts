@@ -19,7 +19,7 @@ import { umbrellaNotesSections } from './notes.js';
 import { HELPERS, notes, testFiles, umbrellaReadme } from './umbrella-docs.js';
 import { resolveChecks } from './umbrella-checks.js';
 import { httpRoute } from './umbrella-route.js';
-import { acceptMoved, acceptRemoved, type RemovedValues } from './deprecated.js';
+import { acceptMoved, acceptRemoved, withOldSwitches, type RemovedValues } from './deprecated.js';
 
 
 export interface UmbrellaOptions {
@@ -116,6 +116,7 @@ export async function emitUmbrella(o: UmbrellaOptions): Promise<ChartSummary> {
   const moved = r ? acceptMoved(props, r) : undefined;
   if (moved?.template) files['templates/moved-values.yaml'] = moved.template;
   if (moved?.notes) files['templates/NOTES.txt'] = `${files['templates/NOTES.txt']}${moved.notes}\n`;
+  if (moved) for (const f of Object.keys(files)) files[f] = withOldSwitches(files[f], moved.conditions);
   const schema = withDefinitions(requireDefaults({ $schema: DRAFT_07, title: 'Values of the kubeflow umbrella chart', type: 'object', additionalProperties: false, properties: props }, values));
 
   const kube = combineRanges(comps.map((c) => c.kube));
