@@ -195,7 +195,7 @@ describe('a chart upstream renames: keys move loudly and compatibly', () => {
       delete process.env.KFC_COMPONENTS_DIR;
     }
     const umbrella = path.join(out, 'kubeflow');
-    const has = (text: string) => /name: centraldashboard\n/.test(text);
+    const has = (text: string) => splitObjects(text, 'helm template').some((o) => o.key === 'apps/v1/Deployment/kubeflow/centraldashboard');
     expect(has(await helmTemplate(umbrella))).toBe(true);
     const values = path.join(tmp(), 'old.yaml');
     for (const major of [3, 4] as const) {
