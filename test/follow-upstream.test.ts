@@ -161,7 +161,14 @@ describe('kfc diff', () => {
     // the example's kustomize Component went away: its value is a removed key
     expect(chart('profiles').valuesRemoved).toContain('kustomizeComponents.pssDynamicBaseline');
     const text = formatDiff(r);
-    expect(text).toMatch(/^networkpolicies: chart removed$/m);
+    // its NetworkPolicies moved into the kubeflow-namespace chart: the key moves a values file must make
+    expect(chart('networkpolicies').movedInto).toEqual(['kubeflow-namespace']);
+    expect(text).toMatch(/^networkpolicies: chart removed; its objects are now in kubeflow-namespace$/m);
+    expect(r.keyMoves).toEqual([
+      { from: 'networkpolicies.enabled', why: 'its objects are now in kubeflow-namespace (22), which have their own switches' },
+      { from: 'networkpolicies.extraObjects', to: 'kubeflow-namespace.extraObjects', why: 'its objects are now in kubeflow-namespace' },
+    ]);
+    expect(text).toMatch(/^key moves: a values file written for v1\.11\.0 must change \(2\):\n {2}networkpolicies\.enabled: no equivalent in 26\.03/m);
     expect(text).toContain('upstream: applications/pipeline/upstream/env/cert-manager/platform-agnostic-multi-user -> applications/pipeline/overlays');
   });
 

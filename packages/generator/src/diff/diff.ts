@@ -7,6 +7,7 @@ import { parseYaml, type KObject } from '../core/model.js';
 import { chartModels } from '../generate/chart-models.js';
 import { analyze, type Analysis } from '../fold/analyze.js';
 import { readLock, type ResolveOptions } from '../upstream/release.js';
+import { movedCharts, type ChartKeys, type KeyMove } from '../emit/deprecated.js';
 import { parseTag } from '../upstream/version.js';
 import { keyParts, removeCommand } from './remove-command.js';
 import type { Change } from '../emit/changes.js';
@@ -38,12 +39,16 @@ export interface ChartDiff {
   /** upstream directories: before -> after */
   pathsBefore: string[];
   pathsAfter: string[];
+  /** a removed chart whose objects other charts render now: those charts, most objects first */
+  movedInto?: string[];
 }
 
 export interface DiffReport {
   from: string;
   to: string;
   charts: ChartDiff[];
+  /** umbrella values keys a values file for `from` must change: charts that moved, workload keys renamed */
+  keyMoves: KeyMove[];
 }
 
 interface Side {
@@ -72,6 +77,18 @@ async function side(opts: ResolveOptions, logger: Logger): Promise<Side> {
   }
   const keep = new Set([...ordering.placements].filter(([, p]) => p.keep).map(([k]) => k));
   return { tag: a.release.tag, charts, keep };
+}
+
+function chartKeys(s: Side): ChartKeys[] {
+  return [...s.charts].map(([name, c]) => ({ name, objects: [...c.objects.keys()], values: Object.keys(c.model.values) }));
+}
+
+/** The key moves between two sides: charts whose objects moved to other charts, workload keys renamed inside a chart. */
+function keyMoves(a: Side, b: Side, charts: ChartDiff[]): KeyMove[] {
+  const moved = movedCharts(chartKeys(a), chartKeys(b));
+  for (const [c, m] of Object.entries(moved)) charts.find((d) => d.chart === c)!.movedInto = m.into;
+  const renames = charts.flatMap((d) => d.valuesRenamed.map(([o, n]) => ({ from: `${d.chart}.${o}`, to: `${d.chart}.${n}`, why: 'the workload was renamed upstream (same containers)' })));
+  return [...Object.values(moved).flatMap((m) => m.keys), ...renames];
 }
 
 /** Leaf paths of a values tree (empty maps and lists are leaves). */
@@ -162,7 +179,7 @@ export function diffSides(a: Side, b: Side): DiffReport {
       d.status = 'changed';
     return d;
   });
-  return { from: a.tag, to: b.tag, charts };
+  return { from: a.tag, to: b.tag, charts, keyMoves: keyMoves(a, b, charts) };
 }
 
 export async function diffReleases(from: string, to: string, base: ResolveOptions, logger: Logger): Promise<DiffReport> {
@@ -179,7 +196,8 @@ export function formatDiff(r: DiffReport, verbose = false): string {
     if (items.length > limit) lines.push(`    ... ${items.length - limit} more (-v lists all)`);
   };
   for (const c of r.charts.filter((x) => x.status !== 'unchanged')) {
-    const what = c.status === 'added' ? 'new chart' : c.status === 'removed' ? 'chart removed' : `${c.objectsAdded.length} added, ${c.objectsRemoved.length} removed, ${c.objectsChanged.length} changed objects`;
+    const moved = c.movedInto ? `; its objects are now in ${c.movedInto.join(', ')}` : '';
+    const what = c.status === 'added' ? 'new chart' : c.status === 'removed' ? `chart removed${moved}` : `${c.objectsAdded.length} added, ${c.objectsRemoved.length} removed, ${c.objectsChanged.length} changed objects`;
     lines.push(`${c.chart}: ${what}`);
     if (c.pathsBefore.join() !== c.pathsAfter.join()) lines.push(`  upstream: ${c.pathsBefore.join(', ') || '-'} -> ${c.pathsAfter.join(', ') || '-'}`);
     if (c.status === 'changed') {
@@ -206,6 +224,8 @@ export function formatDiff(r: DiffReport, verbose = false): string {
   }
   const unchanged = r.charts.filter((x) => x.status === 'unchanged').map((x) => x.chart);
   if (unchanged.length) lines.push('', `unchanged: ${unchanged.join(', ')}`);
+  lines.push('', r.keyMoves.length ? `key moves: a values file written for ${r.from} must change (${r.keyMoves.length}):` : `key moves: none (every umbrella key of ${r.from} still names the same chart)`);
+  for (const m of r.keyMoves) lines.push(m.to ? `  ${m.from} -> ${m.to}  (${m.why})` : `  ${m.from}: no equivalent in ${r.to} (${m.why})`);
   return `${lines.join('\n')}\n`;
 }
 

@@ -25,8 +25,8 @@ export interface ComponentConfig {
   tier?: string;
   /** directories upstream installs apart from the example (globs, each matching one directory), in install order */
   install: string[];
-  /** optional directories installed beside `install`, each a boolean value under `options` */
-  options: Record<string, { path: string; default: boolean; description: string }>;
+  /** optional directories installed beside `install` (or reached by an aggregate line), each a boolean value under `options`; globs, the first naming one directory wins */
+  options: Record<string, { paths: string[]; default: boolean; description: string }>;
   /** objects the umbrella's helm tests and NOTES point at (resolved in the release's objects; missing ones fail the build) */
   checks: Check[];
   /** the raw `features` block (read by the features stage) */
@@ -97,7 +97,7 @@ interface ComponentFile {
   keywords?: string[];
   tier?: string;
   install?: string[];
-  options?: Record<string, { path: string; default: boolean; description?: string }>;
+  options?: Record<string, { path: string | string[]; default: boolean; description?: string }>;
   checks?: Check[];
   features?: unknown;
   variantOverrides?: Array<{ when: string; map: Record<string, string> }>;
@@ -141,7 +141,12 @@ export function loadComponentConfigs(dir = componentsDir()): ComponentConfig[] {
       keywords: c.keywords ?? [],
       tier: c.tier,
       install: c.install ?? [],
-      options: Object.fromEntries(Object.entries(c.options ?? {}).map(([k, v]) => [k, { path: v.path, default: v.default, description: v.description ?? `Install ${v.path}.` }])),
+      options: Object.fromEntries(
+        Object.entries(c.options ?? {}).map(([k, v]) => {
+          const paths = typeof v.path === 'string' ? [v.path] : v.path;
+          return [k, { paths, default: v.default, description: v.description ?? `Install ${paths[0]}.` }];
+        }),
+      ),
       checks: c.checks ?? [],
       variantOverrides: c.variantOverrides ?? [],
       knownBroken: (c.knownBroken ?? []).map((k) => ({ path: k.path, reason: k.reason.trim(), ...(k.error !== undefined ? { error: k.error } : {}) })),

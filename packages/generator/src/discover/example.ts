@@ -18,6 +18,8 @@ export interface ExampleEntry {
   after?: ExampleEntry;
   /** not a line of the example: a directory a component file installs apart from it */
   outside?: boolean;
+  /** a directory a component file claims inside an aggregate line: that line (discover/aggregate.ts) */
+  within?: ExampleEntry;
 }
 
 export interface Example {

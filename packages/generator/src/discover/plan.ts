@@ -3,6 +3,7 @@ import path from 'node:path';
 import YAML from 'yaml';
 import { KfcError } from '../core/errors.js';
 import { camelCase } from '../core/util.js';
+import { findParts, localDirs, type Aggregate, type Part } from './aggregate.js';
 import { globToRegExp, matchesAny, type ComponentConfig } from './components.js';
 import type { Example, ExampleEntry } from './example.js';
 
@@ -45,12 +46,16 @@ export interface ComponentPlan {
   variants: Variant[];
   /** directories installed beside the entries (component file `options:`) */
   options: Toggle[];
+  /** the chart of an aggregate line's objects that no component produces (its only entry is that line) */
+  remainder?: Aggregate;
 }
 
 export interface Plan {
   components: ComponentPlan[];
   /** the example's kustomize Components */
   toggles: Toggle[];
+  /** lines split among the components whose directories they reach (discover/aggregate.ts) */
+  aggregates: Aggregate[];
   warnings: string[];
 }
 
@@ -75,22 +80,6 @@ function directVariant(config: ComponentConfig | undefined, dir: string): string
   return hits[0]?.[0];
 }
 
-/** The local directories a kustomization builds on (its `resources` that are directories). */
-function localBases(releaseDir: string, dir: string): string[] {
-  const file = ['kustomization.yaml', 'kustomization.yml', 'Kustomization'].map((f) => path.join(releaseDir, dir, f)).find(existsSync);
-  if (!file) return [];
-  let k: any;
-  try {
-    k = YAML.parse(readFileSync(file, 'utf8')) ?? {};
-  } catch {
-    return [];
-  }
-  return ((k.resources ?? []) as unknown[])
-    .filter((r): r is string => typeof r === 'string' && !r.includes('://'))
-    .map((r) => path.posix.normalize(path.posix.join(dir, r)))
-    .filter((r) => !r.startsWith('..') && existsSync(path.join(releaseDir, r)) && !path.extname(r));
-}
-
 /**
  * The variant a directory is: the one whose glob matches it, else the one
  * matching a directory it wraps (upstream wrapping an overlay in another
@@ -101,7 +90,7 @@ function variantOf(config: ComponentConfig | undefined, dir: string, releaseDir?
   if (direct || !releaseDir || depth > 3 || !config || !Object.keys(config.variants).length) return direct;
   const found = [
     ...new Set(
-      localBases(releaseDir, dir)
+      localDirs(releaseDir, dir)
         .map((b) => variantOf(config, b, releaseDir, depth + 1))
         .filter((v): v is string => !!v),
     ),
@@ -143,82 +132,158 @@ function resolveOne(releaseDir: string, glob: string, what: string, warnings: st
   return hits[0];
 }
 
+/** The kustomization directory the first glob naming exactly one names (globs listing an overlay's places across releases). */
+function resolveFirst(releaseDir: string, globs: string[]): string | undefined {
+  for (const g of globs) {
+    const re = globToRegExp(g);
+    const hits = kustomizationDirs(releaseDir).filter((d) => re.test(d));
+    if (hits.length === 1) return hits[0];
+  }
+  return undefined;
+}
+
 export interface PlanOptions {
   /** the release's tag, for messages */
   tag?: string;
 }
 
-/**
- * Assigns the example's lines to component charts, names their variants and
- * finds the kustomize Components and the components upstream installs apart
- * from the example.
- *
- * - An enabled line belongs to the component file whose `paths` claim it.
- * - A commented-out line claimed by the file of an enabled line is an
- *   alternative (variant) of that component, wherever its directory is. A
- *   commented-out line no file claims is an alternative of the enabled line
- *   above it when both sit in one directory; any other commented-out line is
- *   a component generated disabled.
- * - Variant names come from the component file's variant globs.
- * - A component file that claims nothing in the release is reported.
- */
-// biome-ignore lint/complexity/noExcessiveLinesPerFunction: issue 19 (discovery by object identity) rewrites this function; it is split there, not here, to spare a conflicting rewrite
-export function planComponents(example: Example, configs: ComponentConfig[], releaseDir: string, o: PlanOptions = {}): Plan {
-  const warnings: string[] = [];
-  const release = o.tag ? `release ${o.tag}` : 'this release';
+/** The state of one planning run: the charts so far, by name, and what was reported. */
+interface Planner {
+  example: Example;
+  configs: ComponentConfig[];
+  releaseDir: string;
+  byName: Map<string, ComponentPlan>;
+  aggregates: Aggregate[];
+  warnings: string[];
+  /** the component file claiming a directory (reached from line `e`) */
+  claim: (dir: string, e: ExampleEntry) => ComponentConfig | undefined;
+}
+
+function planner(example: Example, configs: ComponentConfig[], releaseDir: string): Planner {
   const matchers = configs.map((c) => ({ c, res: c.paths.map(globToRegExp) }));
-  const claim = (e: ExampleEntry): ComponentConfig | undefined => {
-    const hits = matchers.filter((m) => m.res.some((r) => r.test(e.path))).map((m) => m.c);
-    if (hits.length > 1) throw new KfcError(`${example.file}:${e.line}: ${e.path} is claimed by ${hits.map((h) => h.file).join(' and ')}`, 'make the "paths" globs of those component configurations disjoint');
+  const claim = (dir: string, e: ExampleEntry): ComponentConfig | undefined => {
+    const hits = matchers.filter((m) => m.res.some((r) => r.test(dir))).map((m) => m.c);
+    const via = dir === e.path ? '' : ` (reached from ${e.path})`;
+    if (hits.length > 1) throw new KfcError(`${example.file}:${e.line}: ${dir}${via} is claimed by ${hits.map((h) => h.file).join(' and ')}`, 'make the "paths" globs of those component configurations disjoint');
     return hits[0];
   };
-  const byName = new Map<string, ComponentPlan>();
-  const get = (e: ExampleEntry, enabled: boolean): ComponentPlan => {
-    const config = claim(e);
-    let name = config?.name;
-    if (!name) {
-      // unclaimed entries sharing a name join one chart, unless a configuration or an opposite-enabled chart has it
-      const taken = (n: string) => configs.some((c) => c.name === n) || (byName.has(n) && (!!byName.get(n)!.config || byName.get(n)!.enabled !== enabled));
-      const names = derivedNames(e.path);
-      name = names.find((n) => !taken(n)) ?? names[names.length - 1];
-      warnings.push(`${example.file}:${e.line}: no component configuration claims ${e.path}; generating chart "${name}" (add components/${name}.yaml to name it)`);
-    }
-    let plan = byName.get(name);
-    if (!plan) {
-      plan = { name, config, description: config?.description ?? `Kubeflow ${e.heading ?? name} (generated from ${e.path}).`, keywords: config?.keywords ?? [], enabled, outside: false, entries: [], variants: [], options: [] };
-      byName.set(name, plan);
-    } else if (plan.enabled !== enabled) {
-      throw new KfcError(`${example.file}:${e.line}: ${e.path} is commented out but component "${name}" has enabled entries`, `give it a configuration of its own in components/`);
-    }
-    return plan;
-  };
-  for (const e of example.entries) get(e, true).entries.push(e);
+  return { example, configs, releaseDir, byName: new Map(), aggregates: [], warnings: [], claim };
+}
 
-  // commented-out lines: alternatives of an enabled component, or disabled components
+/** A chart name for a line no file claims: its meaningful path segments, not taken by a file or an opposite-enabled chart. */
+function unclaimedName(p: Planner, e: ExampleEntry, enabled: boolean): string {
+  const taken = (n: string) => p.configs.some((c) => c.name === n) || (p.byName.has(n) && (!!p.byName.get(n)!.config || !!p.byName.get(n)!.remainder || p.byName.get(n)!.enabled !== enabled));
+  const names = derivedNames(e.path);
+  return names.find((n) => !taken(n)) ?? names[names.length - 1];
+}
+
+/** The chart of an entry: its component file's, else one named after its path (with a warning). */
+function chartFor(p: Planner, e: ExampleEntry, enabled: boolean, config = p.claim(e.path, e)): ComponentPlan {
+  let name = config?.name;
+  if (!name) {
+    // unclaimed entries sharing a name join one chart, unless a configuration or an opposite-enabled chart has it
+    name = unclaimedName(p, e, enabled);
+    p.warnings.push(`${p.example.file}:${e.line}: no component configuration claims ${e.path}; generating chart "${name}" (add components/${name}.yaml to name it)`);
+  }
+  let plan = p.byName.get(name);
+  if (!plan) {
+    plan = { name, config, description: config?.description ?? `Kubeflow ${e.heading ?? name} (generated from ${e.path}).`, keywords: config?.keywords ?? [], enabled, outside: false, entries: [], variants: [], options: [] };
+    p.byName.set(name, plan);
+  } else if (plan.enabled !== enabled) {
+    throw new KfcError(`${p.example.file}:${e.line}: ${e.path} is ${enabled ? 'enabled' : 'commented out'} but component "${name}" has ${enabled ? 'commented-out' : 'enabled'} entries`, `give it a configuration of its own in components/`);
+  }
+  return plan;
+}
+
+/**
+ * A line no file claims that reaches claimed directories: each becomes an
+ * entry of its component (`within` the line), the rest of the line's objects
+ * a chart named after it (kept only when there are any: fold/analyze.ts).
+ * Returns the part entries, or none when the line is not an aggregate.
+ */
+function splitLine(p: Planner, e: ExampleEntry): Array<{ entry: ExampleEntry; config: ComponentConfig }> {
+  const parts: Part[] = findParts(p.releaseDir, e.path, (d) => p.claim(d, e));
+  if (!parts.length) return [];
+  const remainder = unclaimedName(p, e, e.enabled);
+  const agg: Aggregate = { entry: e, parts, remainder };
+  p.aggregates.push(agg);
+  p.byName.set(remainder, {
+    name: remainder,
+    description: `Kubeflow ${e.heading ?? remainder}: the objects of ${e.path} that no component produces.`,
+    keywords: [],
+    enabled: e.enabled,
+    outside: false,
+    entries: [e],
+    variants: [],
+    options: [],
+    remainder: agg,
+  });
+  return parts.map((x) => ({ entry: { path: x.path, line: e.line, enabled: e.enabled, note: e.note, heading: e.heading, after: e.after, within: e }, config: x.config }));
+}
+
+/** Commented-out lines: alternatives of an enabled component, or disabled components. */
+function planCommented(p: Planner): void {
+  const { example, releaseDir } = p;
   const alternatives = new Map<ExampleEntry, ExampleEntry[]>();
-  for (const c of example.commented) {
-    if (!existsSync(path.join(releaseDir, c.path))) {
-      warnings.push(`${example.file}:${c.line}: commented-out ${c.path} does not exist in the release; skipped`);
-      continue;
-    }
-    const config = claim(c);
-    const owner = config ? byName.get(config.name) : undefined;
+  const place = (c: ExampleEntry, config: ComponentConfig | undefined) => {
+    const owner = config ? p.byName.get(config.name) : undefined;
     let slot: ExampleEntry | undefined;
     if (owner?.enabled) slot = slotFor(owner, c, releaseDir);
-    else if (!config && c.after && !claim(c.after) && path.posix.dirname(c.after.path) === path.posix.dirname(c.path)) slot = c.after;
+    else if (!config && !c.within && c.after && !p.claim(c.after.path, c.after) && path.posix.dirname(c.after.path) === path.posix.dirname(c.path)) slot = c.after;
     if (slot) alternatives.set(slot, [...(alternatives.get(slot) ?? []), c]);
-    else get(c, false).entries.push(c);
+    else chartFor(p, c, false, config).entries.push(c);
+  };
+  for (const c of example.commented) {
+    if (!existsSync(path.join(releaseDir, c.path))) {
+      p.warnings.push(`${example.file}:${c.line}: commented-out ${c.path} does not exist in the release; skipped`);
+      continue;
+    }
+    const config = p.claim(c.path, c);
+    const parts = config ? [] : splitLine(p, c);
+    if (parts.length) for (const x of parts) place(x.entry, x.config);
+    else place(c, config);
   }
-  for (const plan of byName.values()) {
+  for (const plan of p.byName.values()) {
     for (const e of plan.entries) {
       const alts = alternatives.get(e);
-      if (alts?.length) addVariants(plan, e, alts, warnings, example.file, releaseDir);
+      if (alts?.length) addVariants(plan, e, alts, p.warnings, example.file, releaseDir);
     }
   }
+}
 
-  // components upstream installs apart from the example
-  for (const config of configs) {
-    if (byName.has(config.name) || !config.install.length) continue;
+/**
+ * A component that an aggregate line reaches keeps what its file offers: a
+ * part its `options:` name is that option (on: the aggregate installs it),
+ * the file's other options are off; a part that is a variant gets the file's
+ * other variants as alternatives, as for a component installed apart.
+ */
+function planPartChoices(p: Planner, plan: ComponentPlan): void {
+  const config = plan.config;
+  if (!config || !plan.entries.some((e) => e.within)) return;
+  for (const [name, opt] of Object.entries(config.options)) {
+    const part = plan.entries.find((e) => e.within && matchesAny(opt.paths, e.path));
+    if (part) plan.entries = plan.entries.filter((e) => e !== part);
+    const dir = part?.path ?? resolveFirst(p.releaseDir, opt.paths);
+    if (dir) plan.options.push({ name, path: dir, defaultOn: !!part, line: part?.line ?? 0, group: 'options', description: opt.description });
+  }
+  for (const e of plan.entries.filter((x) => x.within && !plan.variants.some((v) => v.slot === x))) {
+    const own = variantOf(config, e.path, p.releaseDir);
+    if (!own) continue;
+    const alts = Object.entries(config.variants)
+      .filter(([k]) => k !== own)
+      .flatMap(([, globs]) => {
+        const d = resolveFirst(p.releaseDir, globs);
+        return d ? [{ path: d, line: 0, enabled: false, outside: true } as ExampleEntry] : [];
+      });
+    if (alts.length) addVariants(plan, e, alts, p.warnings, config.file, p.releaseDir);
+  }
+}
+
+/** Components upstream installs apart from the example (component file `install:`). */
+function planOutside(p: Planner, release: string): void {
+  const { releaseDir, warnings } = p;
+  for (const config of p.configs) {
+    if (p.byName.has(config.name) || !config.install.length) continue;
     const what = `${config.file} (install)`;
     const dirs = config.install.map((g) => resolveOne(releaseDir, g, what, warnings));
     if (dirs.some((d) => !d)) {
@@ -227,7 +292,7 @@ export function planComponents(example: Example, configs: ComponentConfig[], rel
     }
     const plan: ComponentPlan = { name: config.name, config, description: config.description, keywords: config.keywords, enabled: false, outside: true, entries: [], variants: [], options: [] };
     plan.entries = dirs.map((d) => ({ path: d!, line: 0, enabled: false, outside: true }));
-    byName.set(config.name, plan);
+    p.byName.set(config.name, plan);
     const slots = plan.entries.filter((e) => variantOf(config, e.path));
     if (slots.length > 1) throw new KfcError(`${config.file}: install paths ${slots.map((s) => s.path).join(', ')} are all variants; only one may be`, 'list one variant directory under install:');
     if (slots.length) {
@@ -241,32 +306,67 @@ export function planComponents(example: Example, configs: ComponentConfig[], rel
       if (alts.length) addVariants(plan, slots[0], alts, warnings, config.file, releaseDir);
     }
     for (const [name, opt] of Object.entries(config.options)) {
-      const d = resolveOne(releaseDir, opt.path, `${config.file} (option ${name})`, warnings);
+      const d = resolveFirst(releaseDir, opt.paths) ?? resolveOne(releaseDir, opt.paths[0], `${config.file} (option ${name})`, warnings);
       if (d) plan.options.push({ name, path: d, defaultOn: opt.default, line: 0, group: 'options', description: opt.description });
     }
   }
-  const components = [...byName.values()];
-  if (!components.length) throw new KfcError(`${example.file}: no component chart would be generated`, 'point the build at a Kubeflow manifests release');
-  for (const config of configs) {
-    if (!byName.has(config.name) && !config.install.length) warnings.push(`${config.file} claims no line of ${release}'s example; no "${config.name}" chart (upstream removed or moved it: update its paths if it moved)`);
-  }
-  warnings.push(...uncoveredReadmeComponents(releaseDir, configs, components));
+}
 
+/** The example's kustomize Components (enabled and commented out), each a `kustomizeComponents` switch. */
+function exampleToggles(p: Planner): Toggle[] {
   const toggles: Toggle[] = [];
   for (const [list, on] of [
-    [example.components, true],
-    [example.commentedComponents, false],
+    [p.example.components, true],
+    [p.example.commentedComponents, false],
   ] as const) {
     for (const c of list) {
-      if (!existsSync(path.join(releaseDir, c.path))) {
-        if (on) throw new KfcError(`${example.file}:${c.line}: component ${c.path} does not exist in the release`, 'the release tree is incomplete');
-        warnings.push(`${example.file}:${c.line}: commented-out component ${c.path} does not exist in the release; no value for it`);
+      if (!existsSync(path.join(p.releaseDir, c.path))) {
+        if (on) throw new KfcError(`${p.example.file}:${c.line}: component ${c.path} does not exist in the release`, 'the release tree is incomplete');
+        p.warnings.push(`${p.example.file}:${c.line}: commented-out component ${c.path} does not exist in the release; no value for it`);
         continue;
       }
       toggles.push({ name: camelCase(c.path.split('/').slice(-3).join('-')), path: c.path, defaultOn: on, line: c.line, group: 'kustomizeComponents' });
     }
   }
-  return { components, toggles, warnings };
+  return toggles;
+}
+
+/**
+ * Assigns the example's lines to component charts, names their variants and
+ * finds the kustomize Components and the components upstream installs apart
+ * from the example.
+ *
+ * - An enabled line belongs to the component file whose `paths` claim it.
+ * - A line no file claims that builds on claimed directories is an aggregate:
+ *   each claimed directory it reaches belongs to its component (the objects
+ *   are split by content in fold/analyze.ts).
+ * - A commented-out line claimed by the file of an enabled line is an
+ *   alternative (variant) of that component, wherever its directory is. A
+ *   commented-out line no file claims is an alternative of the enabled line
+ *   above it when both sit in one directory; any other commented-out line is
+ *   a component generated disabled.
+ * - Variant names come from the component file's variant globs.
+ * - A component file that claims nothing in the release is reported.
+ */
+export function planComponents(example: Example, configs: ComponentConfig[], releaseDir: string, o: PlanOptions = {}): Plan {
+  const release = o.tag ? `release ${o.tag}` : 'this release';
+  const p = planner(example, configs, releaseDir);
+  for (const e of example.entries) {
+    const config = p.claim(e.path, e);
+    const parts = config ? [] : splitLine(p, e);
+    if (parts.length) for (const x of parts) chartFor(p, x.entry, true, x.config).entries.push(x.entry);
+    else chartFor(p, e, true, config).entries.push(e);
+  }
+  planCommented(p);
+  for (const plan of p.byName.values()) planPartChoices(p, plan);
+  planOutside(p, release);
+  const components = [...p.byName.values()];
+  if (!components.length) throw new KfcError(`${example.file}: no component chart would be generated`, 'point the build at a Kubeflow manifests release');
+  for (const config of configs) {
+    if (!p.byName.has(config.name) && !config.install.length) p.warnings.push(`${config.file} claims no line of ${release}'s example; no "${config.name}" chart (upstream removed or moved it: update its paths if it moved)`);
+  }
+  p.warnings.push(...uncoveredReadmeComponents(releaseDir, configs, components));
+  return { components, toggles: exampleToggles(p), aggregates: p.aggregates, warnings: p.warnings };
 }
 
 /** The enabled line a claimed alternative replaces: the one a variant glob matches, else the nearest line above. */

@@ -29,8 +29,36 @@ export function selects(o: { kind: string; name: string; namespace?: string; api
 
 const describeSelector = (s: Selector) => `${s.kind} ${s.namespace ? `${s.namespace}/` : ''}${s.name}${s.container ? ` container ${s.container}` : ''}`;
 
+/** A selector of a feature that matches nothing in its chart (pipeline.ts looks for the object in the other charts). */
+export class SelectorMissing extends KfcError {
+  constructor(
+    readonly chart: ChartModel,
+    readonly feature: Feature,
+    readonly selector: Selector,
+    what: string,
+  ) {
+    super(`feature ${feature.name} (${feature.file}): ${describeSelector(selector)} ${what} of chart ${chart.name} in release ${chart.release.tag}`, "upstream renamed or removed it: update the feature's selector");
+  }
+}
+
 function missing(m: ChartModel, f: Feature, s: Selector, what = 'matches no object'): KfcError {
-  return new KfcError(`feature ${f.name} (${f.file}): ${describeSelector(s)} ${what} of chart ${m.name} in release ${m.release.tag}`, "upstream renamed or removed it: update the feature's selector");
+  return new SelectorMissing(m, f, s, what);
+}
+
+/**
+ * A feature whose object upstream moved into another chart cannot follow it
+ * (its values live in its own chart): the build fails naming the feature, the
+ * object and the chart that holds it now. Other errors pass unchanged.
+ */
+export function movedObjectError(e: unknown, others: Array<{ name: string; objects: Array<{ kind: string; name: string; namespace?: string; apiVersion?: string }> }>): unknown {
+  if (!(e instanceof SelectorMissing)) return e;
+  const holders = others.filter((c) => c.name !== e.chart.name && c.objects.some((o) => selects(o, e.selector))).map((c) => c.name);
+  if (!holders.length) return e;
+  const f = e.feature;
+  return new KfcError(
+    `feature ${f.name} (${f.file}): ${describeSelector(e.selector)} is no longer in chart ${e.chart.name} in release ${e.chart.release.tag}: upstream moved it to chart ${holders.join(', ')}, and a feature cannot follow it there (its values live under ${e.chart.name})`,
+    `claim the directory that produces it in components/${e.chart.name}.yaml (paths), or move the feature to components/${holders[0]}/features/ (its values key moves too: list it in kfc diff)`,
+  );
 }
 
 function matching(m: ChartModel, f: Feature, s: Selector): ModelObject[] {
@@ -39,6 +67,32 @@ function matching(m: ChartModel, f: Feature, s: Selector): ModelObject[] {
   const crd = hits.find((o) => o.crd);
   if (crd) throw new KfcError(`feature ${f.name} (${f.file}): ${describeSelector(s)} is a CRD; CRDs ship verbatim in crds/ and cannot be changed by a value`, 'drop the edit');
   return hits;
+}
+
+/** Every selector of a feature (drops, edits and generated Secrets, alternatives included). */
+function selectorsOf(f: Feature): Selector[] {
+  return [...f.drop.flatMap((d) => ('anyOf' in d ? d.anyOf : [d])), ...f.set.flatMap((e) => ('anyOf' in e ? e.anyOf : [e]).map((x) => x.select)), ...f.generate.flatMap((g) => (g.select ? [g.select] : []))];
+}
+
+/**
+ * The features of a component file that claims nothing in a release do not
+ * vanish quietly when their objects are still there: a selector matching an
+ * object of another chart means upstream moved the component, and the build
+ * fails naming the feature and that chart. (Without such objects the
+ * component is gone, which the plan reports.)
+ */
+export function strandedFeatureError(file: string, features: Feature[], charts: Array<{ name: string; objects: Array<{ kind: string; name: string; namespace?: string; apiVersion?: string }> }>, tag: string): KfcError | undefined {
+  for (const f of features) {
+    for (const s of selectorsOf(f).filter((x) => x.kind !== '*' && !x.name.includes('*'))) {
+      const holders = charts.filter((c) => c.objects.some((o) => selects(o, s))).map((c) => c.name);
+      if (!holders.length) continue;
+      return new KfcError(
+        `feature ${f.name} (${f.file}): ${file} claims nothing in release ${tag}, but ${describeSelector(s)} is there, in chart ${holders.join(', ')}: upstream moved the component, and its features would silently stop applying`,
+        `update the paths of ${file} to claim the directory that produces it now`,
+      );
+    }
+  }
+  return undefined;
 }
 
 /**

@@ -4,7 +4,8 @@ import { fold } from '../fold/fold.js';
 import { keepGeneratedSecretNamespaces, placeChart, resolveWaves } from '../order/place.js';
 import { orderingOf, type OrderingModel } from '../order/tiers.js';
 import { templatizeChart } from '../templatize/chart.js';
-import { applyFeatures } from '../features/apply.js';
+import { applyFeatures, movedObjectError, strandedFeatureError } from '../features/apply.js';
+import { loadComponentConfigs } from '../discover/components.js';
 import { loadFeatures, loadSharedFeatures, type Feature } from '../features/contract.js';
 import { KfcError } from '../core/errors.js';
 import { addSecretsJob } from '../features/secrets.js';
@@ -26,13 +27,18 @@ export function chartModels(a: Analysis): { models: ChartModel[]; ordering: Orde
     return false;
   });
   const used = new Map<string, number>();
+  const objectsByChart = a.components.map((c) => ({ name: c.plan.name, objects: c.configs.flatMap((x) => x.objects) }));
   const models = a.components.map((c) => {
     const variants = c.plan.variants.map((v) => v.name);
     const folded = fold(variants, c.configs);
     const model = templatizeChart({ plan: c.plan, release: a.release, version: a.release.version, variants, toggles: c.toggles, folded, sharedKeys: c.sharedKeys });
     // placement annotations first, so that features patching metadata merge with them
     placeChart(model, ordering.placements);
-    applyFeatures(model, loadFeatures(c.plan.config));
+    try {
+      applyFeatures(model, loadFeatures(c.plan.config));
+    } catch (e) {
+      throw movedObjectError(e, objectsByChart);
+    }
     applyFeatures(model, shared, used);
     addSecretsJob(model, hookImage);
     resolveWaves(model, ordering.placements, a.release.tag);
@@ -40,6 +46,11 @@ export function chartModels(a: Analysis): { models: ChartModel[]; ordering: Orde
   });
   keepGeneratedSecretNamespaces(models);
   resolvePlatformNamespaces(models);
+  // features of component files that claim nothing here, whose objects another chart renders
+  for (const config of loadComponentConfigs().filter((x) => !present.has(x.name))) {
+    const stranded = strandedFeatureError(config.file, loadFeatures(config), objectsByChart, a.release.tag);
+    if (stranded) throw stranded;
+  }
   for (const f of shared) {
     if (!used.get(f.name)) throw new KfcError(`shared feature ${f.name} (${f.file}) matches no object of any chart in release ${a.release.tag}`, "upstream renamed or removed what it selects: update the feature's selectors");
   }

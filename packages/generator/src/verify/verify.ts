@@ -158,7 +158,7 @@ export async function verify(opts: VerifyOptions = {}): Promise<VerifyReport> {
   const examples = new Map<string, Promise<Map<string, KObject[]>>>();
   const exampleWith = (v: ExampleVariation) => {
     const k = JSON.stringify(v);
-    if (!examples.has(k)) examples.set(k, buildExample(a.release, a.example, v));
+    if (!examples.has(k)) examples.set(k, buildExample(a.release, a.example, v, a.plan.aggregates));
     return examples.get(k)!;
   };
   const jobs: Job[] = [];
@@ -182,7 +182,7 @@ export async function verify(opts: VerifyOptions = {}): Promise<VerifyReport> {
       const vals = parseYaml(readFileSync(file, 'utf8')) ?? {};
       const sel = selection(c, vals, file);
       const components = a.plan.toggles.filter((t) => (sel.toggled.includes(t) ? !t.defaultOn : t.defaultOn)).map((t) => t.path);
-      const { variant, paths } = sel;
+      const { variant, paths, added } = sel;
       const label = [variant?.name ?? 'default', ...sel.toggled.map((t) => `${t.name}=${!t.defaultOn}`)].join('+');
       const reference = async (): Promise<{ objects: KObject[]; note?: string }> => {
         if (c.plan.outside) {
@@ -194,9 +194,11 @@ export async function verify(opts: VerifyOptions = {}): Promise<VerifyReport> {
         const v: ExampleVariation = { components };
         if (variant && !variant.isDefault) v.swap = { [variant.slot.path]: variant.path };
         if (!c.plan.enabled) v.add = paths;
+        else if (added.length) v.add = added;
         try {
           const byLine = await exampleWith(v);
-          return { objects: paths.flatMap((p) => byLine.get(p) ?? []) };
+          const note = variant?.slot.within && !variant.isDefault ? `${variant.slot.path} sits inside the example line ${variant.slot.within.path}: ${variant.path} compared as built on its own` : undefined;
+          return { objects: paths.flatMap((p) => byLine.get(p) ?? []), note };
         } catch (e) {
           // Upstream's alternative does not fit into the example (e.g. it re-declares a sibling's
           // Namespace): compare with the lines built on their own instead, the alternative winning.
@@ -252,13 +254,17 @@ function renderLabel(valuesFile: string, set: string[]): string {
  * flips, and the upstream directories that render (variant swapped in,
  * options added).
  */
-function selection(c: AnalyzedComponent, vals: any, where: string): { variant?: Variant; toggled: Toggle[]; paths: string[] } {
+function selection(c: AnalyzedComponent, vals: any, where: string): { variant?: Variant; toggled: Toggle[]; paths: string[]; added: string[]; removed: string[] } {
   const variant = c.plan.variants.find((v) => v.name === (vals.variant ?? c.configs[0].variant));
   if (vals.variant && !variant) throw new KfcError(`${where}: variant "${vals.variant}" is not one of ${c.plan.variants.map((v) => v.name).join(', ')}`, 'rebuild the charts for this release');
   const toggled = c.toggles.filter((t) => vals[t.group]?.[t.name] !== undefined && vals[t.group][t.name] !== t.defaultOn);
   const options = c.plan.options.filter((t) => (toggled.includes(t) ? !t.defaultOn : t.defaultOn)).map((t) => t.path);
   const paths = [...c.plan.entries.map((e) => (variant && variant.slot === e ? variant.path : e.path)), ...options];
-  return { variant, toggled, paths };
+  // options switched on that the example does not install
+  const added = c.plan.options.filter((t) => !t.defaultOn && toggled.includes(t)).map((t) => t.path);
+  // options switched off that an aggregate line of the example installs
+  const removed = c.plan.enabled ? c.plan.options.filter((t) => t.defaultOn && toggled.includes(t)).map((t) => t.path) : [];
+  return { variant, toggled, paths, added, removed };
 }
 
 /**
@@ -329,16 +335,21 @@ export async function verifyUmbrella(a: Analysis, chartsDir: string, helm: Tool,
     const vals = parseYaml(readFileSync(file, 'utf8')) ?? {};
     const swap: Record<string, string> = {};
     const add: string[] = [];
+    const drop: string[] = [];
     let components = a.plan.toggles.filter((t) => t.defaultOn);
     for (const c of a.components) {
       const v = vals[c.plan.name] ?? {};
       const sel = selection(c, v, `${file}: ${c.plan.name}`);
       if (!(v.enabled ?? c.plan.enabled)) continue;
       if (!c.plan.enabled) add.push(...sel.paths);
-      else if (sel.variant && !sel.variant.isDefault) swap[sel.variant.slot.path] = sel.variant.path;
+      else {
+        if (sel.variant && !sel.variant.isDefault) swap[sel.variant.slot.path] = sel.variant.path;
+        add.push(...sel.added);
+        drop.push(...sel.removed);
+      }
       for (const t of sel.toggled) if (t.group === 'kustomizeComponents') components = t.defaultOn ? components.filter((x) => x !== t) : [...components, t];
     }
-    const variation: ExampleVariation = { components: components.map((t) => t.path), ...(Object.keys(swap).length ? { swap } : {}), ...(add.length ? { add } : {}) };
+    const variation: ExampleVariation = { components: components.map((t) => t.path), ...(Object.keys(swap).length ? { swap } : {}), ...(add.length ? { add } : {}), ...(drop.length ? { drop } : {}) };
     let expected: KObject[];
     let note: string | undefined;
     try {
