@@ -76,7 +76,7 @@ export interface ChartModel {
   /** README sections after the generated ones (features document themselves here) */
   readmeSections: string[];
   /** values paths tests and docs point at for each feature, by feature name */
-  features: Array<{ name: string; description: string; values: string }>;
+  features: Array<{ name: string; description: string; values: string; when?: string }>;
   /** Secrets the chart's hook Job creates when missing (features/secrets.ts) */
   generated: GeneratedSecret[];
 }

@@ -9,7 +9,7 @@ import type { ResolvedCheck } from './umbrella-checks.js';
  * hostnames. The backend is the ingress the component files name (istio's
  * Service check), resolved in the release.
  */
-export function httpRoute(ingress: ResolvedCheck | undefined): { values: Record<string, unknown>; schema: any; template: string; scenario: Record<string, unknown> } | undefined {
+export function httpRoute(ingress: ResolvedCheck | undefined): { values: Record<string, unknown>; schema: any; template: string; scenario: Record<string, unknown>; backend: { name: string; namespace: string; port: number } } | undefined {
   if (!ingress?.port) return undefined;
   const defs = loadSchemaDefinitions();
   const dns = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$';
@@ -18,7 +18,8 @@ export function httpRoute(ingress: ResolvedCheck | undefined): { values: Record<
     parentRefs: [],
     hostnames: [],
     annotations: {},
-    backend: { name: ingress.name, namespace: ingress.namespace, port: ingress.port },
+    backend: { name: '', namespace: '', port: ingress.port },
+    gateway: { namespace: '', podLabels: {}, from: [] },
     tls: { certificate: false, issuerRef: { name: '', kind: 'ClusterIssuer' }, secretName: 'kubeflow-tls', namespace: '' },
   };
   const schema = {
@@ -35,10 +36,20 @@ export function httpRoute(ingress: ResolvedCheck | undefined): { values: Record<
       hostnames: { description: 'Host names the route serves (and the Certificate covers).', type: 'array', items: { type: 'string', pattern: '^(\\*\\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$' } },
       annotations: { ...structuredClone(defs.pod.properties.podAnnotations), description: 'Annotations of the HTTPRoute.' },
       backend: {
-        description: 'The Kubeflow ingress Service the route sends traffic to (bring-your-own Istio: your ingress gateway Service).',
+        description: `The Kubeflow ingress Service the route sends traffic to. Empty name/namespace: ${ingress.namespace}/${ingress.name}, or with global.istio.external your global.istio.ingressGateway.service in its namespace.`,
         type: 'object',
         additionalProperties: false,
-        properties: { name: { type: 'string', pattern: dns }, namespace: { type: 'string', pattern: dns }, port: { type: 'integer', minimum: 1, maximum: 65535 } },
+        properties: { name: { type: 'string', pattern: `^$|${dns}` }, namespace: { type: 'string', pattern: `^$|${dns}` }, port: { type: 'integer', minimum: 1, maximum: 65535 } },
+      },
+      gateway: {
+        description: "Where your Gateway's pods run: the ingress gateway's NetworkPolicy admits them (upstream's admits only its own namespace).",
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          namespace: { description: "Namespace of the Gateway's pods (empty: the first parentRef's namespace, else the release's).", type: 'string', pattern: `^$|${dns}` },
+          podLabels: { description: 'Labels of the Gateway\'s pods (empty: gateway.networking.k8s.io/gateway-name: <first parentRef name>, which Istio, kgateway and Envoy Gateway set).', type: 'object', additionalProperties: { type: 'string' } },
+          from: { description: 'NetworkPolicy peers to admit instead (e.g. an ipBlock for a Gateway that is not a pod, such as Cilium\'s node-local Envoy).', type: 'array', items: { type: 'object' } },
+        },
       },
       tls: {
         description: "A cert-manager Certificate for the hostnames, in the namespace where the Gateway reads its TLS Secret (default: the first parentRef's).",
@@ -56,12 +67,15 @@ export function httpRoute(ingress: ResolvedCheck | undefined): { values: Record<
     then: { properties: { parentRefs: { minItems: 1 } } },
   };
   const template = `{{- with .Values.httpRoute }}{{- if .enabled }}
+{{- $istio := $.Values.global.istio }}
+{{- $ns := .backend.namespace | default (ternary ($istio.ingressGateway.namespace | default $istio.namespace) ${JSON.stringify(ingress.namespace)} $istio.external) }}
+{{- $svc := .backend.name | default (ternary $istio.ingressGateway.service ${JSON.stringify(ingress.name)} $istio.external) }}
 # Gateway API: your Gateway -> the Kubeflow ingress (values httpRoute).
 apiVersion: gateway.networking.k8s.io/v1
 kind: HTTPRoute
 metadata:
   name: {{ $.Release.Name }}
-  namespace: {{ .backend.namespace }}
+  namespace: {{ $ns }}
   labels:
     app.kubernetes.io/managed-by: {{ $.Release.Service }}
     app.kubernetes.io/instance: {{ $.Release.Name }}
@@ -79,8 +93,40 @@ spec:
         type: PathPrefix
         value: /
     backendRefs:
-    - name: {{ .backend.name }}
+    - name: {{ $svc }}
       port: {{ .backend.port }}
+---
+# ... and the ingress gateway's NetworkPolicy admits your Gateway's pods (httpRoute.gateway).
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: {{ $.Release.Name }}-gateway-api
+  namespace: {{ $ns }}
+  labels:
+    app.kubernetes.io/managed-by: {{ $.Release.Service }}
+    app.kubernetes.io/instance: {{ $.Release.Name }}
+  annotations:
+    argocd.argoproj.io/sync-wave: "7"
+spec:
+  podSelector:
+    matchLabels: {{- toYaml (ternary $istio.ingressGateway.selector (dict ${Object.entries(ingress.selector ?? {}).map(([k, v]) => `${JSON.stringify(k)} ${JSON.stringify(v)}`).join(' ')}) $istio.external) | nindent 6 }}
+  policyTypes: [Ingress]
+  ingress:
+  - from:
+    {{- if .gateway.from }}
+    {{- toYaml .gateway.from | nindent 4 }}
+    {{- else }}
+    - namespaceSelector:
+        matchLabels:
+          kubernetes.io/metadata.name: {{ .gateway.namespace | default (index .parentRefs 0).namespace | default $.Release.Namespace }}
+      podSelector:
+        matchLabels: {{- toYaml (.gateway.podLabels | default (dict "gateway.networking.k8s.io/gateway-name" (index .parentRefs 0).name)) | nindent 10 }}
+    {{- end }}
+    {{- if not $istio.external }}
+    ports:
+    - port: ${JSON.stringify(ingress.targetPort ?? ingress.port)}
+      protocol: TCP
+    {{- end }}
 {{- if .tls.certificate }}
 {{- if not .tls.issuerRef.name }}{{ fail "httpRoute.tls.certificate needs httpRoute.tls.issuerRef.name" }}{{ end }}
 ---
@@ -109,5 +155,5 @@ spec:
       tls: { certificate: true, issuerRef: { name: 'letsencrypt', kind: 'ClusterIssuer' }, secretName: 'kubeflow-example-com-tls' },
     },
   };
-  return { values, schema, template, scenario };
+  return { values, schema, template, scenario, backend: { name: ingress.name, namespace: ingress.namespace, port: ingress.port } };
 }

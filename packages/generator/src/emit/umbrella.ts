@@ -39,10 +39,30 @@ export interface UmbrellaOptions {
 /** What every chart's .helmignore leaves out of its package. */
 export const HELMIGNORED = ['ci', '.DS_Store'];
 
+/** A component chart's template condition as the umbrella writes it: its `.Values` are under the chart's key. */
+export function umbrellaCondition(chart: string, cond: string): string {
+  return cond.replace(/(^|[^\w$.)])\$?\.Values\.(?!global\b)/g, `$1(index $.Values ${JSON.stringify(chart)}).`).replace(/(^|[^\w$.)])\.Values\.global\b/g, '$1$.Values.global');
+}
+
+/** The gate follows the features: workloads they drop are not restarted, a `namespace` value moves them. */
+function followFeatures(gates: ReturnType<typeof gateData>, charts: ChartSummary[]): ReturnType<typeof gateData> {
+  for (const g of gates) {
+    const c = charts.find((x) => x.name === g.component);
+    if (!c) continue;
+    for (const w of g.injected) {
+      const bare = w.namespace.includes('{{');
+      const conds = Object.entries(c.renderedWhen ?? {}).find(([k]) => k.toLowerCase() === `${bare ? '' : w.namespace}/${w.kind}/${w.name}`.toLowerCase())?.[1] ?? [];
+      if (conds.length) w.when = conds.length === 1 ? umbrellaCondition(c.name, conds[0]) : `and ${conds.map((x) => `(${umbrellaCondition(c.name, x)})`).join(' ')}`;
+      if (bare && c.namespaceWhen) w.namespace = `{{ if ${umbrellaCondition(c.name, c.namespaceWhen)} }}{{ (index $.Values ${JSON.stringify(c.name)}).namespace }}{{ else }}{{ $.Release.Namespace }}{{ end }}`;
+    }
+  }
+  return gates;
+}
+
 /** Writes charts/kubeflow: dependencies on every component chart, the gate hooks, NOTES and tests. */
 export async function emitUmbrella(o: UmbrellaOptions): Promise<ChartSummary> {
   const dir = path.join(o.chartsDir, UMBRELLA);
-  const gates = gateData(o.components, o.ordering);
+  const gates = followFeatures(gateData(o.components, o.ordering), o.charts);
   const image = gateImage(o.components);
   const checks = resolveChecks(o.components, o.release.tag);
   const files: Record<string, string> = {
@@ -147,7 +167,7 @@ export async function emitUmbrella(o: UmbrellaOptions): Promise<ChartSummary> {
   if (off.length) ci('all-components', Object.fromEntries(off.map((c) => [c.name, { enabled: true }])), 'Every component enabled, including those upstream leaves commented out');
   if (route) {
     ci('gateway-api', route.scenario, 'feature httpRoute: the Kubeflow ingress behind your Gateway API Gateway, with a Certificate');
-    const b = (route.values.backend as { name: string; namespace: string; port: number });
+    const b = route.backend;
     ciFiles[ciFiles.length - 1].feature = {
       name: 'httpRoute',
       expect: {
@@ -156,6 +176,8 @@ export async function emitUmbrella(o: UmbrellaOptions): Promise<ChartSummary> {
           { select: { kind: 'HTTPRoute', name: 'kubeflow', namespace: b.namespace }, path: 'spec.hostnames', equals: ['kubeflow.example.com'] },
           { select: { kind: 'HTTPRoute', name: 'kubeflow', namespace: b.namespace }, path: 'spec.rules[0].backendRefs[0]', equals: { name: b.name, port: b.port } },
           { select: { kind: 'Certificate', name: 'kubeflow-tls', namespace: 'default' }, path: 'spec.dnsNames', equals: ['kubeflow.example.com'] },
+          // the ingress gateway admits the Gateway's pods (default: the parentRef's namespace and gateway-name label)
+          { select: { kind: 'NetworkPolicy', name: 'kubeflow-gateway-api', namespace: b.namespace }, path: 'spec.ingress[0].from[0]', equals: { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'default' } }, podSelector: { matchLabels: { 'gateway.networking.k8s.io/gateway-name': 'default-gateway' } } } },
         ],
       },
     };

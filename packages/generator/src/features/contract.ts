@@ -19,6 +19,8 @@ export interface Selector {
   group?: string;
   /** a container (or init container) of the selected workload: the patch applies to it */
   container?: string;
+  /** content the object must hold (maps by key, lists by items, scalars equal): `{spec: {template: ...}}` */
+  has?: Record<string, unknown>;
 }
 
 export interface Edit {
@@ -90,6 +92,8 @@ export interface GenerateDecl {
   /** or a new Secret */
   secret?: { namespace: string; name: string };
   when?: string;
+  /** where the Secret is created, when not where upstream's is: a namespace or a template (`{{ .Values.namespace }}`) */
+  namespace?: string;
   /** key -> {random: N} | {keep: true} (upstream's value) | {value: V} | {copy: ns/name/key} | {bcrypt: key or ns/name/key} */
   keys: Record<string, any>;
 }
@@ -98,7 +102,8 @@ const KEYS = new Set(['name', 'description', 'values', 'valuesAt', 'schema', 'wh
 
 function parseSelector(s: any, where: string): Selector {
   if (!s || typeof s !== 'object' || typeof s.kind !== 'string' || typeof s.name !== 'string') throw new KfcError(`${where}: a selector needs kind and name (and optionally namespace, container)`, 'see components/README.md, "Features"');
-  for (const k of Object.keys(s)) if (!['kind', 'name', 'namespace', 'container', 'group', 'when'].includes(k)) throw new KfcError(`${where}: unknown selector key "${k}"`, 'select objects by kind, name, namespace and container, never by position');
+  for (const k of Object.keys(s)) if (!['kind', 'name', 'namespace', 'container', 'group', 'has', 'when'].includes(k)) throw new KfcError(`${where}: unknown selector key "${k}"`, 'select objects by kind, name, namespace, group, container and content (has), never by position');
+  if (s.has !== undefined && (!s.has || typeof s.has !== 'object' || Array.isArray(s.has))) throw new KfcError(`${where}: "has" must be a mapping (content the object holds)`, 'e.g. has: {spec: {template: {metadata: {annotations: {sidecar.istio.io/inject: "false"}}}}}');
   return s;
 }
 
@@ -173,7 +178,8 @@ function parseFeature(data: any, file: string, templatesDir: string): Feature {
         const kinds = ['random', 'keep', 'value', 'copy', 'bcrypt'].filter((x) => r && typeof r === 'object' && x in r);
         if (kinds.length !== 1) throw bad(`generate[${i}] key ${k}: give exactly one of random, keep, value, copy, bcrypt`);
       }
-      return { ...(g.select ? { select: parseSelector(g.select, at) } : { secret: g.secret }), when: g.when, keys: g.keys };
+      if (g.namespace !== undefined && typeof g.namespace !== 'string') throw bad(`generate[${i}].namespace must be a string (a namespace or a template)`);
+      return { ...(g.select ? { select: parseSelector(g.select, at) } : { secret: g.secret }), when: g.when, keys: g.keys, ...(g.namespace ? { namespace: g.namespace } : {}) };
     }),
   };
 }

@@ -76,7 +76,9 @@ export function secretsJobTemplate(chart: string, secrets: GeneratedSecret[], wa
   const name = `{{ .Release.Name }}-${chart}-secrets`;
   const readable = [...new Set(secrets.flatMap((s) => [s.name, ...Object.values(s.keys).flatMap((r) => ('copy' in r ? [r.copy] : 'bcrypt' in r && r.bcrypt.includes('/') ? [r.bcrypt] : [])).map((ref) => ref.split('/')[1])]))].sort();
   // a Secret upstream leaves without a namespace goes where the release installs it
-  const line = (s: GeneratedSecret) => escapeBraces(JSON.stringify({ namespace: s.namespace || RELEASE_NS, name: s.name, keys: s.keys })).replace(`"${RELEASE_NS}"`, '{{ .Release.Namespace | quote }}');
+  // a namespace given as a template (`{{ .Values.namespace }}`) is printed by it
+  const nsExpr = (s: GeneratedSecret) => (s.namespace.startsWith('{{') ? `${s.namespace.replace(/^\{\{-?\s*|\s*-?\}\}$/g, '')}` : '.Release.Namespace');
+  const line = (s: GeneratedSecret) => escapeBraces(JSON.stringify({ namespace: s.namespace && !s.namespace.startsWith('{{') ? s.namespace : RELEASE_NS, name: s.name, keys: s.keys })).replace(`"${RELEASE_NS}"`, `{{ ${nsExpr(s)} | quote }}`);
   const lines = secrets.map((s) => `{{- if ${s.when} }}\n${line(s)}\n{{- end }}`).join('\n');
   const script = escapeBraces(secretsJobScript())
     .split('\n')

@@ -19,7 +19,7 @@ export interface GateData {
   /** deployments serving admission webhooks (`namespace/name`) */
   webhookServers: string[];
   /** workloads expected to run with an Istio sidecar */
-  injected: Array<{ namespace: string; kind: string; name: string; selector: string }>;
+  injected: Array<{ namespace: string; kind: string; name: string; selector: string; when?: string }>;
   /** webhook configurations admitting the release's objects: the gate sets their failurePolicy back to upstream's */
   policies: Array<{ resource: string; name: string; patch: string }>;
 }
@@ -212,7 +212,11 @@ function restartScript(gates: GateData[]): string {
   for (const g of gates) {
     if (!g.injected.length) continue;
     lines.push(`{{- if ${enabled(g.component)} }}`);
-    for (const w of g.injected) lines.push(`restart ${w.namespace} ${w.kind} ${w.name} ${sh(w.selector)}`);
+    for (const w of g.injected) {
+      const line = `restart ${w.namespace} ${w.kind} ${w.name} ${sh(w.selector)}`;
+      // a workload the values drop (a bundled database with externalDatabase) is not restarted
+      lines.push(...(w.when ? [`{{- if ${w.when} }}`, line, '{{- end }}'] : [line]));
+    }
     lines.push('{{- end }}');
   }
   lines.push('echo "kubeflow-charts gate: sidecars checked"');

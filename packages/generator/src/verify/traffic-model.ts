@@ -13,7 +13,8 @@ export interface StandIn {
   /** a values expression, or `rendered <Kind> <ns/name>` */
   when: string;
   namespace: string;
-  labels?: string;
+  /** a values expression, a map of label -> expression, or a list of those (the first non-empty) */
+  labels?: string | Record<string, string> | Array<string | Record<string, string>>;
   serviceAccount?: string;
   namespaceLabels?: Record<string, string>;
   namespaceLabelsFrom?: { configMap: string; key: string };
@@ -59,6 +60,8 @@ export interface TrafficPath {
 
 export interface TrafficModel {
   file: string;
+  /** hosts (`name.namespace`) outside the charts that rendered strings may name */
+  externalServices: Array<{ host: string; reason: string }>;
   actors: Record<string, Actor>;
   paths: TrafficPath[];
 }
@@ -90,7 +93,7 @@ export function loadTrafficModel(dir = componentsDir()): TrafficModel {
   } catch (e) {
     throw new KfcError(`${file}: invalid YAML: ${(e as Error).message}`, 'fix the file');
   }
-  unknownKeys(data ?? {}, ['actors', 'paths'], 'top level', file);
+  unknownKeys(data ?? {}, ['externalServices', 'actors', 'paths'], 'top level', file);
   const actors: Record<string, Actor> = {};
   for (const [name, a] of Object.entries<any>(data?.actors ?? {})) {
     unknownKeys(a ?? {}, ACTOR_KEYS, `actor ${name}`, file);
@@ -113,7 +116,9 @@ export function loadTrafficModel(dir = componentsDir()): TrafficModel {
   const names = paths.map((p) => p.name);
   const dup = names.find((n, i) => names.indexOf(n) !== i);
   if (dup) throw new KfcError(`${file}: path "${dup}" is declared twice`, 'give each path its own name');
-  return { file, actors, paths };
+  const externalServices = (data?.externalServices ?? []) as TrafficModel['externalServices'];
+  for (const e of externalServices) if (typeof e?.host !== 'string' || typeof e.reason !== 'string') throw new KfcError(`${file}: externalServices entries need host (name.namespace) and reason`, 'say why the charts may name it');
+  return { file, externalServices, actors, paths };
 }
 
 /** The value at a dotted path (`a.b.0.c`; keys may hold `-`). */
@@ -122,6 +127,15 @@ export function valueAt(values: unknown, dotted: string): unknown {
 }
 
 const empty = (v: unknown) => v === undefined || v === null || v === '' || v === false || (typeof v === 'object' && !Array.isArray(v) && !Object.keys(v as object).length);
+
+/** Labels from a values expression, a map of label -> expression, or a list of those (the first non-empty). */
+export function evalLabels(spec: StandIn['labels'], ctx: { values: unknown; releaseNamespace: string }): Record<string, string> {
+  for (const one of Array.isArray(spec) ? spec : spec === undefined ? [] : [spec]) {
+    const v = typeof one === 'string' ? evalExpr(one, ctx) : Object.fromEntries(Object.entries(one).map(([k, e]) => [k, evalExpr(e, ctx)]).filter(([, x]) => !empty(x)));
+    if (!empty(v) && typeof v === 'object') return Object.fromEntries(Object.entries(v as Record<string, unknown>).map(([k, x]) => [k, String(x)]));
+  }
+  return {};
+}
 
 /** Evaluates `a | b | ...`: each `.Values.x.y`, `.Release.Namespace` or a literal; the first non-empty. */
 export function evalExpr(expr: string, ctx: { values: unknown; releaseNamespace: string }): unknown {

@@ -1,7 +1,7 @@
 import YAML from 'yaml';
 import { podTemplate, WORKLOAD_KINDS } from '../core/model.js';
 import type { MeshMode } from './authz.js';
-import { evalExpr, type Actor, type TrafficModel } from './traffic-model.js';
+import { evalExpr, evalLabels, type Actor, type TrafficModel } from './traffic-model.js';
 
 /**
  * A render as the traffic check sees it: its pods (from workloads and Pod objects, with the
@@ -89,7 +89,8 @@ function meshMode(p: PodInfo, nsLabels: Record<string, string>, mesh: boolean, g
   if (!mesh) return 'none';
   if (gateway) return 'gateway';
   const inject = p.labels['sidecar.istio.io/inject'] ?? p.annotations['sidecar.istio.io/inject'];
-  if (inject === 'true') return 'sidecar';
+  // the injector's webhook skips namespaces labelled istio-injection=disabled, whatever the pod says
+  if (inject === 'true' && nsLabels['istio-injection'] !== 'disabled') return 'sidecar';
   if (inject !== 'false' && (nsLabels['istio-injection'] === 'enabled' || nsLabels['istio.io/rev'])) return 'sidecar';
   if (nsLabels['istio.io/dataplane-mode'] === 'ambient' && p.labels['istio.io/dataplane-mode'] !== 'none') return 'ambient';
   return 'none';
@@ -100,7 +101,7 @@ function standInLabels(a: Actor, ctx: { values: unknown; releaseNamespace: strin
   if (!standInApplies(s.when, ctx, docs)) return undefined;
   const ns = String(evalExpr(s.namespace, ctx) ?? '');
   if (!ns) return undefined;
-  const labels = (s.labels ? (evalExpr(s.labels, ctx) as Record<string, string> | undefined) : undefined) ?? {};
+  const labels = evalLabels(s.labels, ctx);
   const nsLabels: Record<string, string> = { ...(s.namespaceLabels ?? {}) };
   if (s.namespaceLabelsFrom) {
     const [cmNs, cmName] = s.namespaceLabelsFrom.configMap.split('/');
@@ -157,6 +158,9 @@ export function buildRender(rendered: any[], model: TrafficModel, values: unknow
     if (!docs.some((d) => d.kind === 'Namespace' && d.metadata.name === name)) added.push({ apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels } });
   }
   added.push(...standIns.map((s) => s.doc));
+  // Istio deploys a waypoint's pods from its Gateway (class istio-waypoint)
+  for (const g of docs.filter((d) => d.kind === 'Gateway' && d.apiVersion?.startsWith('gateway.networking.k8s.io') && d.spec?.gatewayClassName === 'istio-waypoint'))
+    added.push(podDoc(g.metadata.namespace, `waypoint-${g.metadata.name}`, { 'gateway.networking.k8s.io/gateway-name': g.metadata.name, 'istio.io/dataplane-mode': 'none' }, g.metadata.name, [15008]));
   const all = [...docs.filter((d) => d.kind !== 'Namespace'), ...docs.filter((d) => d.kind === 'Namespace').map((d) => ({ ...d, metadata: { ...d.metadata, labels: namespaces.get(d.metadata.name) } })), ...added];
   return finishRender(all, docs, model, values, releaseNamespace, namespaces, standIns, added);
 }

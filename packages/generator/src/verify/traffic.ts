@@ -181,22 +181,36 @@ function sources(r: RenderModel, model: TrafficModel, p: TrafficPath): { pods: P
 
 const identity = (p: PodInfo) => (p.mode === 'none' ? {} : { principal: `cluster.local/ns/${p.namespace}/sa/${p.serviceAccount}`, namespace: p.namespace });
 
-function waypointOf(r: RenderModel, dst: PodInfo): AuthzWorkload['waypoint'] {
+/** The waypoint traffic from `src` to `dst` goes through (pod, Service or namespace label; ingress gateways only where the Service opts in). */
+function waypointOf(r: RenderModel, dst: PodInfo, src: PodInfo | undefined): AuthzWorkload['waypoint'] {
   const nsLabels = r.namespaces.get(dst.namespace) ?? {};
-  const name = dst.labels['istio.io/use-waypoint'] ?? nsLabels['istio.io/use-waypoint'];
+  const svcs = r.services.filter((s) => s.metadata.namespace === dst.namespace && labelsMatch(s.spec?.selector, dst.labels));
+  const viaSvc = svcs.find((s) => s.metadata.labels?.['istio.io/use-waypoint']);
+  const name = dst.labels['istio.io/use-waypoint'] ?? viaSvc?.metadata.labels['istio.io/use-waypoint'] ?? nsLabels['istio.io/use-waypoint'];
   if (!name || name === 'none') return undefined;
+  if (src?.mode === 'gateway' && !svcs.some((s) => s.metadata.labels?.['istio.io/ingress-use-waypoint'] === 'true')) return undefined;
   const gw = r.docs.find((d) => d.kind === 'Gateway' && d.apiVersion?.startsWith('gateway.networking.k8s.io') && d.metadata.namespace === dst.namespace && d.metadata.name === name);
   if (!gw) return undefined;
   const services = r.services.filter((s) => s.metadata.namespace === dst.namespace && labelsMatch(s.spec?.selector, dst.labels)).map((s) => s.metadata.name);
   return { namespace: dst.namespace, name, serviceAccount: name, services };
 }
 
+/** Which ports of `ports` (empty: any) the NetworkPolicies deny from `src` (undefined: outside the pod network) to `dst`. */
+function npDenied(conns: Connection[], src: PodInfo | undefined, dst: PodInfo, ports: number[]): string | undefined {
+  const allowed: Ports = conns.filter((c) => c.dst === dst.id && (src ? c.src === src.id : !c.src.includes('['))).flatMap((c) => (src || c.src === '0.0.0.0-255.255.255.255' ? c.ports : []));
+  const missing = ports.length ? ports.filter((p) => !portsInclude(allowed, p)) : allowed.length ? [] : [0];
+  if (!missing.length) return undefined;
+  return `NetworkPolicy denies ${ports.length ? `port ${missing.join(',')}` : 'every port'}${allowed.length ? ` (allowed: ${formatPorts(allowed)})` : ''}`;
+}
+
 function checkHop(r: RenderModel, conns: Connection[], src: PodInfo | undefined, hop: Hop, aps: any[]): { ok: boolean; reason: string } {
-  const allowed: Ports = conns.filter((c) => c.dst === hop.dst.id && (src ? c.src === src.id : !c.src.includes('['))).flatMap((c) => (src || c.src === '0.0.0.0-255.255.255.255' ? c.ports : []));
-  const missing = hop.ports.length ? hop.ports.filter((p) => !portsInclude(allowed, p)) : allowed.length ? [] : [0];
-  if (missing.length) return { ok: false, reason: `NetworkPolicy denies ${hop.ports.length ? `port ${missing.join(',')}` : 'every port'}${allowed.length ? ` (allowed: ${formatPorts(allowed)})` : ''}` };
+  const waypoint = hop.dst.mode === 'ambient' ? waypointOf(r, hop.dst, src) : undefined;
+  const wpPod = waypoint && r.pods.find((p) => p.namespace === waypoint.namespace && p.name === `waypoint-${waypoint.name}`);
+  // through a waypoint: the source reaches the waypoint's pod, which reaches the destination
+  const denied = wpPod ? npDenied(conns, src, wpPod, [15008]) ?? npDenied(conns, wpPod, hop.dst, hop.ports) : npDenied(conns, src, hop.dst, hop.ports);
+  if (denied) return { ok: false, reason: `${denied}${wpPod ? ` (through waypoint ${waypoint!.namespace}/${waypoint!.name})` : ''}` };
   if (!r.rootNamespace) return { ok: true, reason: 'allowed' };
-  const dst: AuthzWorkload = { namespace: hop.dst.namespace, labels: hop.dst.labels, mode: hop.dst.mode, waypoint: hop.dst.mode === 'ambient' ? waypointOf(r, hop.dst) : undefined };
+  const dst: AuthzWorkload = { namespace: hop.dst.namespace, labels: hop.dst.labels, mode: hop.dst.mode, waypoint };
   const excluded = (hop.dst.annotations['traffic.sidecar.istio.io/excludeInboundPorts'] ?? '').split(',').map((x) => Number(x.trim()));
   for (const port of hop.ports.length ? hop.ports : [0]) {
     // the sidecar does not intercept an excluded port: no policy applies there
