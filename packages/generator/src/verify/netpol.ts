@@ -66,7 +66,8 @@ export async function allowedConnections(docs: unknown[], source: string): Promi
   const bin = goTool('netpol-analyzer');
   const dir = mkdtempSync(path.join(os.tmpdir(), 'kfc-netpol-'));
   try {
-    writeFileSync(path.join(dir, 'objects.yaml'), docs.map((d) => YAML.stringify(d)).join('---\n'));
+    // YAML 1.1 as Kubernetes clients read it: strings such as "yes" stay strings
+    writeFileSync(path.join(dir, 'objects.yaml'), docs.map((d) => YAML.stringify(d, { version: '1.1' })).join('---\n'));
     const r = await execa(bin, ['list', '--dirpath', dir, '-o', 'json', '-q'], { reject: false });
     if (r.exitCode !== 0) throw new KfcError(`netpol-analyzer failed on ${source}: ${(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' ')}`, 'run it by hand on the render to see why');
     const text = r.stdout.trim();
