@@ -19,6 +19,7 @@ import { umbrellaNotesSections } from './notes.js';
 import { HELPERS, notes, testFiles, umbrellaReadme } from './umbrella-docs.js';
 import { resolveChecks } from './umbrella-checks.js';
 import { httpRoute } from './umbrella-route.js';
+import { dashboardTemplate, loadDashboardSpec } from './umbrella-dashboard.js';
 import { acceptRemoved, type RemovedValues } from './deprecated.js';
 
 
@@ -93,6 +94,8 @@ export async function emitUmbrella(o: UmbrellaOptions): Promise<ChartSummary> {
     resources: { requests: { cpu: '10m', memory: '64Mi' }, limits: { memory: '256Mi' } },
     nodeSelector: {},
     tolerations: [],
+    affinity: {},
+    priorityClassName: '',
   };
   props.hooks = {
     description: 'Helm lifecycle hooks that order the install (docs/ordering.md); Argo CD skips them and uses sync waves.',
@@ -106,6 +109,8 @@ export async function emitUmbrella(o: UmbrellaOptions): Promise<ChartSummary> {
       resources: { ...structuredClone(defs.resources), description: 'Compute resources of the gate jobs.' },
       nodeSelector: structuredClone(defs.pod.properties.nodeSelector),
       tolerations: structuredClone(defs.pod.properties.tolerations),
+      affinity: structuredClone(defs.pod.properties.affinity),
+      priorityClassName: structuredClone(defs.pod.properties.priorityClassName),
     },
   };
   values.global = { ...globalDefaults(), kubeflowUmbrella: true };
@@ -118,12 +123,20 @@ export async function emitUmbrella(o: UmbrellaOptions): Promise<ChartSummary> {
     props.httpRoute = route.schema;
     files['templates/httproute.yaml'] = route.template;
   }
-  values.tests = { enabled: true };
+  const dashboard = dashboardTemplate(loadDashboardSpec(), o.components, o.ordering, o.version);
+  if (dashboard) files['templates/dashboard-config.yaml'] = dashboard;
+  values.tests = { enabled: true, nodeSelector: {}, tolerations: [], affinity: {}, priorityClassName: '' };
   props.tests = {
     description: '`helm test` pods checking that the dashboard and the auth endpoints answer.',
     type: 'object',
     additionalProperties: false,
-    properties: { enabled: { description: 'Render the test pods.', type: 'boolean' } },
+    properties: {
+      enabled: { description: 'Render the test pods.', type: 'boolean' },
+      nodeSelector: structuredClone(defs.pod.properties.nodeSelector),
+      tolerations: structuredClone(defs.pod.properties.tolerations),
+      affinity: structuredClone(defs.pod.properties.affinity),
+      priorityClassName: structuredClone(defs.pod.properties.priorityClassName),
+    },
   };
   files['templates/NOTES.txt'] = notes(checks, umbrellaNotesSections(comps.map((c) => ({ name: c.name, readiness: c.readiness, crds: c.crds.length }))));
   // keys removed upstream: accepted for one release, with a notice in NOTES (subcharts' NOTES are not shown)

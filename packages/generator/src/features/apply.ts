@@ -142,7 +142,7 @@ export function applyFeatures(m: ChartModel, features: Feature[], used = new Map
       const when = g.when ?? f.when;
       const at = `feature ${f.name} (${f.file}) generate[${i}]`;
       if (g.secret) {
-        m.generated.push({ namespace: g.secret.namespace, name: g.secret.name, when, keys: resolveKeys(g.keys, undefined, at), feature: f.name });
+        m.generated.push({ namespace: g.secret.namespace, name: g.secret.name, when, keys: resolveKeys(g.keys, undefined, at), feature: f.name, ...(g.forEach ? { forEach: g.forEach } : {}), ...(g.type ? { type: g.type } : {}), ...(g.reads ? { reads: g.reads } : {}) });
         continue;
       }
       const objs = matching(m, f, g.select!);

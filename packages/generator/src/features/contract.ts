@@ -94,6 +94,12 @@ export interface GenerateDecl {
   when?: string;
   /** where the Secret is created, when not where upstream's is: a namespace or a template (`{{ .Values.namespace }}`) */
   namespace?: string;
+  /** one Secret per item of a list (a template expression); `secret` and copy sources are templates on the item */
+  forEach?: string;
+  /** the Secret type (default Opaque) */
+  type?: string;
+  /** with forEach: template of the `namespace/name` each Secret copies from (the Job may read it) */
+  reads?: string;
   /** key -> {random: N} | {keep: true} (upstream's value) | {value: V} | {copy: ns/name/key} | {bcrypt: key or ns/name/key} */
   keys: Record<string, any>;
 }
@@ -179,7 +185,9 @@ function parseFeature(data: any, file: string, templatesDir: string): Feature {
         if (kinds.length !== 1) throw bad(`generate[${i}] key ${k}: give exactly one of random, keep, value, copy, bcrypt`);
       }
       if (g.namespace !== undefined && typeof g.namespace !== 'string') throw bad(`generate[${i}].namespace must be a string (a namespace or a template)`);
-      return { ...(g.select ? { select: parseSelector(g.select, at) } : { secret: g.secret }), when: g.when, keys: g.keys, ...(g.namespace ? { namespace: g.namespace } : {}) };
+      if (g.forEach !== undefined && (typeof g.forEach !== 'string' || !g.secret)) throw bad(`generate[${i}].forEach needs "secret" ({namespace, name} templates on each item) and a template expression`);
+      for (const k of ['type', 'reads']) if (g[k] !== undefined && typeof g[k] !== 'string') throw bad(`generate[${i}].${k} must be a string`);
+      return { ...(g.select ? { select: parseSelector(g.select, at) } : { secret: g.secret }), when: g.when, keys: g.keys, ...(g.namespace ? { namespace: g.namespace } : {}), ...(g.forEach ? { forEach: g.forEach } : {}), ...(g.type ? { type: g.type } : {}), ...(g.reads ? { reads: g.reads } : {}) };
     }),
   };
 }

@@ -24,6 +24,12 @@ export interface GeneratedSecret {
   keys: Record<string, KeyRule>;
   /** which feature asks for it */
   feature: string;
+  /** one Secret per item of this list (a template expression); namespace, name and keys are templates on the item */
+  forEach?: string;
+  /** the Secret's type (default Opaque), e.g. kubernetes.io/dockerconfigjson */
+  type?: string;
+  /** with forEach: the template (on the item) of each Secret it copies from, `namespace/name`, which the Job may read */
+  reads?: string;
 }
 
 const SCRIPT = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'src', 'features', 'secrets-job.py');
@@ -36,7 +42,7 @@ export function secretsJobScript(): string {
 export function secretsJobValues(image: ImageValue): { values: Record<string, unknown>; schema: any } {
   const defs = loadSchemaDefinitions();
   return {
-    values: { image, resources: { requests: { cpu: '10m', memory: '32Mi' }, limits: { memory: '128Mi' } }, nodeSelector: {}, tolerations: [] },
+    values: { image, resources: { requests: { cpu: '10m', memory: '32Mi' }, limits: { memory: '128Mi' } }, nodeSelector: {}, tolerations: [], affinity: {}, priorityClassName: '' },
     schema: {
       description: 'The Job that creates the Secrets this chart reads and does not ship (passwords, keys), once, when they are missing; they are kept across upgrades and uninstalls. Create a Secret under the same name (or set existingSecret where a value offers it) to bring your own.',
       type: 'object',
@@ -46,12 +52,28 @@ export function secretsJobValues(image: ImageValue): { values: Record<string, un
         resources: { ...structuredClone(defs.resources), description: 'Compute resources of the Job.' },
         nodeSelector: structuredClone(defs.pod.properties.nodeSelector),
         tolerations: structuredClone(defs.pod.properties.tolerations),
+        affinity: structuredClone(defs.pod.properties.affinity),
+        priorityClassName: structuredClone(defs.pod.properties.priorityClassName),
       },
     },
   };
 }
 
 const q = (s: string) => JSON.stringify(s);
+/** `{{ expr }}` -> `expr` */
+const unbrace = (t: string) => t.replace(/^\{\{-?\s*|\s*-?\}\}$/g, '');
+
+/**
+ * The KFC_SECRETS lines of a Secret generated per item of a values list: a `range`, its template
+ * strings (namespace, name, copy sources) printed on the item.
+ */
+function eachLine(s: GeneratedSecret): string {
+  const holes: string[] = [];
+  const hole = (v: string) => (v.startsWith('{{') ? `__KFC_HOLE_${holes.push(unbrace(v)) - 1}__` : v);
+  const keys = Object.fromEntries(Object.entries(s.keys).map(([k, r]) => [k, 'copy' in r ? { copy: hole(r.copy) } : r]));
+  const json = escapeBraces(JSON.stringify({ namespace: hole(s.namespace), name: hole(s.name), keys, ...(s.type ? { type: s.type } : {}) }));
+  return `{{- range ${s.forEach} }}\n${json.replace(/"__KFC_HOLE_(\d+)__"/g, (_m, i: string) => `{{ ${holes[Number(i)]} | quote }}`)}\n{{- end }}`;
+}
 const RELEASE_NS = '__KFC_RELEASE_NAMESPACE__';
 
 /**
@@ -74,18 +96,27 @@ export function secretsJobTemplate(chart: string, secrets: GeneratedSecret[], wa
   annotations:
     argocd.argoproj.io/sync-wave: "${w}"`;
   const name = `{{ .Release.Name }}-${chart}-secrets`;
-  const readable = [...new Set(secrets.flatMap((s) => [s.name, ...Object.values(s.keys).flatMap((r) => ('copy' in r ? [r.copy] : 'bcrypt' in r && r.bcrypt.includes('/') ? [r.bcrypt] : [])).map((ref) => ref.split('/')[1])]))].sort();
+  const readable = [...new Set(secrets.filter((s) => !s.forEach).flatMap((s) => [s.name, ...Object.values(s.keys).flatMap((r) => ('copy' in r ? [r.copy] : 'bcrypt' in r && r.bcrypt.includes('/') ? [r.bcrypt] : [])).map((ref) => ref.split('/')[1])]))].sort();
   // a Secret upstream leaves without a namespace goes where the release installs it
   // a namespace given as a template (`{{ .Values.namespace }}`) is printed by it
   const nsExpr = (s: GeneratedSecret) => (s.namespace.startsWith('{{') ? `${s.namespace.replace(/^\{\{-?\s*|\s*-?\}\}$/g, '')}` : '.Release.Namespace');
-  const line = (s: GeneratedSecret) => escapeBraces(JSON.stringify({ namespace: s.namespace && !s.namespace.startsWith('{{') ? s.namespace : RELEASE_NS, name: s.name, keys: s.keys })).replace(`"${RELEASE_NS}"`, `{{ ${nsExpr(s)} | quote }}`);
+  const line = (s: GeneratedSecret) => {
+    if (s.forEach) return eachLine(s);
+    return escapeBraces(JSON.stringify({ namespace: s.namespace && !s.namespace.startsWith('{{') ? s.namespace : RELEASE_NS, name: s.name, keys: s.keys, ...(s.type ? { type: s.type } : {}) })).replace(`"${RELEASE_NS}"`, `{{ ${nsExpr(s)} | quote }}`);
+  };
   const lines = secrets.map((s) => `{{- if ${s.when} }}\n${line(s)}\n{{- end }}`).join('\n');
+  // Secrets copied per item of a values list: their sources by name
+  const readsEach = secrets
+    .filter((s) => s.forEach)
+    .map((s) => `\n{{- if ${s.when} }}{{- range ${s.forEach} }}{{- $reads = append $reads (${unbrace(s.name)}) }}${s.reads ? `{{- $reads = append $reads (splitList "/" (${unbrace(s.reads)}) | last) }}` : ''}{{- end }}{{- end }}`)
+    .join('');
   const script = escapeBraces(secretsJobScript())
     .split('\n')
     .map((l) => (l ? `            ${l}` : ''))
     .join('\n');
   return `{{- if and (${any}) }}
 {{- $secrets := include ${q(`${chart}.generatedSecrets`)} . }}
+{{- $reads := list ${readable.map(q).join(' ')} }}${readsEach}
 # Creates the Secrets ${chart} reads and does not ship, when missing (features: ${[...new Set(secrets.map((s) => s.feature))].join(', ')}).
 apiVersion: v1
 kind: ServiceAccount
@@ -108,7 +139,7 @@ rules:
   verbs: [create]
 - apiGroups: [""]
   resources: [secrets]
-  resourceNames: [${readable.map(q).join(', ')}]
+  resourceNames: {{ toJson ($reads | uniq) }}
   verbs: [get]
 ---
 apiVersion: rbac.authorization.k8s.io/v1
@@ -157,6 +188,12 @@ spec:
       {{- end }}
       {{- with .Values.secretsJob.tolerations }}
       tolerations: {{- toYaml . | nindent 8 }}
+      {{- end }}
+      {{- with .Values.secretsJob.affinity }}
+      affinity: {{- toYaml . | nindent 8 }}
+      {{- end }}
+      {{- with .Values.secretsJob.priorityClassName }}
+      priorityClassName: {{ . | quote }}
       {{- end }}
       containers:
       - name: secrets

@@ -99,6 +99,11 @@ export function hookMeta(name: string, events: string, weight: number, argo: str
  * The spec of a pod that runs `script` with sh in the hook image (gate jobs and
  * test pods), indented by `i`; jobs add the hooks' scheduling, resources and env.
  */
+/** nodeSelector, tolerations, affinity and priorityClassName of a pod spec from a values block (each only when set). */
+export function schedulingLines(block: string, i: number): string[] {
+  return ['nodeSelector', 'tolerations', 'affinity'].flatMap((k) => [`{{- with ${block}.${k} }}`, `${k}: {{- toYaml . | nindent ${i + 2} }}`, '{{- end }}']).concat([`{{- with ${block}.priorityClassName }}`, 'priorityClassName: {{ . | quote }}', '{{- end }}']);
+}
+
 export function scriptPodSpec(i: number, o: { account: string; container: string; script: string; job: boolean }): string {
   const p = ' '.repeat(i);
   const lines = [
@@ -112,9 +117,8 @@ export function scriptPodSpec(i: number, o: { account: string; container: string
     '{{- with .Values.global.imagePullSecrets }}',
     `imagePullSecrets: {{- toYaml . | nindent ${i + 2} }}`,
     '{{- end }}',
-    ...(o.job
-      ? ['{{- with .Values.hooks.nodeSelector }}', `nodeSelector: {{- toYaml . | nindent ${i + 2} }}`, '{{- end }}', '{{- with .Values.hooks.tolerations }}', `tolerations: {{- toYaml . | nindent ${i + 2} }}`, '{{- end }}']
-      : []),
+    // scheduling: the gate jobs' from hooks.*, the test pods' from tests.*
+    ...schedulingLines(o.job ? '.Values.hooks' : '.Values.tests', i),
     'volumes:',
     '- name: tmp',
     '  emptyDir: {}',

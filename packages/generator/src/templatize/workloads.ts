@@ -14,7 +14,7 @@ import { visitImages } from '../core/images.js';
 const SCALABLE = new Set(['Deployment', 'StatefulSet']);
 
 /** Top-level values keys the generator owns; workloads never take these names. */
-export const RESERVED_KEYS = new Set(['global', 'enabled', 'variant', 'kustomizeComponents', 'options', 'extraObjects', 'secretsJob', 'commonLabels', 'nameOverride', 'fullnameOverride']);
+export const RESERVED_KEYS = new Set(['global', 'enabled', 'variant', 'kustomizeComponents', 'options', 'extraObjects', 'secretsJob', 'autoscaling', 'commonLabels', 'nameOverride', 'fullnameOverride']);
 
 export interface WorkloadRef {
   obj: KObject;
