@@ -80,8 +80,9 @@ export function dashboardTemplate(spec: DashboardSpec | undefined, components: A
   const cond = (item: unknown): Cond => {
     const o = item as Record<string, unknown> | null;
     if (!o || typeof o !== 'object') return undefined;
+    // an entry upstream's configuration lacks: not with global.devMode, which renders upstream's
     const extra = extraOf.get(o);
-    if (extra) return enabled(extra);
+    if (extra) return `and ${enabled(extra)} (not $.Values.global.devMode)`;
     if (Array.isArray(o.items)) {
       const cs = o.items.map(cond);
       return cs.some((c) => !c) ? undefined : `or ${cs.map((c) => `(${c})`).join(' ')} false`;

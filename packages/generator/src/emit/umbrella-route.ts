@@ -46,13 +46,13 @@ export function httpRoute(ingress: ResolvedCheck | undefined): { values: Record<
         type: 'object',
         additionalProperties: false,
         properties: {
-          namespace: { description: "Namespace of the Gateway's pods (empty: the first parentRef's namespace, else the release's).", type: 'string', pattern: `^$|${dns}` },
+          namespace: { description: "Namespace of the Gateway's pods (empty: the first parentRef's namespace, else the route's, as Gateway API defaults it).", type: 'string', pattern: `^$|${dns}` },
           podLabels: { description: 'Labels of the Gateway\'s pods (empty: gateway.networking.k8s.io/gateway-name: <first parentRef name>, which Istio, kgateway and Envoy Gateway set).', type: 'object', additionalProperties: { type: 'string' } },
           from: { description: 'NetworkPolicy peers to admit instead (e.g. an ipBlock for a Gateway that is not a pod, such as Cilium\'s node-local Envoy).', type: 'array', items: { type: 'object' } },
         },
       },
       tls: {
-        description: "A cert-manager Certificate for the hostnames, in the namespace where the Gateway reads its TLS Secret (default: the first parentRef's).",
+        description: "A cert-manager Certificate for the hostnames, in the namespace where the Gateway reads its TLS Secret (default: the first parentRef's, else the route's).",
         type: 'object',
         additionalProperties: false,
         properties: {
@@ -118,7 +118,7 @@ spec:
     {{- else }}
     - namespaceSelector:
         matchLabels:
-          kubernetes.io/metadata.name: {{ .gateway.namespace | default (index .parentRefs 0).namespace | default $.Release.Namespace }}
+          kubernetes.io/metadata.name: {{ .gateway.namespace | default (index .parentRefs 0).namespace | default $ns }}
       podSelector:
         matchLabels: {{- toYaml (.gateway.podLabels | default (dict "gateway.networking.k8s.io/gateway-name" (index .parentRefs 0).name)) | nindent 10 }}
     {{- end }}
@@ -134,7 +134,7 @@ apiVersion: cert-manager.io/v1
 kind: Certificate
 metadata:
   name: {{ $.Release.Name }}-tls
-  namespace: {{ .tls.namespace | default (index .parentRefs 0).namespace | default $.Release.Namespace }}
+  namespace: {{ .tls.namespace | default (index .parentRefs 0).namespace | default $ns }}
   annotations:
     argocd.argoproj.io/sync-wave: "7"
 spec:
