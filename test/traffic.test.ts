@@ -45,7 +45,7 @@ describe.skipIf(noGo)(`traffic model (${PINNED})${noGo ? ' (skipped: no Go to bu
   let baseline: Map<string, Ports>;
   let known: Set<string>;
   beforeAll(async () => {
-    const runs = await Promise.all(baselineFiles.map(analyse));
+    const runs = await Promise.all(baselineFiles.map((f) => analyse(f)));
     baseline = connectionIndex(runs.flatMap((x) => x.conns));
     known = new Set([...runs.flatMap((x) => x.r.pods.map((p) => p.id)), ...runs.flatMap((x) => x.conns.flatMap((c) => [c.src, c.dst]))]);
   });
