@@ -194,3 +194,13 @@ export function ensurePythonTools(pins = toolPins()): string {
   }
   return path.join(dest, 'bin');
 }
+
+/** Whether Go is on PATH (a tool that needs building can be built). */
+export function hasGo(): boolean {
+  try {
+    execFileSync('go', ['version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -36,6 +36,10 @@ export interface ChartSummary {
   kube: KubeRange;
   /** defines `<name>.readiness` (templates/_readiness.tpl) */
   readiness: boolean;
+  /** conditions (chart-level templates) under which an object renders, by `namespace/Kind/name`; only objects features drop */
+  renderedWhen?: Record<string, string[]>;
+  /** a `namespace` feature moves the objects upstream leaves without namespace: its condition (chart-level) */
+  namespaceWhen?: string;
 }
 
 /**
@@ -244,6 +248,8 @@ export function emitChart(m: ChartModel, dir: string, opts: { kube?: KubeRange }
     crdInfo: [],
     kube,
     readiness: !!readiness,
+    renderedWhen: Object.fromEntries(m.objects.filter((o) => o.when.length).map((o) => [`${o.sample.namespace ?? ''}/${o.sample.kind}/${o.sample.name}`, o.when])),
+    ...(m.features.find((f) => f.name === 'namespace')?.when ? { namespaceWhen: m.features.find((f) => f.name === 'namespace')!.when } : {}),
   };
   const chartYaml = {
     apiVersion: 'v2',

@@ -19,6 +19,9 @@ export interface ResolvedCheck {
   port?: number;
   expect?: string;
   status?: number[];
+  /** Services: the pods behind it and the port they serve the check on (the test pod's NetworkPolicy) */
+  selector?: Record<string, string>;
+  targetPort?: number | string;
 }
 
 export function resolveChecks(components: AnalyzedComponent[], tag: string): ResolvedCheck[] {
@@ -35,10 +38,13 @@ export function resolveChecks(components: AnalyzedComponent[], tag: string): Res
       const o = objs[0];
       const r: ResolvedCheck = { component: c.plan.name, kind: check.kind, name: o.name, namespace: o.namespace ?? 'default' };
       if (check.kind === 'Service') {
-        const ports: Array<{ name?: string; port: number }> = parseYaml(o.raw)?.spec?.ports ?? [];
+        const spec = parseYaml(o.raw)?.spec ?? {};
+        const ports: Array<{ name?: string; port: number; targetPort?: number | string }> = spec.ports ?? [];
         const p = check.port ? ports.find((x) => x.name === check.port) : ports[0];
         if (!p) throw new KfcError(`${config!.file}: Service ${o.namespace}/${o.name} has no port ${check.port ?? ''} in release ${tag}`, 'update "checks" in the component file');
         r.port = p.port;
+        r.targetPort = p.targetPort ?? p.port;
+        if (spec.selector) r.selector = spec.selector;
         r.url = `http://${o.name}.${r.namespace}.svc.cluster.local${p.port === 80 ? '' : `:${p.port}`}${check.path}`;
         if (check.expect) r.expect = check.expect;
         r.status = check.status ?? [200];

@@ -75,7 +75,8 @@ export function notes(checks: ResolvedCheck[], sections: { readiness: string; cr
   const lines = [
     'Kubeflow {{ .Chart.AppVersion }} is installing (release {{ .Release.Name }}, chart {{ .Chart.Version }}).',
     '',
-    'The post-install gate waits for CRDs, cert-manager and istiod. Wait for the workloads of the',
+    '{{- $waits := list "CRDs" }}{{- if (index .Values "cert-manager").enabled }}{{- $waits = append $waits "cert-manager" }}{{- end }}{{- if (index .Values "istio").enabled }}{{- $waits = append $waits "istiod" }}{{- end }}',
+    'The post-install gate waits for {{ join ", " $waits }}. Wait for the workloads of the',
     'enabled components:',
     sections.readiness,
   ];
@@ -92,6 +93,13 @@ export function notes(checks: ResolvedCheck[], sections: { readiness: string; cr
       '',
       `  export GATEWAY=$(kubectl get svc -n ${ingress.namespace} ${ingress.name} -o jsonpath='{.status.loadBalancer.ingress[0].ip}{.status.loadBalancer.ingress[0].hostname}')`,
       '  open http://$GATEWAY/',
+      '{{- else if .Values.global.istio.external }}',
+      '',
+      'Reach the central dashboard through your ingress gateway, Service {{ .Values.global.istio.ingressGateway.namespace | default .Values.global.istio.namespace }}/{{ .Values.global.istio.ingressGateway.service }}.',
+      '{{- end }}',
+      '{{- if and .Values.httpRoute .Values.httpRoute.enabled .Values.httpRoute.hostnames }}',
+      '',
+      'Your Gateway routes https://{{ index .Values.httpRoute.hostnames 0 }}/ to it (HTTPRoute {{ .Release.Name }}).',
       '{{- end }}',
     );
   }
@@ -128,9 +136,41 @@ export function notes(checks: ResolvedCheck[], sections: { readiness: string; cr
   return lines.join('\n');
 }
 
+/**
+ * NetworkPolicies admitting each test pod to the Service it checks (upstream's policies admit only
+ * the ingress gateway to Dex, oauth2-proxy and istio-system): ordinary release resources, like the
+ * tests' RBAC, selecting exactly the Service's pods and port and exactly the pod of that test.
+ */
+function testAccess(checks: ResolvedCheck[]): string {
+  return checks
+    .filter((c) => c.kind === 'Service' && c.selector)
+    .map(
+      (c) => `{{- if and .Values.tests.enabled ${enabled(c.component)} }}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+${lifecycleMeta(`test-${c.component}-${c.name}`, c.namespace, 'test')}
+spec:
+  podSelector:
+    matchLabels: ${JSON.stringify(c.selector)}
+  policyTypes: [Ingress]
+  ingress:
+  - from:
+    - namespaceSelector:
+        matchLabels: {kubernetes.io/metadata.name: {{ .Release.Namespace }}}
+      podSelector:
+        matchLabels: {${LIFECYCLE_LABEL}: test-${c.component}}
+    ports:
+    - port: ${JSON.stringify(c.targetPort)}
+      protocol: TCP
+{{- end }}`,
+    )
+    .join('\n');
+}
+
 /** The helm test templates of the umbrella, by file name: one pod per component with checks. */
 export function testFiles(checks: ResolvedCheck[]): Record<string, string> {
-  const files: Record<string, string> = { 'templates/tests/rbac.yaml': testRbac(checks) };
+  const files: Record<string, string> = { 'templates/tests/rbac.yaml': testRbac(checks), 'templates/tests/network-access.yaml': `${testAccess(checks)}\n` };
   for (const component of [...new Set(checks.map((c) => c.component))]) {
     const script = [`{{- if (index .Values ${JSON.stringify(component)}).enabled }}`, ...checks.filter((c) => c.component === component).flatMap(checkScript), '{{- end }}'];
     files[`templates/tests/test-${component}.yaml`] = testPod(component, script.join('\n'));

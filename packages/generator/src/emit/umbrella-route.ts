@@ -9,14 +9,17 @@ import type { ResolvedCheck } from './umbrella-checks.js';
  * hostnames. The backend is the ingress the component files name (istio's
  * Service check), resolved in the release.
  */
-export function httpRoute(ingress: ResolvedCheck | undefined): { values: Record<string, unknown>; schema: JsonSchema; template: string; scenario: Record<string, unknown> } | undefined {
+export function httpRoute(
+  ingress: ResolvedCheck | undefined,
+): { values: Record<string, unknown>; schema: JsonSchema; template: string; scenario: Record<string, unknown>; backend: { name: string; namespace: string; port: number } } | undefined {
   if (!ingress?.port) return undefined;
   const values = {
     enabled: false,
     parentRefs: [],
     hostnames: [],
     annotations: {},
-    backend: { name: ingress.name, namespace: ingress.namespace, port: ingress.port },
+    backend: { name: '', namespace: '', port: ingress.port },
+    gateway: { namespace: '', podLabels: {}, from: [] },
     tls: { certificate: false, issuerRef: { name: '', kind: 'ClusterIssuer' }, secretName: 'kubeflow-tls', namespace: '' },
   };
   const ref = (name: string, description?: string) => ({ ...(description ? { description } : {}), $ref: `#/definitions/${name}` });
@@ -50,14 +53,24 @@ export function httpRoute(ingress: ResolvedCheck | undefined): { values: Record<
       },
       annotations: ref('annotations', 'Annotations of the HTTPRoute.'),
       backend: {
-        description: 'The Kubeflow ingress Service the route sends traffic to (bring-your-own Istio: your ingress gateway Service).',
+        description: `The Kubeflow ingress Service the route sends traffic to. Empty name/namespace: ${ingress.namespace}/${ingress.name}, or with global.istio.external your global.istio.ingressGateway.service in its namespace.`,
         type: 'object',
         additionalProperties: false,
-        properties: { name: ref('dnsLabel'), namespace: ref('dnsLabel'), port: ref('port') },
+        properties: { name: ref('dnsLabelOrEmpty'), namespace: ref('dnsLabelOrEmpty'), port: ref('port') },
+      },
+      gateway: {
+        description: "Where your Gateway's pods run: the ingress gateway's NetworkPolicy admits them (upstream's admits only its own namespace).",
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          namespace: ref('dnsLabelOrEmpty', "Namespace of the Gateway's pods (empty: the first parentRef's namespace, else the route's, as Gateway API defaults it)."),
+          podLabels: ref('labels', "Labels of the Gateway's pods (empty: gateway.networking.k8s.io/gateway-name: <first parentRef name>, which Istio, kgateway and Envoy Gateway set)."),
+          from: { description: "NetworkPolicy peers to admit instead (e.g. an ipBlock for a Gateway that is not a pod, such as Cilium's node-local Envoy).", type: 'array', items: { type: 'object' } },
+        },
       },
       tls: {
         description:
-          "A cert-manager Certificate for the hostnames, in the namespace where the Gateway reads its TLS Secret (default: the first parentRef's). Needs hostnames and issuerRef.name; its other values are read only with certificate: true.",
+          "A cert-manager Certificate for the hostnames, in the namespace where the Gateway reads its TLS Secret (default: the first parentRef's, else the route's). Needs hostnames and issuerRef.name; its other values are read only with certificate: true.",
         type: 'object',
         additionalProperties: false,
         properties: {
@@ -76,12 +89,15 @@ export function httpRoute(ingress: ResolvedCheck | undefined): { values: Record<
     ],
   };
   const template = `{{- with .Values.httpRoute }}{{- if .enabled }}
+{{- $istio := $.Values.global.istio }}
+{{- $ns := .backend.namespace | default (ternary ($istio.ingressGateway.namespace | default $istio.namespace) ${JSON.stringify(ingress.namespace)} $istio.external) }}
+{{- $svc := .backend.name | default (ternary $istio.ingressGateway.service ${JSON.stringify(ingress.name)} $istio.external) }}
 # Gateway API: your Gateway -> the Kubeflow ingress (values httpRoute).
 apiVersion: gateway.networking.k8s.io/v1
 kind: HTTPRoute
 metadata:
   name: {{ $.Release.Name }}
-  namespace: {{ .backend.namespace }}
+  namespace: {{ $ns }}
   labels:
     app.kubernetes.io/managed-by: {{ $.Release.Service }}
     app.kubernetes.io/instance: {{ $.Release.Name }}
@@ -99,8 +115,42 @@ spec:
         type: PathPrefix
         value: /
     backendRefs:
-    - name: {{ .backend.name }}
+    - name: {{ $svc }}
       port: {{ .backend.port }}
+---
+# ... and the ingress gateway's NetworkPolicy admits your Gateway's pods (httpRoute.gateway).
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: {{ $.Release.Name }}-gateway-api
+  namespace: {{ $ns }}
+  labels:
+    app.kubernetes.io/managed-by: {{ $.Release.Service }}
+    app.kubernetes.io/instance: {{ $.Release.Name }}
+  annotations:
+    argocd.argoproj.io/sync-wave: "7"
+spec:
+  podSelector:
+    matchLabels: {{- toYaml (ternary $istio.ingressGateway.selector (dict ${Object.entries(ingress.selector ?? {})
+      .map(([k, v]) => `${JSON.stringify(k)} ${JSON.stringify(v)}`)
+      .join(' ')}) $istio.external) | nindent 6 }}
+  policyTypes: [Ingress]
+  ingress:
+  - from:
+    {{- if .gateway.from }}
+    {{- toYaml .gateway.from | nindent 4 }}
+    {{- else }}
+    - namespaceSelector:
+        matchLabels:
+          kubernetes.io/metadata.name: {{ .gateway.namespace | default (index .parentRefs 0).namespace | default $ns }}
+      podSelector:
+        matchLabels: {{- toYaml (.gateway.podLabels | default (dict "gateway.networking.k8s.io/gateway-name" (index .parentRefs 0).name)) | nindent 10 }}
+    {{- end }}
+    {{- if not $istio.external }}
+    ports:
+    - port: ${JSON.stringify(ingress.targetPort ?? ingress.port)}
+      protocol: TCP
+    {{- end }}
 {{- if .tls.certificate }}
 {{- if not .tls.issuerRef.name }}{{ fail "httpRoute.tls.issuerRef.name: httpRoute.tls.certificate needs the issuer's name" }}{{ end }}
 {{- if not .hostnames }}{{ fail "httpRoute.hostnames: httpRoute.tls.certificate needs the host names the Certificate covers" }}{{ end }}
@@ -109,7 +159,7 @@ apiVersion: cert-manager.io/v1
 kind: Certificate
 metadata:
   name: {{ $.Release.Name }}-tls
-  namespace: {{ .tls.namespace | default (index .parentRefs 0).namespace | default $.Release.Namespace }}
+  namespace: {{ .tls.namespace | default (index .parentRefs 0).namespace | default $ns }}
   annotations:
     argocd.argoproj.io/sync-wave: "7"
 spec:
@@ -130,5 +180,5 @@ spec:
       tls: { certificate: true, issuerRef: { name: 'letsencrypt', kind: 'ClusterIssuer' }, secretName: 'kubeflow-example-com-tls' },
     },
   };
-  return { values, schema, template, scenario };
+  return { values, schema, template, scenario, backend: { name: ingress.name, namespace: ingress.namespace, port: ingress.port } };
 }

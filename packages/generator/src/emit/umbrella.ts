@@ -19,6 +19,7 @@ import { umbrellaNotesSections } from './notes.js';
 import { HELPERS, notes, testFiles, umbrellaReadme } from './umbrella-docs.js';
 import { resolveChecks } from './umbrella-checks.js';
 import { httpRoute } from './umbrella-route.js';
+import { dashboardTemplate, loadDashboardSpec } from './umbrella-dashboard.js';
 import { acceptMoved, acceptRemoved, withOldSwitches, type RemovedValues } from './deprecated.js';
 
 export interface UmbrellaOptions {
@@ -74,6 +75,26 @@ function umbrellaValueChecks(m: { name: string; values: Record<string, unknown>;
 `;
 }
 
+/** A component chart's template condition as the umbrella writes it: its `.Values` are under the chart's key. */
+export function umbrellaCondition(chart: string, cond: string): string {
+  return cond.replace(/(^|[^\w$.)])\$?\.Values\.(?!global\b)/g, `$1(index $.Values ${JSON.stringify(chart)}).`).replace(/(^|[^\w$.)])\.Values\.global\b/g, '$1$.Values.global');
+}
+
+/** The gate follows the features: workloads they drop are not restarted, a `namespace` value moves them. */
+function followFeatures(gates: ReturnType<typeof gateData>, charts: ChartSummary[]): ReturnType<typeof gateData> {
+  for (const g of gates) {
+    const c = charts.find((x) => x.name === g.component);
+    if (!c) continue;
+    for (const w of g.injected) {
+      const bare = w.namespace.includes('{{');
+      const conds = Object.entries(c.renderedWhen ?? {}).find(([k]) => k.toLowerCase() === `${bare ? '' : w.namespace}/${w.kind}/${w.name}`.toLowerCase())?.[1] ?? [];
+      if (conds.length) w.when = conds.length === 1 ? umbrellaCondition(c.name, conds[0]) : `and ${conds.map((x) => `(${umbrellaCondition(c.name, x)})`).join(' ')}`;
+      if (bare && c.namespaceWhen) w.namespace = `{{ if ${umbrellaCondition(c.name, c.namespaceWhen)} }}{{ (index $.Values ${JSON.stringify(c.name)}).namespace }}{{ else }}{{ $.Release.Namespace }}{{ end }}`;
+    }
+  }
+  return gates;
+}
+
 type Route = ReturnType<typeof httpRoute>;
 
 /** The umbrella's default values and the top-level properties of its schema. */
@@ -98,6 +119,8 @@ function umbrellaValues(comps: ChartSummary[], image: ImageValue, route: Route |
     resources: { requests: { cpu: '10m', memory: '64Mi' }, limits: { memory: '256Mi' } },
     nodeSelector: {},
     tolerations: [],
+    affinity: {},
+    priorityClassName: '',
   };
   props.hooks = {
     description: 'Helm lifecycle hooks that order the install (docs/ordering.md); Argo CD skips them and uses sync waves.',
@@ -111,6 +134,8 @@ function umbrellaValues(comps: ChartSummary[], image: ImageValue, route: Route |
       resources: { ...structuredClone(defs.resources), description: 'Compute resources of the gate jobs.' },
       nodeSelector: structuredClone(defs.pod.properties.nodeSelector),
       tolerations: structuredClone(defs.pod.properties.tolerations),
+      affinity: structuredClone(defs.pod.properties.affinity),
+      priorityClassName: structuredClone(defs.pod.properties.priorityClassName),
     },
   };
   values.global = { ...globalDefaults(), kubeflowUmbrella: true };
@@ -120,12 +145,18 @@ function umbrellaValues(comps: ChartSummary[], image: ImageValue, route: Route |
     values.httpRoute = route.values;
     props.httpRoute = route.schema;
   }
-  values.tests = { enabled: true };
+  values.tests = { enabled: true, nodeSelector: {}, tolerations: [], affinity: {}, priorityClassName: '' };
   props.tests = {
     description: '`helm test` pods checking that the dashboard and the auth endpoints answer.',
     type: 'object',
     additionalProperties: false,
-    properties: { enabled: { description: 'Render the test pods.', type: 'boolean' } },
+    properties: {
+      enabled: { description: 'Render the test pods.', type: 'boolean' },
+      nodeSelector: structuredClone(defs.pod.properties.nodeSelector),
+      tolerations: structuredClone(defs.pod.properties.tolerations),
+      affinity: structuredClone(defs.pod.properties.affinity),
+      priorityClassName: structuredClone(defs.pod.properties.priorityClassName),
+    },
   };
   return { values, props };
 }
@@ -173,7 +204,7 @@ function umbrellaCiFiles(comps: ChartSummary[], route: Route | undefined, shared
   if (off.length) ci('all-components', Object.fromEntries(off.map((c) => [c.name, { enabled: true }])), 'Every component enabled, including those upstream leaves commented out');
   if (route) {
     ci('gateway-api', route.scenario, 'feature httpRoute: the Kubeflow ingress behind your Gateway API Gateway, with a Certificate');
-    const b = route.values.backend as { name: string; namespace: string; port: number };
+    const b = route.backend;
     ciFiles[ciFiles.length - 1].feature = {
       name: 'httpRoute',
       expect: {
@@ -182,6 +213,12 @@ function umbrellaCiFiles(comps: ChartSummary[], route: Route | undefined, shared
           { select: { kind: 'HTTPRoute', name: 'kubeflow', namespace: b.namespace }, path: 'spec.hostnames', equals: ['kubeflow.example.com'] },
           { select: { kind: 'HTTPRoute', name: 'kubeflow', namespace: b.namespace }, path: 'spec.rules[0].backendRefs[0]', equals: { name: b.name, port: b.port } },
           { select: { kind: 'Certificate', name: 'kubeflow-tls', namespace: 'default' }, path: 'spec.dnsNames', equals: ['kubeflow.example.com'] },
+          // the ingress gateway admits the Gateway's pods (default: the parentRef's namespace and gateway-name label)
+          {
+            select: { kind: 'NetworkPolicy', name: 'kubeflow-gateway-api', namespace: b.namespace },
+            path: 'spec.ingress[0].from[0]',
+            equals: { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'default' } }, podSelector: { matchLabels: { 'gateway.networking.k8s.io/gateway-name': 'default-gateway' } } },
+          },
         ],
       },
     };
@@ -222,7 +259,7 @@ function writeUmbrella(dir: string, files: Record<string, string>, comps: ChartS
 /** Writes charts/kubeflow: dependencies on every component chart, the gate hooks, NOTES and tests. */
 export async function emitUmbrella(o: UmbrellaOptions): Promise<ChartSummary> {
   const dir = path.join(o.chartsDir, UMBRELLA);
-  const gates = gateData(o.components, o.ordering);
+  const gates = followFeatures(gateData(o.components, o.ordering), o.charts);
   const image = gateImage(o.components);
   const checks = resolveChecks(o.components, o.release.tag);
   const files: Record<string, string> = {
@@ -246,6 +283,8 @@ export async function emitUmbrella(o: UmbrellaOptions): Promise<ChartSummary> {
     !!route,
   );
   if (route) files['templates/httproute.yaml'] = route.template;
+  const dashboard = dashboardTemplate(loadDashboardSpec(), o.components, o.ordering, o.version);
+  if (dashboard) files['templates/dashboard-config.yaml'] = dashboard;
   files['templates/NOTES.txt'] = notes(checks, umbrellaNotesSections(comps.map((c) => ({ name: c.name, readiness: c.readiness, crds: c.crds.length }))));
   // keys removed upstream: accepted for one release, with a notice in NOTES (subcharts' NOTES are not shown)
   const r = o.removed;

@@ -2,11 +2,11 @@ import YAML from 'yaml';
 import { addCiFile, type ChartModel, type Content, type ModelObject } from '../templatize/chart-model.js';
 import type { JsonSchema } from '../core/schema.js';
 import { KfcError } from '../core/errors.js';
-import { podTemplate } from '../core/model.js';
+import { parseYaml, podTemplate } from '../core/model.js';
 import { RESERVED_KEYS } from '../templatize/workloads.js';
 import type { Edit, Feature, OnlyWhen, Selector } from './contract.js';
 import { globalDefaults } from '../core/schema.js';
-import { mergeMap } from './patch.js';
+import { holds, mergeMap } from './patch.js';
 import type { KeyRule } from './secrets.js';
 
 /**
@@ -17,6 +17,14 @@ import type { KeyRule } from './secrets.js';
  * feature, the selector and the release, so an upstream rename is caught on
  * the next pin bump. With every condition false the model renders upstream.
  */
+
+const upstreamDocs = new WeakMap<Content, unknown>();
+/** Whether a content holds a selector's `has`, read on upstream's object (templatized fields are tokens). */
+function hasContent(c: Content, has: Record<string, unknown> | undefined): boolean {
+  if (!has) return true;
+  if (!upstreamDocs.has(c)) upstreamDocs.set(c, parseYaml(c.obj.raw));
+  return holds(upstreamDocs.get(c), has);
+}
 
 /** Whether an object is the one a selector names (kustomize's hash suffix on ConfigMaps/Secrets allowed). */
 export function selects(o: { kind: string; name: string; namespace?: string; apiVersion?: string }, s: Pick<Selector, 'kind' | 'name' | 'namespace' | 'group'>): boolean {
@@ -103,7 +111,7 @@ function applyEdit(m: ChartModel, f: Feature, e: Edit, at: string): { fitted: nu
   const when = e.when ?? f.when;
   // a wildcard leaves CRDs alone (they ship verbatim); naming one is an error
   const wildcard = e.select.kind === '*' || e.select.name.includes('*');
-  const objs = m.objects.filter((o) => selects(o.sample, e.select) && !(wildcard && o.crd));
+  const objs = m.objects.filter((o) => selects(o.sample, e.select) && !(wildcard && o.crd) && o.branches.some((b) => b.content && hasContent(b.content, e.select.has)));
   if (!objs.length) return { fitted: 0, error: missing(m, f, e.select) };
   if (objs.some((o) => o.crd)) return { fitted: 0, error: new KfcError(`feature ${f.name} (${f.file}): ${describeSelector(e.select)} is a CRD; CRDs ship verbatim in crds/ and cannot be changed by a value`, 'drop the edit') };
   const patched = new Set<Content>();
@@ -113,7 +121,7 @@ function applyEdit(m: ChartModel, f: Feature, e: Edit, at: string): { fitted: nu
   for (const o of objs) {
     for (const b of o.branches) {
       const c = b.content;
-      if (!c || patched.has(c)) continue;
+      if (!c || patched.has(c) || !hasContent(c, e.select.has)) continue;
       patched.add(c);
       const where = `feature ${f.name} (${f.file}) ${at} on ${describeSelector(e.select)} in release ${m.release.tag}`;
       const targets = e.select.container ? containersOf(c, e.select.container) : [c.doc];
@@ -174,7 +182,7 @@ export function applyFeatures(m: ChartModel, features: Feature[], used = new Map
     for (const [i, entry] of f.set.entries()) {
       const alts = 'anyOf' in entry ? entry.anyOf : [entry];
       // a shared feature only edits the charts holding its objects
-      if (f.shared && !alts.some((e) => m.objects.some((o) => selects(o.sample, e.select)))) continue;
+      if (f.shared && !alts.some((e) => m.objects.some((o) => selects(o.sample, e.select) && o.branches.some((b) => b.content && hasContent(b.content, e.select.has))))) continue;
       const results = alts.map((e, j) => applyEdit(m, f, e, 'anyOf' in entry ? `set[${i}].anyOf[${j}]` : `set[${i}]`));
       used.set(f.name, (used.get(f.name) ?? 0) + results.reduce((n, r) => n + r.fitted, 0));
       // a shared feature fits some charts only; generate/chart-models.ts checks it fits somewhere
@@ -191,7 +199,16 @@ export function applyFeatures(m: ChartModel, features: Feature[], used = new Map
       const when = g.when ?? f.when;
       const at = `feature ${f.name} (${f.file}) generate[${i}]`;
       if (g.secret) {
-        m.generated.push({ namespace: g.secret.namespace, name: g.secret.name, when, keys: resolveKeys(g.keys, undefined, at), feature: f.name });
+        m.generated.push({
+          namespace: g.secret.namespace,
+          name: g.secret.name,
+          when,
+          keys: resolveKeys(g.keys, undefined, at),
+          feature: f.name,
+          ...(g.forEach ? { forEach: g.forEach } : {}),
+          ...(g.type ? { type: g.type } : {}),
+          ...(g.reads ? { reads: g.reads } : {}),
+        });
         continue;
       }
       const objs = matching(m, f, g.select!);
@@ -199,7 +216,7 @@ export function applyFeatures(m: ChartModel, features: Feature[], used = new Map
       if (objs.some((o) => o.sample.kind !== 'Secret') || names.size !== 1) throw new KfcError(`${at}: ${describeSelector(g.select!)} must name one Secret (found ${[...names].join(', ')})`, 'select the Secret the chart stops rendering');
       for (const o of objs) o.when.push(`not (${when})`);
       const sample = objs[0].branches.find((b) => b.content)?.content?.doc;
-      m.generated.push({ namespace: objs[0].sample.namespace ?? '', name: objs[0].sample.name, when, keys: resolveKeys(g.keys, sample, at), feature: f.name });
+      m.generated.push({ namespace: g.namespace ?? objs[0].sample.namespace ?? '', name: objs[0].sample.name, when, keys: resolveKeys(g.keys, sample, at), feature: f.name });
     }
     for (const [file, text] of Object.entries(f.templates)) m.files[`templates/${file}`] = text;
     addOnlyWhen(m, f.onlyWhen, `feature ${f.name} (${f.file})`);
@@ -208,7 +225,7 @@ export function applyFeatures(m: ChartModel, features: Feature[], used = new Map
       const ci = addCiFile(m, sc.name, sc.values, `feature ${f.name}: ${sc.description.replace(/\s+/g, ' ')}`);
       ci.feature = { name: f.name, expect: sc.expect, ...(sc.umbrella ? { umbrella: sc.umbrella } : {}) };
     }
-    m.features.push({ name: f.name, description: f.description, values: f.name });
+    m.features.push({ name: f.name, description: f.description, values: f.name, when: f.when });
     m.readmeSections.push(featureReadme(f));
   }
   return m;

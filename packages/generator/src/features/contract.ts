@@ -20,6 +20,8 @@ export interface Selector {
   group?: string;
   /** a container (or init container) of the selected workload: the patch applies to it */
   container?: string;
+  /** content the object must hold (maps by key, lists by items, scalars equal): `{spec: {template: ...}}` */
+  has?: Record<string, unknown>;
 }
 
 export interface Edit {
@@ -104,6 +106,14 @@ export interface GenerateDecl {
   /** or a new Secret */
   secret?: { namespace: string; name: string };
   when?: string;
+  /** where the Secret is created, when not where upstream's is: a namespace or a template (`{{ .Values.namespace }}`) */
+  namespace?: string;
+  /** one Secret per item of a list (a template expression); `secret` and copy sources are templates on the item */
+  forEach?: string;
+  /** the Secret type (default Opaque) */
+  type?: string;
+  /** with forEach: template of the `namespace/name` each Secret copies from (the Job may read it) */
+  reads?: string;
   /** key -> {random: N} | {keep: true} (upstream's value) | {value: V} | {copy: ns/name/key} | {bcrypt: key or ns/name/key} */
   keys: Record<string, Record<string, unknown>>;
 }
@@ -174,7 +184,19 @@ function parseFeature(raw: unknown, file: string, templatesDir: string): Feature
     }),
     readme: data.readme,
     onlyWhen: (data.onlyWhen ?? []).map((o) => ({ values: o.values, when: o.when, needs: o.needs, ...(o.except ? { except: o.except } : {}) })),
-    generate: (data.generate ?? []).map((g: GenerateDecl) => ({ ...(g.select ? { select: g.select } : { secret: g.secret }), when: g.when, keys: g.keys })),
+    generate: (data.generate ?? []).map((g: GenerateDecl, i: number) => {
+      // the schema checks each field; what it cannot say: forEach makes Secrets named per item
+      if (g.forEach && !g.secret) throw bad(`generate[${i}].forEach needs "secret" ({namespace, name} templates on each item)`);
+      return {
+        ...(g.select ? { select: g.select } : { secret: g.secret }),
+        when: g.when,
+        keys: g.keys,
+        ...(g.namespace ? { namespace: g.namespace } : {}),
+        ...(g.forEach ? { forEach: g.forEach } : {}),
+        ...(g.type ? { type: g.type } : {}),
+        ...(g.reads ? { reads: g.reads } : {}),
+      };
+    }),
   };
 }
 

@@ -18,6 +18,9 @@ import { blockValue, sp, STRINGIFY_OPTIONS, type TemplateDoc } from '../templati
  *   `{$kv: {key: value|null}}` patches a `key = value` text (oauth2-proxy's cfg);
  * - `{$appendFrom: <expr>}` appends the items of a values list to a list;
  * - `{$each: <patch>}` patches every item of a list of mappings;
+ * - `{$where: [{match: <subset>, patch: <patch>}]}` patches the items of a list of mappings that
+ *   hold `match` (maps by key, lists by items, scalars equal), `delete: true` removes them; each
+ *   `match` must find one;
  * - `{$file: <name>}` (components/<component>/files/<name>) replaces a value by that text;
  * - `$replace: [{from, to}]` at the top of a patch rewrites a text wherever the object holds it;
  * - any other value replaces the upstream one.
@@ -169,6 +172,12 @@ export function mergeMap(c: PatchContext, target: Record<string, unknown>, patch
   for (const [k, pv] of Object.entries(patch)) {
     const has = Object.hasOwn(target, k);
     const cur = target[k];
+    // upstream pod labels/annotations bound to the podMeta helper: keys added under the condition
+    const binding = typeof cur === 'string' ? c.t.podMeta.get(cur) : undefined;
+    if (binding && isMap(pv) && Object.values(pv).every((x) => typeof x === 'string' && !x.includes('{{'))) {
+      binding.add.push({ when: c.when, values: pv as Record<string, string> });
+      continue;
+    }
     if (pv === null && !has) throw new KfcError(`${c.where}: no field "${k}" to remove`, 'upstream changed it: update the feature');
     if (isMap(pv) && '$literal' in pv) replaceEntry(c, target, k, String(pv.$literal), listItem, true);
     else if (isMap(pv) && ('$yaml' in pv || '$json' in pv)) {
@@ -181,6 +190,16 @@ export function mergeMap(c: PatchContext, target: Record<string, unknown>, patch
       if (!Array.isArray(cur) || !cur.length || !cur.every(isMap)) throw new KfcError(`${c.where}: "${k}" is not a list of mappings`, 'upstream changed it: update the feature');
       if (!isMap(pv.$each)) throw new KfcError(`${c.where}: "$each" of "${k}" must be a mapping`, 'see components/README.md');
       for (const item of cur) mergeMap(c, item, pv.$each, true);
+    } else if (isMap(pv) && '$where' in pv) {
+      if (!Array.isArray(cur)) throw new KfcError(`${c.where}: "${k}" is not a list`, 'upstream changed it: update the feature');
+      for (const w of pv.$where as Array<{ match: unknown; patch?: Record<string, any>; delete?: boolean }>) {
+        const hits = cur.filter((item) => isMap(item) && holds(item, w.match));
+        if (!hits.length) throw new KfcError(`${c.where}: no item of "${k}" holds ${JSON.stringify(w.match)}`, 'upstream changed it: update the feature');
+        for (const item of hits) {
+          if (!w.delete) mergeMap(c, item, w.patch ?? {}, true);
+          else cur[cur.indexOf(item)] = c.t.item((indent) => conditional(c, indent, undefined, c.t.render([item], c.where, indent)));
+        }
+      }
     } else if (isMap(pv) && '$appendFrom' in pv) {
       if (has && !Array.isArray(cur)) throw new KfcError(`${c.where}: "${k}" is not a list`, 'upstream changed it: update the feature');
       const expr = String(pv.$appendFrom);
@@ -195,6 +214,13 @@ export function mergeMap(c: PatchContext, target: Record<string, unknown>, patch
     else if (has && Array.isArray(cur) && cur.length && isNamedList(pv)) mergeNamedList(c, cur, pv);
     else replaceEntry(c, target, k, pv, listItem);
   }
+}
+
+/** Whether `v` holds `match`: maps by key, lists by items (each matched by some item), scalars equal. */
+export function holds(v: unknown, match: unknown): boolean {
+  if (isMap(match)) return isMap(v) && Object.entries(match).every(([k, m]) => holds(v[k], m));
+  if (Array.isArray(match)) return Array.isArray(v) && match.every((m) => v.some((x) => holds(x, m)));
+  return v === match;
 }
 
 /** Merges without conditions (inside a YAML/JSON string, which is replaced as a whole). */

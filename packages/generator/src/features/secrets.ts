@@ -28,7 +28,7 @@ export function secretsJobScript(): string {
 export function secretsJobValues(image: ImageValue): { values: Record<string, unknown>; schema: any } {
   const defs = loadSchemaDefinitions();
   return {
-    values: { image, resources: { requests: { cpu: '10m', memory: '32Mi' }, limits: { memory: '128Mi' } }, nodeSelector: {}, tolerations: [] },
+    values: { image, resources: { requests: { cpu: '10m', memory: '32Mi' }, limits: { memory: '128Mi' } }, nodeSelector: {}, tolerations: [], affinity: {}, priorityClassName: '' },
     schema: {
       description:
         'The Job that creates the Secrets this chart reads and does not ship (passwords, keys), once, when they are missing; they are kept across upgrades and uninstalls. Create a Secret under the same name (or set existingSecret where a value offers it) to bring your own.',
@@ -39,6 +39,8 @@ export function secretsJobValues(image: ImageValue): { values: Record<string, un
         resources: { ...structuredClone(defs.resources), description: 'Compute resources of the Job.' },
         nodeSelector: structuredClone(defs.pod.properties.nodeSelector),
         tolerations: structuredClone(defs.pod.properties.tolerations),
+        affinity: structuredClone(defs.pod.properties.affinity),
+        priorityClassName: structuredClone(defs.pod.properties.priorityClassName),
       },
     },
   };
@@ -46,6 +48,32 @@ export function secretsJobValues(image: ImageValue): { values: Record<string, un
 
 const q = (s: string) => JSON.stringify(s);
 const RELEASE_NS = '__KFC_RELEASE_NAMESPACE__';
+/** `{{ expr }}` -> `expr` */
+const unbrace = (t: string) => t.replace(/^\{\{-?\s*|\s*-?\}\}$/g, '');
+const isTemplate = (t: string) => t.startsWith('{{');
+/** A Secret's namespace as a template expression: a literal, a template (`{{ .Values.namespace }}`), or the release's. */
+const nsValue = (ns: string) => (!ns || ns === RELEASE_NS ? '$.Release.Namespace' : isTemplate(ns) ? `(${unbrace(ns)})` : q(ns));
+/** Its type (the admission policy allows only the declared one). */
+const typeOf = (s: GeneratedSecret) => s.type ?? 'Opaque';
+
+/**
+ * The KFC_SECRETS lines of a Secret generated per item of a values list: a `range`, its template
+ * strings (namespace, name, copy sources) printed on the item.
+ */
+function eachLine(s: GeneratedSecret): string {
+  const holes: string[] = [];
+  const hole = (v: string) => (isTemplate(v) ? `__KFC_HOLE_${holes.push(unbrace(v)) - 1}__` : v);
+  const keys = Object.fromEntries(Object.entries(s.keys).map(([k, r]) => [k, 'copy' in r ? { copy: hole(r.copy) } : r]));
+  const json = escapeBraces(JSON.stringify({ namespace: hole(s.namespace), name: hole(s.name), keys, ...(s.type ? { type: s.type } : {}) }));
+  return `{{- range ${s.forEach} }}\n${json.replace(/"__KFC_HOLE_(\d+)__"/g, (_m, i: string) => `{{ ${holes[Number(i)]} | quote }}`)}\n{{- end }}`;
+}
+
+/** One KFC_SECRETS line (JSON) of a Secret; a Secret upstream leaves without a namespace goes where the release installs it. */
+function secretLine(s: GeneratedSecret): string {
+  if (s.forEach) return eachLine(s);
+  const ns = s.namespace && !isTemplate(s.namespace) ? s.namespace : RELEASE_NS;
+  return escapeBraces(JSON.stringify({ namespace: ns, name: s.name, keys: s.keys, ...(s.type ? { type: s.type } : {}) })).replace(`"${RELEASE_NS}"`, `{{ ${nsValue(s.namespace)} | quote }}`);
+}
 
 /** Argo CD runs the Job and its RBAC as Sync hooks in their wave and deletes them once the Job succeeded. */
 const ARGO_HOOK = `argocd.argoproj.io/hook: Sync
@@ -69,7 +97,7 @@ const readRefs = (s: GeneratedSecret) =>
 export function secretGrants(secrets: GeneratedSecret[]): Grant[] {
   const out = new Map<string, Grant>();
   const at = (ns: string) => out.get(ns) ?? out.set(ns, { namespace: ns, creates: [], reads: [], when: [] }).get(ns)!;
-  for (const s of secrets) {
+  for (const s of secrets.filter((x) => !x.forEach)) {
     const g = at(s.namespace || RELEASE_NS);
     g.creates.push(s.name);
     g.when.push(s.when);
@@ -85,7 +113,16 @@ export function secretGrants(secrets: GeneratedSecret[]): Grant[] {
 
 /** A namespace of a grant as template text; the release namespace's Role gets a name of its own (it may be one of the others). */
 const nsText = (ns: string) => (ns === RELEASE_NS ? '{{ .Release.Namespace }}' : ns);
-const roleName = (name: string, ns: string) => (ns === RELEASE_NS ? `${name}-release-namespace` : name);
+/** The release namespace's Role and one a values template names get names of their own (either may be one of the others). */
+const roleName = (name: string, ns: string) =>
+  ns === RELEASE_NS
+    ? `${name}-release-namespace`
+    : isTemplate(ns)
+      ? `${name}-${ns
+          .replace(/[^a-zA-Z0-9]+/g, '-')
+          .replace(/^-|-$/g, '')
+          .toLowerCase()}`
+      : name;
 const cond = (whens: string[]) => (whens.length === 1 ? whens[0] : `or ${whens.map((w) => `(${w})`).join(' ')}`);
 
 /** Role + RoleBinding of the Job in one namespace: create Secrets (only there), get the named ones, delete its own binding. */
@@ -130,16 +167,79 @@ subjects:
 }
 
 /**
+ * Role + RoleBinding per namespace of the Secrets generated per item of a values list (`forEach`):
+ * the namespaces are known only at render time, so the grants are gathered in the template and one
+ * Role per namespace (named `-each`, apart from the static ones) creates and reads exactly those Secrets.
+ */
+function eachRbac(chart: string, name: string, secrets: GeneratedSecret[], meta: (kind: string, ns?: string) => string): string {
+  const each = secrets.filter((s) => s.forEach);
+  if (!each.length) return '';
+  const role = `${name}-each`;
+  const add = (ns: string, key: 'creates' | 'reads', value: string) =>
+    `{{- $g := dict "creates" (list) "reads" (list) }}{{- if hasKey $each ${ns} }}{{- $g = get $each ${ns} }}{{- end }}{{- $_ := set $g ${q(key)} (append (get $g ${q(key)}) ${value}) }}{{- $_ := set $each ${ns} $g }}`;
+  const gather = each
+    .map((s) => {
+      const reads = s.reads ? `\n{{- $src := splitList "/" (${unbrace(s.reads)}) }}\n${add('(first $src)', 'reads', '(last $src)')}` : '';
+      return `{{- if ${s.when} }}{{- range ${s.forEach} }}\n${add(`(${unbrace(s.namespace)})`, 'creates', `(${unbrace(s.name)})`)}${reads}\n{{- end }}{{- end }}`;
+    })
+    .join('\n');
+  // inside the range `.` is the grant: the release is `$`
+  const m = (ns: string) => meta(role, ns).replaceAll('{{ .Release.', '{{ $.Release.');
+  return `{{- $each := dict }}
+${gather}
+{{- range $ns, $g := $each }}
+{{- $bindings = append $bindings (printf "%s/%s-${chart}-secrets-each" $ns $.Release.Name) }}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+${m('{{ $ns }}')}
+rules:
+{{- with $g.creates }}
+- apiGroups: [""]
+  resources: [secrets]
+  verbs: [create]
+{{- end }}
+- apiGroups: [""]
+  resources: [secrets]
+  resourceNames: {{ concat $g.creates $g.reads | uniq | sortAlpha | toJson }}
+  verbs: [get]
+# when done, the Job deletes its binding: it keeps no right after it ran
+- apiGroups: [rbac.authorization.k8s.io]
+  resources: [rolebindings]
+  resourceNames: [${q(role)}]
+  verbs: [delete]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+${m('{{ $ns }}')}
+roleRef:
+  apiGroup: rbac.authorization.k8s.io
+  kind: Role
+  name: ${role}
+subjects:
+- kind: ServiceAccount
+  name: ${name}
+  namespace: {{ $.Release.Namespace }}
+{{- end }}`;
+}
+
+/**
  * The ValidatingAdmissionPolicy (and binding) that lets the Job's account create nothing but the
- * Opaque Secrets it owns, under their names, in their namespaces (RBAC cannot restrict `create` by name).
+ * Secrets it owns, under their names and types, in their namespaces (RBAC cannot restrict `create` by name).
  */
 function guardPolicy(chart: string, secrets: GeneratedSecret[], meta: (n: string) => string): string {
   const name = `{{ .Release.Name }}-${chart}-secrets`;
-  const allowed = secrets.map((s) => `{{- if ${s.when} }}{{- $allowed = append $allowed (printf "%s/%s" ${s.namespace ? q(s.namespace) : '$.Release.Namespace'} ${q(s.name)}) }}{{- end }}`).join('\n');
+  const allowed = secrets
+    .map((s) =>
+      s.forEach
+        ? `{{- if ${s.when} }}{{- range ${s.forEach} }}{{- $allowed = append $allowed (printf "%s/%s:%s" (${unbrace(s.namespace)}) (${unbrace(s.name)}) ${q(typeOf(s))}) }}{{- end }}{{- end }}`
+        : `{{- if ${s.when} }}{{- $allowed = append $allowed (printf "%s/%s:%s" ${nsValue(s.namespace)} ${q(s.name)} ${q(typeOf(s))}) }}{{- end }}`,
+    )
+    .join('\n');
   return `{{- $allowed := list }}
 ${allowed}
 ---
-# the Job's account may create only the Opaque Secrets it owns (RBAC cannot restrict create by name)
+# the Job's account may create only the Secrets it owns, of their types (RBAC cannot restrict create by name)
 apiVersion: admissionregistration.k8s.io/v1
 kind: ValidatingAdmissionPolicy
 ${meta(name)}
@@ -155,8 +255,8 @@ spec:
   - name: secrets-job
     expression: {{ printf "request.userInfo.username == 'system:serviceaccount:%s:%s-${chart}-secrets'" .Release.Namespace .Release.Name | quote }}
   validations:
-  - expression: {{ printf "object.type == 'Opaque' && (request.namespace + '/' + object.metadata.name) in %s" (toJson (uniq $allowed)) | quote }}
-    message: {{ printf "the secrets Job of %s-${chart}-secrets may create only its own Opaque Secrets: %s" .Release.Name (join ", " (uniq $allowed)) | quote }}
+  - expression: {{ printf "(request.namespace + '/' + object.metadata.name + ':' + object.type) in %s" (toJson (uniq $allowed)) | quote }}
+    message: {{ printf "the secrets Job of %s-${chart}-secrets may create only its own Secrets (namespace/name:type): %s" .Release.Name (join ", " (uniq $allowed)) | quote }}
     reason: Forbidden
 ---
 apiVersion: admissionregistration.k8s.io/v1
@@ -171,7 +271,7 @@ spec:
  * The templates (RBAC, admission policy, Job) of a chart's generated Secrets; empty when there are
  * none. Least privilege: a Role in exactly each namespace the Job writes (create Secrets) or reads
  * (get by name), never a ClusterRole; a ValidatingAdmissionPolicy lets the account create only the
- * Opaque Secrets it owns; no Namespace is created (each must exist: the chart or another one of the
+ * Secrets it owns; no Namespace is created (each must exist: the chart or another one of the
  * release renders it, and Helm creates Namespaces first); when done the Job deletes its own
  * RoleBindings. For Helm they are ordinary release resources (the Job runs while Helm installs, so
  * `--wait` sees the pods start); the Job's name carries the release revision and a hash of its
@@ -194,11 +294,9 @@ ${ns ? `  namespace: ${ns}\n` : ''}${labels}
   annotations:
     argocd.argoproj.io/sync-wave: "${w}"${hook ? `\n    ${ARGO_HOOK}` : ''}`;
   const grants = secretGrants(secrets);
-  const nsExpr = (ns: string) => (ns === RELEASE_NS ? '$.Release.Namespace' : q(ns));
+  const nsExpr = nsValue;
   const bindings = grants.map((g) => `{{- if ${cond(g.when)} }}{{- $bindings = append $bindings (printf "%s/%s" ${nsExpr(g.namespace)} (printf ${q(roleName(`%s-${chart}-secrets`, g.namespace))} $.Release.Name)) }}{{- end }}`).join('\n');
-  // a Secret upstream leaves without a namespace goes where the release installs it
-  const line = (s: GeneratedSecret) => escapeBraces(JSON.stringify({ namespace: s.namespace || RELEASE_NS, name: s.name, keys: s.keys })).replace(`"${RELEASE_NS}"`, '{{ .Release.Namespace | quote }}');
-  const lines = secrets.map((s) => `{{- if ${s.when} }}\n${line(s)}\n{{- end }}`).join('\n');
+  const lines = secrets.map((s) => `{{- if ${s.when} }}\n${secretLine(s)}\n{{- end }}`).join('\n');
   const script = escapeBraces(secretsJobScript())
     .split('\n')
     .map((l) => (l ? `            ${l}` : ''))
@@ -212,6 +310,7 @@ apiVersion: v1
 kind: ServiceAccount
 ${meta(name, '{{ .Release.Namespace }}')}
 ${grants.map((g) => grantRbac(name, g, (n, ns) => meta(n, ns))).join('\n')}
+${eachRbac(chart, name, secrets, (n, ns) => meta(n, ns))}
 ${guardPolicy(chart, secrets, (n) => meta(n, undefined, wave - 1, false))}
 ---
 apiVersion: batch/v1
@@ -243,6 +342,12 @@ spec:
       {{- end }}
       {{- with .Values.secretsJob.tolerations }}
       tolerations: {{- toYaml . | nindent 8 }}
+      {{- end }}
+      {{- with .Values.secretsJob.affinity }}
+      affinity: {{- toYaml . | nindent 8 }}
+      {{- end }}
+      {{- with .Values.secretsJob.priorityClassName }}
+      priorityClassName: {{ . | quote }}
       {{- end }}
       containers:
       - name: secrets

@@ -75,10 +75,11 @@ function collect(variable: string, byCondition: Array<[string, string[]]>): stri
  */
 export function namespacedRoles(name: string, lifecycle: string, perNamespace: Map<string, Array<{ cond: string; read: string[]; patch: string[] }>>, hook?: string): string {
   const out: string[] = [];
+  let computed = 0;
   for (const [ns, parts] of [...perNamespace].sort(([a], [b]) => a.localeCompare(b))) {
     // workloads upstream leaves without a namespace run in the release's; its Role gets its own name,
-    // since the release namespace may be one of the upstream ones
-    const roleName = ns === RELEASE_NS ? `${name}-release-namespace` : name;
+    // since the release namespace may be one of the upstream ones; so does a namespace a value chooses
+    const roleName = ns === RELEASE_NS ? `${name}-release-namespace` : ns.includes('{{') ? `${name}-values-namespace-${++computed}` : name;
     out.push(`{{- with $ }}
 {{- $read := list }}
 {{- $patch := list }}

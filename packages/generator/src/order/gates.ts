@@ -22,7 +22,7 @@ export interface GateData {
   /** deployments serving admission webhooks (`namespace/name`) */
   webhookServers: string[];
   /** workloads expected to run with an Istio sidecar */
-  injected: Array<{ namespace: string; kind: string; name: string; selector: string }>;
+  injected: Array<{ namespace: string; kind: string; name: string; selector: string; when?: string }>;
   /** webhook configurations admitting the release's objects: the gate sets their failurePolicy back to upstream's */
   policies: Array<{ resource: string; name: string; patch: string }>;
 }
@@ -116,6 +116,13 @@ export function hookMeta(name: string, events: string, weight: number, argo: str
  * The spec of a pod that runs `script` with sh in the hook image (gate jobs and
  * test pods), indented by `i`; jobs add the hooks' scheduling, resources and env.
  */
+/** nodeSelector, tolerations, affinity and priorityClassName of a pod spec from a values block (each only when set). */
+export function schedulingLines(block: string, i: number): string[] {
+  return ['nodeSelector', 'tolerations', 'affinity']
+    .flatMap((k) => [`{{- with ${block}.${k} }}`, `${k}: {{- toYaml . | nindent ${i + 2} }}`, '{{- end }}'])
+    .concat([`{{- with ${block}.priorityClassName }}`, 'priorityClassName: {{ . | quote }}', '{{- end }}']);
+}
+
 export function scriptPodSpec(i: number, o: { account: string; container: string; script: string; job: boolean }): string {
   const p = ' '.repeat(i);
   const lines = [
@@ -129,7 +136,8 @@ export function scriptPodSpec(i: number, o: { account: string; container: string
     '{{- with .Values.global.imagePullSecrets }}',
     `imagePullSecrets: {{- toYaml . | nindent ${i + 2} }}`,
     '{{- end }}',
-    ...(o.job ? ['{{- with .Values.hooks.nodeSelector }}', `nodeSelector: {{- toYaml . | nindent ${i + 2} }}`, '{{- end }}', '{{- with .Values.hooks.tolerations }}', `tolerations: {{- toYaml . | nindent ${i + 2} }}`, '{{- end }}'] : []),
+    // scheduling: the gate jobs' from hooks.*, the test pods' from tests.*
+    ...schedulingLines(o.job ? '.Values.hooks' : '.Values.tests', i),
     'volumes:',
     '- name: tmp',
     '  emptyDir: {}',
@@ -234,7 +242,11 @@ function restartScript(gates: GateData[]): string {
   for (const g of gates) {
     if (!g.injected.length) continue;
     lines.push(`{{- if ${enabled(g.component)} }}`);
-    for (const w of g.injected) lines.push(`restart ${w.namespace} ${w.kind} ${w.name} ${sh(w.selector)}`);
+    for (const w of g.injected) {
+      const line = `restart ${w.namespace} ${w.kind} ${w.name} ${sh(w.selector)}`;
+      // a workload the values drop (a bundled database with externalDatabase) is not restarted
+      lines.push(...(w.when ? [`{{- if ${w.when} }}`, line, '{{- end }}'] : [line]));
+    }
     lines.push('{{- end }}');
   }
   lines.push('echo "kubeflow-charts gate: sidecars checked"');

@@ -64,6 +64,12 @@ export interface GeneratedSecret {
   keys: Record<string, KeyRule>;
   /** which feature asks for it */
   feature: string;
+  /** one Secret per item of this list (a template expression); namespace, name and keys are templates on the item */
+  forEach?: string;
+  /** the Secret's type (default Opaque), e.g. kubernetes.io/dockerconfigjson */
+  type?: string;
+  /** with forEach: the template (on the item) of each Secret it copies from, `namespace/name`, which the Job may read */
+  reads?: string;
 }
 
 export interface ChartModel {
@@ -85,7 +91,7 @@ export interface ChartModel {
   /** README sections after the generated ones (features document themselves here) */
   readmeSections: string[];
   /** values paths tests and docs point at for each feature, by feature name */
-  features: Array<{ name: string; description: string; values: string }>;
+  features: Array<{ name: string; description: string; values: string; when?: string }>;
   /** Secrets the chart's hook Job creates when missing (features/secrets.ts) */
   generated: GeneratedSecret[];
 }

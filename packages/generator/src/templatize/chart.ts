@@ -4,6 +4,7 @@ import { globalDefaults, type JsonSchema, loadSchemaDefinitions } from '../core/
 import type { ComponentPlan, Toggle } from '../discover/plan.js';
 import type { FoldedObject } from '../fold/fold.js';
 import type { Release } from '../upstream/release.js';
+import { bindAutoscaling } from './autoscaling.js';
 import { valueHelpers } from './helpers.js';
 import { assignWorkloadKeys, ChartValues, generatorLabels, templatizeObject, type TemplatizeOptions } from './workloads.js';
 
@@ -252,6 +253,7 @@ export function templatizeChart(m: TemplatizeInput): ChartModel {
     features: [],
     generated: [],
   };
+  bindAutoscaling(model);
   if (m.variants.length) for (const v of m.plan.variants) addCiFile(model, v.name, { variant: v.name }, `Variant ${v.name}: renders upstream ${v.path}`);
   else addCiFile(model, 'default', {}, `Default values: render upstream ${m.plan.entries.map((e) => e.path).join(', ')}`);
   for (const t of m.toggles)

@@ -27,8 +27,15 @@ type ItemMarker = { type: 'item'; render: (indent: number) => string };
 type RawMarker = { type: 'raw'; text: string };
 type Marker = ValueMarker | KeyMarker | ItemMarker | RawMarker;
 
+/** Upstream pod labels/annotations bound to a helper: features add keys to them under a condition. */
+export interface PodMetaBinding {
+  add: Array<{ when: string; values: Record<string, string> }>;
+}
+
 export class TemplateDoc {
   private markers: Marker[] = [];
+  /** tokens of upstream pod labels/annotations (templatize/workloads.ts), by token */
+  readonly podMeta = new Map<string, PodMetaBinding>();
 
   private add(m: Marker): string {
     this.markers.push(m);

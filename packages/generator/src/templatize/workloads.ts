@@ -3,7 +3,7 @@ import type { Content } from './chart-model.js';
 import { KfcError } from '../core/errors.js';
 import type { KObject } from '../core/model.js';
 import { parseYaml } from '../core/model.js';
-import { assertNoMarkers, blockValue, inlineValue, optionalBlock, optionalNumber, optionalScalar, sp, TemplateDoc } from './template-doc.js';
+import { assertNoMarkers, blockValue, inlineValue, optionalBlock, optionalNumber, optionalScalar, sp, TemplateDoc, type PodMetaBinding } from './template-doc.js';
 import { type JsonSchema, loadSchemaDefinitions, NULLABLE } from '../core/schema.js';
 import { camelCase } from '../core/util.js';
 import { formatImage, parseImage } from '../core/image.js';
@@ -13,7 +13,7 @@ import { visitImages } from '../core/images.js';
 const SCALABLE = new Set(['Deployment', 'StatefulSet']);
 
 /** Top-level values keys the generator owns; workloads never take these names. */
-export const RESERVED_KEYS = new Set(['global', 'enabled', 'variant', 'kustomizeComponents', 'options', 'extraObjects', 'secretsJob', 'commonLabels', 'nameOverride', 'fullnameOverride']);
+export const RESERVED_KEYS = new Set(['global', 'enabled', 'variant', 'kustomizeComponents', 'options', 'extraObjects', 'secretsJob', 'autoscaling', 'commonLabels', 'nameOverride', 'fullnameOverride']);
 
 export interface WorkloadRef {
   obj: KObject;
@@ -170,10 +170,13 @@ function bindContainers(t: TemplateDoc, cv: ChartValues, chart: string, wkey: st
 }
 
 /** The `include` of the chart's podMeta helper for one pod template's labels or annotations. */
-function podMetaCall(chart: string, wkey: string, field: 'labels' | 'annotations', upstream: Record<string, unknown> | undefined, fixed: Record<string, string>, keepEmpty: boolean): string {
+function podMetaCall(chart: string, wkey: string, field: 'labels' | 'annotations', upstream: Record<string, unknown> | undefined, fixed: Record<string, string>, keepEmpty: boolean, binding?: PodMetaBinding): string {
   const json = (v: unknown) => JSON.stringify(JSON.stringify(v ?? {}));
   const extra = field === 'labels' ? 'podLabels' : 'podAnnotations';
-  return `include "${chart}.podMeta" (dict "upstream" (fromJson ${json(upstream)}) "extra" $.Values.${wkey}.${extra} "fixed" (fromJson ${json(field === 'labels' ? fixed : {})}) "path" ${JSON.stringify(`${wkey}.${extra}`)} "root" $${keepEmpty ? ' "keepEmpty" true' : ''})`;
+  // keys features add under their condition (the binding is read when the template is printed)
+  const added = (binding?.add ?? []).map((a) => ` (ternary (fromJson ${json(a.values)}) dict (${a.when}))`).join('');
+  const up = added ? `(mustMergeOverwrite (fromJson ${json(upstream)})${added})` : `(fromJson ${json(upstream)})`;
+  return `include "${chart}.podMeta" (dict "upstream" ${up} "extra" $.Values.${wkey}.${extra} "fixed" (fromJson ${json(field === 'labels' ? fixed : {})}) "path" ${JSON.stringify(`${wkey}.${extra}`)} "root" $${keepEmpty ? ' "keepEmpty" true' : ''})`;
 }
 
 /** Pod metadata for a template upstream gives none: rendered only when values add labels or annotations. */
@@ -201,8 +204,10 @@ function bindPodMeta(t: TemplateDoc, chart: string, wkey: string, meta: Values, 
     const call = podMetaCall(chart, wkey, field, {}, fixed, false);
     meta[t.key((i) => `${sp(i)}{{- with ${call} }}\n${sp(i)}${field}: {{- . | nindent ${i + 2} }}\n${sp(i)}{{- end }}`)] = null;
   } else {
-    const call = podMetaCall(chart, wkey, field, m, fixed, true);
-    meta[field] = t.value((keyCol) => `{{- ${call} | nindent ${keyCol + 2} }}`);
+    const binding: PodMetaBinding = { add: [] };
+    const token = t.value((keyCol) => `{{- ${podMetaCall(chart, wkey, field, m, fixed, true, binding)} | nindent ${keyCol + 2} }}`);
+    meta[field] = token;
+    t.podMeta.set(token, binding);
   }
 }
 
