@@ -174,7 +174,8 @@ subjects:
 function eachRbac(chart: string, name: string, secrets: GeneratedSecret[], meta: (kind: string, ns?: string) => string): string {
   const each = secrets.filter((s) => s.forEach);
   if (!each.length) return '';
-  const role = `${name}-each`;
+  // inside the range `.` is the grant: the release is `$`
+  const role = `${name.replaceAll('{{ .Release.', '{{ $.Release.')}-each`;
   const add = (ns: string, key: 'creates' | 'reads', value: string) =>
     `{{- $g := dict "creates" (list) "reads" (list) }}{{- if hasKey $each ${ns} }}{{- $g = get $each ${ns} }}{{- end }}{{- $_ := set $g ${q(key)} (append (get $g ${q(key)}) ${value}) }}{{- $_ := set $each ${ns} $g }}`;
   const gather = each
@@ -183,7 +184,6 @@ function eachRbac(chart: string, name: string, secrets: GeneratedSecret[], meta:
       return `{{- if ${s.when} }}{{- range ${s.forEach} }}\n${add(`(${unbrace(s.namespace)})`, 'creates', `(${unbrace(s.name)})`)}${reads}\n{{- end }}{{- end }}`;
     })
     .join('\n');
-  // inside the range `.` is the grant: the release is `$`
   const m = (ns: string) => meta(role, ns).replaceAll('{{ .Release.', '{{ $.Release.');
   return `{{- $each := dict }}
 ${gather}
@@ -218,7 +218,7 @@ roleRef:
   name: ${role}
 subjects:
 - kind: ServiceAccount
-  name: ${name}
+  name: ${name.replaceAll('{{ .Release.', '{{ $.Release.')}
   namespace: {{ $.Release.Namespace }}
 {{- end }}`;
 }
