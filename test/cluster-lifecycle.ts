@@ -102,28 +102,7 @@ export function lifecycleTests(major: 3 | 4, cluster: () => TestCluster, values:
   it(`helm ${major} uninstall leaves exactly what the README's table lists (both ways), and every kept object by its rule`, async () => {
     const c = cluster();
     await c.helm(major, ['uninstall', RELEASE, '-n', RELEASE_NS, '--wait', '--timeout', '10m']);
-    await namespacesSettled(c);
-    const left = added(before, await clusterObjects(c));
-    const table = readmeKeptKinds();
-    expect([...new Set(left.map((o) => o.kind))].sort()).toEqual([...table.keys()].sort());
-    const keptByRule = (o: Obj): boolean => {
-      switch (o.kind) {
-        case 'CustomResourceDefinition':
-          return true;
-        case 'PersistentVolumeClaim':
-        case 'Profile':
-          return o.metadata.annotations?.['helm.sh/resource-policy'] === 'keep';
-        case 'Namespace':
-          return o.metadata.name === RELEASE_NS || o.metadata.annotations?.['helm.sh/resource-policy'] === 'keep';
-        case 'Secret':
-          return generated.has(`${o.metadata.namespace}/${o.metadata.name}`) && o.metadata.labels?.['kubeflow-charts.io/generated'] === 'true';
-        default:
-          return false;
-      }
-    };
-    expect(left.filter((o) => !keptByRule(o)).map(keyOf)).toEqual([]);
-    // and nothing the rules keep went missing: every generated Secret stayed
-    expect([...generated.keys()].filter((k) => !left.some((o) => o.kind === 'Secret' && `${o.metadata.namespace}/${o.metadata.name}` === k))).toEqual([]);
+    await expectLeftAsReadme(c, before, generated);
   });
 
   it(`helm ${major} install again succeeds: it adopts what was kept and the generated Secrets keep their values`, async () => {
@@ -133,4 +112,36 @@ export function lifecycleTests(major: 3 | 4, cluster: () => TestCluster, values:
     for (const [name, data] of secrets) expect(again.get(name), name).toEqual(data);
     expect(await missingObjects(c, await releaseObjects(c, RELEASE, RELEASE_NS, major))).toEqual([]);
   });
+
+  it(`helm ${major} uninstall --no-hooks leaves the same (the gates are hooks; nothing of the release depends on them to go)`, async () => {
+    const c = cluster();
+    await c.helm(major, ['uninstall', RELEASE, '-n', RELEASE_NS, '--no-hooks', '--wait', '--timeout', '10m']);
+    await expectLeftAsReadme(c, before, generated);
+  });
+}
+
+/** After an uninstall: exactly the kinds of the README's table stay (both ways), each kept object by its rule, every generated Secret. */
+async function expectLeftAsReadme(c: TestCluster, before: Map<string, Obj>, generated: Map<string, string[]>): Promise<void> {
+  await namespacesSettled(c);
+  const left = added(before, await clusterObjects(c));
+  const table = readmeKeptKinds();
+  expect([...new Set(left.map((o) => o.kind))].sort()).toEqual([...table.keys()].sort());
+  const keptByRule = (o: Obj): boolean => {
+    switch (o.kind) {
+      case 'CustomResourceDefinition':
+        return true;
+      case 'PersistentVolumeClaim':
+      case 'Profile':
+        return o.metadata.annotations?.['helm.sh/resource-policy'] === 'keep';
+      case 'Namespace':
+        return o.metadata.name === RELEASE_NS || o.metadata.annotations?.['helm.sh/resource-policy'] === 'keep';
+      case 'Secret':
+        return generated.has(`${o.metadata.namespace}/${o.metadata.name}`) && o.metadata.labels?.['kubeflow-charts.io/generated'] === 'true';
+      default:
+        return false;
+    }
+  };
+  expect(left.filter((o) => !keptByRule(o)).map(keyOf)).toEqual([]);
+  // and nothing the rules keep went missing: every generated Secret stayed
+  expect([...generated.keys()].filter((k) => !left.some((o) => o.kind === 'Secret' && `${o.metadata.namespace}/${o.metadata.name}` === k))).toEqual([]);
 }

@@ -41,5 +41,5 @@ export const versionOf = (tag: string): string => chartVersion(tag, 0);
 /** The mirrored releases oldest first, by chart version. */
 export const BY_VERSION = Object.keys(RELEASES).sort((a, b) => compareVersions(versionOf(a), versionOf(b)));
 
-/** Consecutive pairs of mirrored releases: the upgrades the suite simulates. */
+/** Consecutive pairs of mirrored releases: the upgrades the suite checks (renders; the control plane runs the last one). */
 export const UPGRADES: Array<[string, string]> = BY_VERSION.slice(1).map((to, i) => [BY_VERSION[i], to]);

@@ -5,7 +5,6 @@ import { helmTemplate } from '../core/helm.js';
 import { repoRoot } from '../core/paths.js';
 import { check, ENGINES, formatSequence, planObjects, planSummary, sequence, type Engine, type Violation } from '../order/sequence.js';
 import { UMBRELLA } from '../core/chart-model.js';
-import { formatLifecycle } from '../order/lifecycle.js';
 
 /** Where the README installs the umbrella. */
 export const RELEASE_NAMESPACE = 'kubeflow-charts';
@@ -50,9 +49,6 @@ export async function plan(o: PlanOptions): Promise<PlanResult> {
     violations.push(...vs);
     out.push(vs.length ? `${vs.length} violation(s):\n${vs.map((v) => `  ${v.rule}: ${v.message}`).join('\n')}` : 'dependency rules: ok', '');
   }
-  const life = formatLifecycle(objs);
-  out.push(life.text, life.problems.length ? `${life.problems.length} lifecycle problem(s):\n${life.problems.map((p) => `  ${p}`).join('\n')}` : 'lifecycle: nothing of ours outlives the release', '');
-  violations.push(...life.problems.map((message) => ({ engine: 'lifecycle' as const, rule: 'uninstall-leaves-nothing', message })));
   out.push(violations.length ? `FAILED: ${violations.length} ordering violation(s)` : `OK: ${objs.length} objects, every dependency rule holds on ${engines.join(', ')}`);
   return { text: `${out.join('\n')}\n`, violations };
 }

@@ -92,7 +92,7 @@ export interface Gate {
 }
 
 export interface Violation {
-  engine: Engine | 'lifecycle';
+  engine: Engine;
   rule: string;
   message: string;
   /** key of the object created too early, and of the objects it waits for */
