@@ -76,8 +76,9 @@ describe(`RBAC of the charts' Jobs (${PINNED})`, async () => {
         const policy = objs.find((o) => o.kind === 'ValidatingAdmissionPolicy' && o.name === env.KFC_GUARD);
         expect(policy, chart).toBeDefined();
         const expr: string = policy!.doc.spec.validations[0].expression;
-        for (const s of specs) expect(expr, chart).toContain(`${s.namespace}/${s.name}`);
-        expect(expr).toContain("object.type == 'Opaque'");
+        // each Secret by namespace, name and its declared type (Opaque unless the feature names one)
+        for (const s of specs) expect(expr, chart).toContain(`"${s.namespace}/${s.name}:${s.type ?? 'Opaque'}"`);
+        expect(expr).toContain("(request.namespace + '/' + object.metadata.name + ':' + object.type) in [");
         expect(policy!.doc.spec.matchConditions[0].expression).toContain(`system:serviceaccount:${job.namespace}:${sa}`);
         expect(
           objs.some((o) => o.kind === 'ValidatingAdmissionPolicyBinding' && o.doc.spec.policyName === policy!.name),

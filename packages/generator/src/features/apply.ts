@@ -208,6 +208,7 @@ export function applyFeatures(m: ChartModel, features: Feature[], used = new Map
           ...(g.forEach ? { forEach: g.forEach } : {}),
           ...(g.type ? { type: g.type } : {}),
           ...(g.reads ? { reads: g.reads } : {}),
+          ...(g.after ? { after: g.after } : {}),
         });
         continue;
       }

@@ -114,6 +114,8 @@ export interface GenerateDecl {
   type?: string;
   /** with forEach: template of the `namespace/name` each Secret copies from (the Job may read it) */
   reads?: string;
+  /** `Kind/namespace/name` of the object after whose wave the Secrets' namespaces are created (Argo CD: the Job runs after them) */
+  after?: string;
   /** key -> {random: N} | {keep: true} (upstream's value) | {value: V} | {copy: ns/name/key} | {bcrypt: key or ns/name/key} */
   keys: Record<string, Record<string, unknown>>;
 }
@@ -195,6 +197,7 @@ function parseFeature(raw: unknown, file: string, templatesDir: string): Feature
         ...(g.forEach ? { forEach: g.forEach } : {}),
         ...(g.type ? { type: g.type } : {}),
         ...(g.reads ? { reads: g.reads } : {}),
+        ...(g.after ? { after: g.after } : {}),
       };
     }),
   };

@@ -385,12 +385,14 @@ ${lines}
 }
 
 /** Adds the Job and its values to a chart model that has generated Secrets. */
-export function addSecretsJob(m: ChartModel, image: ImageValue): void {
+export function addSecretsJob(m: ChartModel, image: ImageValue, waveOf: (ref: string) => number): void {
   if (!m.generated.length) return;
+  // Secrets in namespaces created after an object (profile namespaces): RBAC one wave after those namespaces, the Job after it
+  const after = Math.max(0, ...m.generated.flatMap((s) => (s.after ? [waveOf(s.after) + 3] : [])));
   const copies = m.generated.some((s) => Object.values(s.keys).some((r) => 'copy' in r && !r.copy.startsWith(`${s.namespace}/`)));
   const { values, schema } = secretsJobValues(image);
   m.values.secretsJob = values;
   m.properties.secretsJob = schema;
   // after the namespaces (tier 1); a Job copying another chart's Secret one wave later
-  m.files['templates/secrets-job.yaml'] = secretsJobTemplate(m.name, m.generated, copies ? 3 : 2);
+  m.files['templates/secrets-job.yaml'] = secretsJobTemplate(m.name, m.generated, Math.max(copies ? 3 : 2, after));
 }

@@ -40,7 +40,11 @@ export function chartModels(a: Analysis): { models: ChartModel[]; ordering: Orde
       throw movedObjectError(e, objectsByChart);
     }
     applyFeatures(model, shared, used);
-    addSecretsJob(model, hookImage);
+    addSecretsJob(model, hookImage, (ref) => {
+      const hit = [...ordering.placements].find(([key]) => key.endsWith(`/${ref}`) && key.split('/').length - ref.split('/').length <= 2);
+      if (!hit) throw new KfcError(`${model.name}: a generated Secret comes after ${ref}, which is not an object of release ${a.release.tag}`, "upstream renamed or moved it: update the feature's generate[].after");
+      return hit[1].wave;
+    });
     resolveWaves(model, ordering.placements, a.release.tag);
     return model;
   });

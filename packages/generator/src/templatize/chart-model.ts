@@ -70,6 +70,8 @@ export interface GeneratedSecret {
   type?: string;
   /** with forEach: the template (on the item) of each Secret it copies from, `namespace/name`, which the Job may read */
   reads?: string;
+  /** `Kind/namespace/name`: the Secrets' namespaces are created in the wave after this object's (the Job runs after them) */
+  after?: string;
 }
 
 export interface ChartModel {
