@@ -125,6 +125,6 @@ export const WORKLOAD_KINDS: Record<string, string[]> = {
 };
 
 /** The pod template of a workload object (undefined for other kinds). */
-export function podTemplate(doc: any, kind: string): any {
-  return (WORKLOAD_KINDS[kind] ?? []).reduce((x: any, k) => (x == null ? undefined : x[k]), doc);
+export function podTemplate(doc: unknown, kind: string): any {
+  return (WORKLOAD_KINDS[kind] ?? []).reduce<unknown>((x, k) => (x !== null && typeof x === 'object' ? (x as Record<string, unknown>)[k] : undefined), doc);
 }

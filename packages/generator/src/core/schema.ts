@@ -131,7 +131,7 @@ const SCHEMA_MAPS = new Set(['properties', 'patternProperties', 'definitions', '
  * (their patterns, the draft-07 meta-check) once instead of once per workload and container.
  * Definitions are named after the first key they occur under.
  */
-export function hoistRepeated(schema: any, minChars = 200): any {
+export function hoistRepeated(schema: JsonSchema, minChars = 200): JsonSchema {
   const seen = new Map<string, { n: number; key: string; node: unknown }>();
   const walk = (x: unknown, key: string, isMap: boolean): void => {
     if (Array.isArray(x)) return x.forEach((v) => walk(v, key, false));
@@ -161,14 +161,14 @@ export function hoistRepeated(schema: any, minChars = 200): any {
     }
     return Object.fromEntries(Object.entries(x).map(([k, v]) => [k, replace(v, !isMap && SCHEMA_MAPS.has(k), false)]));
   };
-  const out = replace(schema, false, true) as any;
-  const definitions: Record<string, unknown> = { ...out.definitions };
-  for (const [k, name] of names) definitions[name] = replace(seen.get(k)!.node, false, true);
+  const out = replace(schema, false, true) as JsonSchema;
+  const definitions: Record<string, JsonSchema> = { ...out.definitions };
+  for (const [k, name] of names) definitions[name] = replace(seen.get(k)!.node, false, true) as JsonSchema;
   return inlineSingleUse({ ...out, definitions }, new Set(names.values()));
 }
 
 /** Puts back the hoisted definitions referred to once only (parts of a larger repeated subschema). */
-function inlineSingleUse(schema: any, hoisted: Set<string>): any {
+function inlineSingleUse(schema: JsonSchema, hoisted: Set<string>): JsonSchema {
   for (;;) {
     const uses = new Map<string, number>();
     for (const m of JSON.stringify(schema).matchAll(/"\$ref":"#\/definitions\/([^"]+)"/g)) uses.set(m[1], (uses.get(m[1]) ?? 0) + 1);
@@ -178,7 +178,7 @@ function inlineSingleUse(schema: any, hoisted: Set<string>): any {
       if (Array.isArray(x)) return x.map(put);
       if (!x || typeof x !== 'object') return x;
       const ref = (x as { $ref?: unknown }).$ref;
-      if (typeof ref === 'string' && Object.keys(x).length === 1 && once.includes(ref.slice('#/definitions/'.length))) return put(schema.definitions[ref.slice('#/definitions/'.length)]);
+      if (typeof ref === 'string' && Object.keys(x).length === 1 && once.includes(ref.slice('#/definitions/'.length))) return put(schema.definitions![ref.slice('#/definitions/'.length)]);
       return Object.fromEntries(Object.entries(x).map(([k, v]) => [k, put(v)]));
     };
     const definitions = { ...schema.definitions };
@@ -186,8 +186,8 @@ function inlineSingleUse(schema: any, hoisted: Set<string>): any {
       delete definitions[n];
       hoisted.delete(n);
     }
-    schema = { ...(put({ ...schema, definitions: undefined }) as object), definitions: put(definitions) };
-    if (!Object.keys(schema.definitions).length) delete schema.definitions;
+    schema = { ...(put({ ...schema, definitions: undefined }) as object), definitions: put(definitions) as Record<string, JsonSchema> };
+    if (!Object.keys(schema.definitions!).length) delete schema.definitions;
   }
 }
 

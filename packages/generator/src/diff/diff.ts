@@ -97,16 +97,19 @@ export function valuePaths(v: unknown, prefix = ''): string[] {
   return Object.entries(v).flatMap(([k, x]) => valuePaths(x, prefix ? `${prefix}.${k}` : k));
 }
 
-function workloadContainers(values: Record<string, any>): Map<string, string> {
+function workloadContainers(values: Record<string, unknown>): Map<string, string> {
   const out = new Map<string, string>();
-  for (const [k, v] of Object.entries(values)) if (v && typeof v === 'object' && v.containers) out.set(k, Object.keys(v.containers).sort().join(','));
+  for (const [k, v] of Object.entries(values)) {
+    const containers = v && typeof v === 'object' ? (v as { containers?: object }).containers : undefined;
+    if (containers) out.set(k, Object.keys(containers).sort().join(','));
+  }
   return out;
 }
 
 /** Workloads whose spec.selector Kubernetes refuses to change. */
 const SELECTOR_IMMUTABLE = new Set(['Deployment', 'StatefulSet', 'DaemonSet']);
 
-const crdVersions = (o: KObject): string[] => (parseYaml(o.raw)?.spec?.versions ?? []).filter((v: any) => v.served !== false).map((v: any) => v.name);
+const crdVersions = (o: KObject): string[] => (parseYaml(o.raw)?.spec?.versions ?? []).filter((v: { served?: boolean }) => v.served !== false).map((v: { name: string }) => v.name);
 const label = (k: string) => {
   const { kind, namespace, name } = keyParts(k);
   return `${kind} ${namespace ? `${namespace}/` : ''}${name}`;

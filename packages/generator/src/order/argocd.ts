@@ -33,6 +33,14 @@ export interface IgnoreDifference {
 const groupOf = (o: PlanObject) => (o.apiVersion.includes('/') ? o.apiVersion.split('/')[0] : '');
 const WEBHOOK_KINDS = ['MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration'];
 
+/** One webhook of a (Validating|Mutating)WebhookConfiguration: the fields read here. */
+interface Webhook {
+  name?: string;
+  clientConfig?: { service?: { namespace?: string; name?: string }; caBundle?: string };
+  rules?: unknown[];
+  failurePolicy?: string;
+}
+
 /** The rules: every field of the render a controller is known to change after apply. */
 export function mutatedFields(objs: PlanObject[]): MutatedField[] {
   const out: MutatedField[] = [];
@@ -41,12 +49,12 @@ export function mutatedFields(objs: PlanObject[]): MutatedField[] {
   const injectorServices = new Set(
     objs
       .filter((o) => o.kind === 'MutatingWebhookConfiguration')
-      .flatMap((o) => (o.doc?.webhooks ?? []).filter((w: any) => String(w.name).includes('sidecar-injector')).map((w: any) => `${w.clientConfig?.service?.namespace}/${w.clientConfig?.service?.name}`)),
+      .flatMap((o) => (o.doc?.webhooks ?? []).filter((w: Webhook) => String(w.name).includes('sidecar-injector')).map((w: Webhook) => `${w.clientConfig?.service?.namespace}/${w.clientConfig?.service?.name}`)),
   );
   for (const o of objs) {
     const d = o.doc ?? {};
     if (WEBHOOK_KINDS.includes(o.kind)) {
-      (d.webhooks ?? []).forEach((w: any, i: number) => {
+      (d.webhooks ?? []).forEach((w: Webhook | undefined, i: number) => {
         // a webhook needs the CA of its server: cert-manager's cainjector or the server itself writes it
         if (w?.clientConfig?.service && !w.clientConfig.caBundle)
           add(o, `/webhooks/${i}/clientConfig/caBundle`, o.annotations['cert-manager.io/inject-ca-from'] ? 'cert-manager cainjector injects the CA' : 'the webhook server injects its CA');

@@ -124,7 +124,7 @@ export function planObjects(rendered: string): PlanObject[] {
   });
 }
 
-function metadataOnly(raw: string): any {
+function metadataOnly(raw: string): { annotations?: Record<string, string>; labels?: Record<string, string> } {
   const lines = raw.split('\n');
   const block = metadataBlock(lines);
   if (!block) return {};
@@ -141,7 +141,7 @@ const waveOf = (o: PlanObject) => Number(o.annotations['argocd.argoproj.io/sync-
 
 function readGate(o: PlanObject): Gate | undefined {
   if (o.kind !== 'Job') return undefined;
-  const script = (o.doc?.spec?.template?.spec?.containers ?? []).flatMap((c: any) => [...(c.command ?? []), ...(c.args ?? [])]).join('\n');
+  const script = (o.doc?.spec?.template?.spec?.containers ?? []).flatMap((c: { command?: string[]; args?: string[] }) => [...(c.command ?? []), ...(c.args ?? [])]).join('\n');
   const deployments = [...script.matchAll(/kubectl -n (\S+) rollout status deployment\/([\w.-]+)/g)].map((m) => `${m[1]}/${m[2]}`);
   const crds = [...script.matchAll(/^\s*wait_crd ([\w.-]+)\s*$/gm)].map((m) => m[1]);
   const restarts = [...script.matchAll(/^\s*restart (\S+) (deployment|statefulset|daemonset) ([\w.-]+) /gm)].map((m) => `${m[1]}/${m[3]}`);
@@ -279,7 +279,7 @@ function webhookRules(c: RuleContext): void {
   const nsLabels = new Map(all.filter((o) => o.kind === 'Namespace').map((n) => [n.name, n.labels]));
   const services = new Map(all.filter((o) => o.kind === 'Service').map((s) => [`${s.namespace}/${s.name}`, s]));
   const workloads = all.filter((o) => WORKLOAD_KINDS[o.kind]);
-  const serverOf = (svc: any): PlanObject[] => {
+  const serverOf = (svc: { namespace?: string; name?: string } | undefined): PlanObject[] => {
     const s = svc && services.get(`${svc.namespace}/${svc.name}`);
     const sel = s?.doc?.spec?.selector;
     if (!sel) return [];
@@ -296,7 +296,7 @@ function webhookRules(c: RuleContext): void {
     const failOpen = engine !== 'argocd' && w.annotations[INSTALL_POLICY_ANNOTATION] === 'Ignore';
     const restoredAt = stages.findIndex((st) => st.gate?.restores.includes(w.name));
     if (failOpen && restoredAt >= 0) {
-      const servers = (w.doc?.webhooks ?? []).flatMap((h: any) => serverOf(h.clientConfig?.service));
+      const servers = (w.doc?.webhooks ?? []).flatMap((h: { clientConfig?: { service?: { namespace?: string; name?: string } } }) => serverOf(h.clientConfig?.service));
       for (const s of servers) {
         const waited = stages.some((st, i) => i <= restoredAt && st.gate?.deployments.includes(`${s.namespace}/${s.name}`));
         if (!waited) v('webhook-restored-after-ready', `${label(w)} gets its failurePolicy back before ${label(s)} is ready`);

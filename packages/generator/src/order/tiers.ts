@@ -124,9 +124,16 @@ const IRREGULAR: Record<string, string> = {
 };
 
 /** Whether one webhook of a configuration admits a (non-pod) object or the pods of a workload. */
-export function webhookMatches(w: any, resource: { group: string; plural: string; namespace?: string; labels: Record<string, string> }, nsLabels: (ns: string) => Record<string, string>): boolean {
+/** One webhook of a (Validating|Mutating)WebhookConfiguration: the fields admission matching reads. */
+export interface AdmissionWebhook {
+  rules?: Array<{ operations?: string[]; apiGroups?: string[]; resources?: string[] }>;
+  namespaceSelector?: Selector;
+  objectSelector?: Selector;
+}
+
+export function webhookMatches(w: AdmissionWebhook, resource: { group: string; plural: string; namespace?: string; labels: Record<string, string> }, nsLabels: (ns: string) => Record<string, string>): boolean {
   const ruleHit = (w.rules ?? []).some(
-    (r: any) =>
+    (r) =>
       (r.operations ?? []).some((op: string) => op === 'CREATE' || op === '*') &&
       (r.apiGroups ?? []).some((g: string) => g === '*' || g === resource.group) &&
       (r.resources ?? []).some((res: string) => res === '*' || res === '*/*' || res === resource.plural),

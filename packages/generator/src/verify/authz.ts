@@ -32,6 +32,57 @@ export interface AuthzDecision {
 
 type Match = 'yes' | 'no' | 'l7';
 
+/** An AuthorizationPolicy as parsed from YAML: the fields the evaluation reads. */
+export interface AuthorizationPolicy {
+  metadata?: { namespace?: string; name?: string };
+  spec?: {
+    action?: string;
+    rules?: AuthzRule[];
+    selector?: { matchLabels?: Record<string, string> };
+    targetRef?: PolicyTargetRef;
+    targetRefs?: PolicyTargetRef[];
+  };
+}
+
+interface PolicyTargetRef {
+  kind?: string;
+  name: string;
+}
+
+export interface AuthzRule {
+  from?: Array<{ source?: RuleSource }>;
+  to?: Array<{ operation?: RuleOperation }>;
+  when?: RuleCondition[];
+}
+
+interface RuleSource {
+  principals?: string[];
+  notPrincipals?: string[];
+  namespaces?: string[];
+  notNamespaces?: string[];
+  ipBlocks?: string[];
+  remoteIpBlocks?: string[];
+  requestPrincipals?: string[];
+  notRequestPrincipals?: string[];
+}
+
+interface RuleOperation {
+  ports?: Array<string | number>;
+  notPorts?: Array<string | number>;
+  hosts?: string[];
+  notHosts?: string[];
+  methods?: string[];
+  notMethods?: string[];
+  paths?: string[];
+  notPaths?: string[];
+}
+
+interface RuleCondition {
+  key?: string;
+  values?: string[];
+  notValues?: string[];
+}
+
 /** Istio's string match: exact, `*`, `prefix*`, `*suffix`. */
 export function istioMatch(pattern: string, value: string | undefined): boolean {
   if (value === undefined) return false;
@@ -48,7 +99,7 @@ function both(a: Match, b: Match): Match {
   return a === 'l7' || b === 'l7' ? 'l7' : 'yes';
 }
 
-function sourceMatch(s: any, src: AuthzSource): Match {
+function sourceMatch(s: RuleSource, src: AuthzSource): Match {
   let m: Match = 'yes';
   if (s.principals && !any(s.principals, src.principal)) m = 'no';
   if (s.notPrincipals && any(s.notPrincipals, src.principal)) m = 'no';
@@ -60,15 +111,15 @@ function sourceMatch(s: any, src: AuthzSource): Match {
   return m;
 }
 
-function operationMatch(o: any, port: number): Match {
+function operationMatch(o: RuleOperation, port: number): Match {
   let m: Match = 'yes';
   if (o.ports && !o.ports.map(String).includes(String(port))) m = 'no';
   if (o.notPorts && o.notPorts.map(String).includes(String(port))) m = 'no';
-  if (['hosts', 'notHosts', 'methods', 'notMethods', 'paths', 'notPaths'].some((k) => o[k])) m = both(m, 'l7');
+  if ((['hosts', 'notHosts', 'methods', 'notMethods', 'paths', 'notPaths'] as const).some((k) => o[k])) m = both(m, 'l7');
   return m;
 }
 
-function conditionMatch(c: any, src: AuthzSource, port: number): Match {
+function conditionMatch(c: RuleCondition, src: AuthzSource, port: number): Match {
   const test = (v: string | undefined): Match => {
     if (c.values && !any(c.values, v)) return 'no';
     if (c.notValues && any(c.notValues, v)) return 'no';
@@ -90,10 +141,10 @@ function conditionMatch(c: any, src: AuthzSource, port: number): Match {
 }
 
 /** Whether a rule matches the connection: yes, no, or depending on the request (l7). */
-export function ruleMatch(rule: any, src: AuthzSource, port: number): Match {
+export function ruleMatch(rule: AuthzRule | undefined, src: AuthzSource, port: number): Match {
   let m: Match = 'yes';
-  if (rule?.from?.length) m = both(m, rule.from.map((f: any) => sourceMatch(f.source ?? {}, src)).reduce(either, 'no' as Match));
-  if (rule?.to?.length) m = both(m, rule.to.map((t: any) => operationMatch(t.operation ?? {}, port)).reduce(either, 'no' as Match));
+  if (rule?.from?.length) m = both(m, rule.from.map((f) => sourceMatch(f.source ?? {}, src)).reduce(either, 'no' as Match));
+  if (rule?.to?.length) m = both(m, rule.to.map((t) => operationMatch(t.operation ?? {}, port)).reduce(either, 'no' as Match));
   for (const c of rule?.when ?? []) m = both(m, conditionMatch(c, src, port));
   return m;
 }
@@ -103,7 +154,7 @@ function either(a: Match, b: Match): Match {
   return a === 'l7' || b === 'l7' ? 'l7' : 'no';
 }
 
-function selects(policy: any, w: AuthzWorkload, root: string): boolean {
+function selects(policy: AuthorizationPolicy, w: AuthzWorkload, root: string): boolean {
   const ns = policy.metadata?.namespace;
   if (ns !== root && ns !== w.namespace) return false;
   const spec = policy.spec ?? {};
@@ -113,16 +164,16 @@ function selects(policy: any, w: AuthzWorkload, root: string): boolean {
 }
 
 /** Policies attached to a waypoint (targetRefs naming it, or a Service behind it). */
-function atWaypoint(policy: any, w: AuthzWorkload): boolean {
+function atWaypoint(policy: AuthorizationPolicy, w: AuthzWorkload): boolean {
   const wp = w.waypoint;
   if (!wp || policy.metadata?.namespace !== wp.namespace) return false;
   const refs = [...(policy.spec?.targetRefs ?? []), ...(policy.spec?.targetRef ? [policy.spec.targetRef] : [])];
-  return refs.some((r: any) => (r.kind === 'Gateway' && r.name === wp.name) || (r.kind === 'Service' && wp.services.includes(r.name)));
+  return refs.some((r) => (r.kind === 'Gateway' && r.name === wp.name) || (r.kind === 'Service' && wp.services.includes(r.name)));
 }
 
 /** Decides CUSTOM/DENY/ALLOW over the given policies; `l4` is ztunnel's view (no request attributes). */
-function decide(policies: any[], src: AuthzSource, port: number, l4: boolean, where: string): AuthzDecision {
-  const name = (p: any) => `AuthorizationPolicy ${p.metadata?.namespace}/${p.metadata?.name}${where}`;
+function decide(policies: AuthorizationPolicy[], src: AuthzSource, port: number, l4: boolean, where: string): AuthzDecision {
+  const name = (p: AuthorizationPolicy) => `AuthorizationPolicy ${p.metadata?.namespace}/${p.metadata?.name}${where}`;
   for (const p of policies.filter((x) => x.spec?.action === 'DENY')) {
     for (const r of p.spec?.rules ?? []) {
       const m = ruleMatch(r, src, port);
@@ -137,7 +188,7 @@ function decide(policies: any[], src: AuthzSource, port: number, l4: boolean, wh
       if (m === 'yes' || (!l4 && m === 'l7')) return { allowed: true, reason: `allowed by ${name(p)}` };
     }
   }
-  const l7 = l4 && allow.some((p) => (p.spec?.rules ?? []).some((r: any) => ruleMatch(r, src, port) === 'l7'));
+  const l7 = l4 && allow.some((p) => (p.spec?.rules ?? []).some((r) => ruleMatch(r, src, port) === 'l7'));
   return {
     allowed: false,
     reason: `no rule of ${allow.map(name).join(', ')} allows ${src.principal ?? 'a source without mesh identity'}${l7 ? ' (only rules on request attributes would, which ztunnel cannot evaluate: a waypoint is needed)' : ''}`,
@@ -148,7 +199,7 @@ function decide(policies: any[], src: AuthzSource, port: number, l4: boolean, wh
  * Whether Istio lets `src` reach `dst` on `port`. `policies` are every AuthorizationPolicy of the
  * render; `root` is the mesh's root namespace (istiod's).
  */
-export function authorize(policies: any[], root: string, dst: AuthzWorkload, src: AuthzSource, port: number): AuthzDecision {
+export function authorize(policies: AuthorizationPolicy[], root: string, dst: AuthzWorkload, src: AuthzSource, port: number): AuthzDecision {
   if (dst.mode === 'none') return { allowed: true, reason: 'not in the mesh' };
   if (dst.mode !== 'ambient')
     return decide(

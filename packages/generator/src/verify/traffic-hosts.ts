@@ -1,4 +1,4 @@
-import { serviceBackends, serviceByHost, type RenderModel } from './traffic-render.js';
+import { serviceBackends, serviceByHost, type Doc, type RenderModel } from './traffic-render.js';
 
 /**
  * References that must resolve in a render: every VirtualService, DestinationRule and HTTPRoute
@@ -12,11 +12,11 @@ export function unresolvedReferences(r: RenderModel, model: { externalServices: 
   const external = [...new Set(r.pods.filter((p) => p.standIn && !r.docs.some((d) => d.kind === 'Namespace' && d.metadata.name === p.namespace && !r.added.includes(d))).map((p) => p.namespace))];
   const out: string[] = [];
   const entries = new Set(r.docs.filter((d) => d.kind === 'ServiceEntry').flatMap((d) => d.spec?.hosts ?? []));
-  const rendered = (d: any) => !r.added.includes(d);
+  const rendered = (d: Doc) => !r.added.includes(d);
   const resolves = (host: string, ns: string) => entries.has(host) || host.includes('*') || !!serviceByHost(r, host, ns) || external.some((x) => host.split('.')[1] === x);
   for (const d of r.docs.filter(rendered)) {
     const at = `${d.kind} ${d.metadata.namespace}/${d.metadata.name}`;
-    const ns = d.metadata.namespace;
+    const ns = d.metadata.namespace!;
     if (d.kind === 'VirtualService') {
       for (const g of d.spec?.gateways ?? []) {
         if (g === 'mesh') continue;

@@ -28,17 +28,78 @@ export interface PodInfo {
   mode: MeshMode;
 }
 
+/** A Kubernetes object of a render as the traffic check reads it (parsed YAML: the fields read, typed; nothing validated). */
+export interface Doc {
+  apiVersion?: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  spec?: DocSpec;
+  data?: Record<string, string>;
+  /** (Validating|Mutating)WebhookConfiguration */
+  webhooks?: Array<{ name?: string; clientConfig?: { service?: ServiceRef } }>;
+}
+
+export interface ServiceRef {
+  namespace: string;
+  name: string;
+  port?: number;
+}
+
+export interface Container {
+  name?: string;
+  image?: string;
+  command?: string[];
+  args?: string[];
+  ports?: Array<{ name?: string; containerPort: number }>;
+}
+
+export interface PodTemplate {
+  metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> };
+  spec?: DocSpec;
+}
+
+interface Route {
+  route?: Array<{ destination?: { host?: string; port?: { number?: number } } }>;
+}
+
+/** The spec fields the traffic check reads, by kind. */
+export interface DocSpec {
+  // Pod
+  containers?: Container[];
+  initContainers?: Container[];
+  serviceAccountName?: string;
+  serviceAccount?: string;
+  // Service
+  selector?: Record<string, string>;
+  ports?: Array<{ name?: string; port: number; targetPort?: number | string }>;
+  // Gateway (Gateway API)
+  gatewayClassName?: string;
+  // VirtualService, DestinationRule, ServiceEntry
+  gateways?: string[];
+  http?: Route[];
+  tcp?: Route[];
+  tls?: Route[];
+  host?: string;
+  hosts?: string[];
+  // HTTPRoute
+  rules?: Array<{ backendRefs?: Array<{ kind?: string; name: string; namespace?: string }> }>;
+  // RequestAuthentication
+  jwtRules?: Array<{ jwksUri?: string; issuer?: string }>;
+  // CustomResourceDefinition
+  conversion?: { webhook?: { clientConfig?: { service?: ServiceRef } } };
+}
+
 export interface RenderModel {
-  docs: any[];
+  docs: Doc[];
   releaseNamespace: string;
   values: unknown;
   pods: PodInfo[];
   namespaces: Map<string, Record<string, string>>;
-  services: any[];
+  services: Doc[];
   /** the namespace Istio's control plane (and root policies) live in, when there is a mesh */
   rootNamespace?: string;
   /** documents added for the analyzer (stand-ins, bystanders, namespaces) */
-  added: any[];
+  added: Doc[];
 }
 
 const NAMESPACED = new Set([
@@ -61,40 +122,40 @@ const NAMESPACED = new Set([
 ]);
 
 /** Objects as Helm installs them: a namespaced object without namespace lands in the release's. */
-export function withNamespaces(docs: any[], releaseNamespace: string): any[] {
+export function withNamespaces(docs: Doc[], releaseNamespace: string): Doc[] {
   return docs.map((d) => (NAMESPACED.has(d?.kind) && !d.metadata?.namespace ? { ...d, metadata: { ...d.metadata, namespace: releaseNamespace } } : d));
 }
 
 export const labelsMatch = (selector: Record<string, string> | undefined, labels: Record<string, string>) => !!selector && Object.entries(selector).every(([k, v]) => labels[k] === v);
 
-function podOf(d: any): PodInfo | undefined {
+function podOf(d: Doc): PodInfo | undefined {
   if (d.kind !== 'Pod' && !WORKLOAD_KINDS[d.kind]) return undefined;
-  const t = d.kind === 'Pod' ? d : podTemplate(d, d.kind);
+  const t: PodTemplate | undefined = d.kind === 'Pod' ? d : podTemplate(d, d.kind);
   if (!t?.spec) return undefined;
   const containers = [...(t.spec.containers ?? []), ...(t.spec.initContainers ?? [])];
   return {
     id: `${d.metadata.namespace}/${d.metadata.name}[${d.kind}]`,
-    namespace: d.metadata.namespace,
+    namespace: d.metadata.namespace!,
     name: d.metadata.name,
     kind: d.kind,
     labels: t.metadata?.labels ?? {},
     annotations: t.metadata?.annotations ?? {},
     serviceAccount: t.spec.serviceAccountName ?? t.spec.serviceAccount ?? 'default',
-    ports: containers.flatMap((c: any) => c.ports ?? []),
-    args: containers.flatMap((c: any) => [...(c.command ?? []), ...(c.args ?? [])].map(String)),
+    ports: containers.flatMap((c) => c.ports ?? []),
+    args: containers.flatMap((c) => [...(c.command ?? []), ...(c.args ?? [])].map(String)),
     mode: 'none',
   };
 }
 
-function isGatewayProxy(p: PodInfo, t: any): boolean {
-  return (t?.spec?.containers ?? []).some((c: any) => /proxyv2/.test(String(c.image)) && (c.args ?? []).includes('router'));
+function isGatewayProxy(p: PodInfo, t: PodTemplate | undefined): boolean {
+  return (t?.spec?.containers ?? []).some((c) => /proxyv2/.test(String(c.image)) && (c.args ?? []).includes('router'));
 }
 
 /**
  * The labels Istio's sidecar injector adds to a pod (NetworkPolicies select on them, e.g.
  * `service.istio.io/canonical-name`): set on the pod template the analyzer reads too.
  */
-function injectLabels(p: PodInfo, t: any): void {
+function injectLabels(p: PodInfo, t: PodTemplate): void {
   const canonical = p.labels['service.istio.io/canonical-name'] ?? p.labels['app.kubernetes.io/name'] ?? p.labels.app ?? p.name;
   const added = {
     'service.istio.io/canonical-name': canonical,
@@ -117,7 +178,7 @@ function meshMode(p: PodInfo, nsLabels: Record<string, string>, mesh: boolean, g
   return 'none';
 }
 
-function standInLabels(a: Actor, ctx: { values: unknown; releaseNamespace: string }, docs: any[]): { ns: string; labels: Record<string, string>; nsLabels: Record<string, string> } | undefined {
+function standInLabels(a: Actor, ctx: { values: unknown; releaseNamespace: string }, docs: Doc[]): { ns: string; labels: Record<string, string>; nsLabels: Record<string, string> } | undefined {
   const s = a.standIn!;
   if (!standInApplies(s.when, ctx, docs)) return undefined;
   const ns = String(evalExpr(s.namespace, ctx) ?? '');
@@ -137,7 +198,7 @@ function standInLabels(a: Actor, ctx: { values: unknown; releaseNamespace: strin
 }
 
 /** `rendered <Kind> <ns/name>` (the object is in the render), or a values expression that must be non-empty. */
-export function standInApplies(when: string, ctx: { values: unknown; releaseNamespace: string }, docs: any[]): boolean {
+export function standInApplies(when: string, ctx: { values: unknown; releaseNamespace: string }, docs: Doc[]): boolean {
   const m = /^rendered (\S+) (\S+)$/.exec(when.trim());
   if (m) return docs.some((d) => d.kind === m[1] && `${d.metadata?.namespace}/${d.metadata?.name}` === m[2]);
   const v = evalExpr(when, ctx);
@@ -145,7 +206,7 @@ export function standInApplies(when: string, ctx: { values: unknown; releaseName
 }
 
 /** A Pod document for the analyzer. */
-function podDoc(ns: string, name: string, labels: Record<string, string>, sa: string, ports: number[]): any {
+function podDoc(ns: string, name: string, labels: Record<string, string>, sa: string, ports: number[]): Doc {
   return {
     apiVersion: 'v1',
     kind: 'Pod',
@@ -154,16 +215,16 @@ function podDoc(ns: string, name: string, labels: Record<string, string>, sa: st
   };
 }
 
-export function buildRender(rendered: any[], model: TrafficModel, values: unknown, releaseNamespace: string): RenderModel {
+export function buildRender(rendered: unknown[], model: TrafficModel, values: unknown, releaseNamespace: string): RenderModel {
   const docs = withNamespaces(
-    rendered.filter((d) => d && typeof d === 'object' && d.kind),
+    rendered.filter((d): d is Doc => !!d && typeof d === 'object' && !!(d as Partial<Doc>).kind),
     releaseNamespace,
   );
   const ctx = { values, releaseNamespace };
   const namespaces = new Map<string, Record<string, string>>();
   for (const d of docs.filter((x) => x.kind === 'Namespace')) namespaces.set(d.metadata.name, { ...(d.metadata.labels ?? {}), 'kubernetes.io/metadata.name': d.metadata.name });
-  const added: any[] = [];
-  const standIns: Array<{ actor: Actor; doc: any }> = [];
+  const added: Doc[] = [];
+  const standIns: Array<{ actor: Actor; doc: Doc }> = [];
   for (const a of Object.values(model.actors)) {
     if (!a.standIn || (a.workload && findWorkload(docs, a.workload))) continue;
     const s = standInLabels(a, ctx, docs);
@@ -184,12 +245,12 @@ export function buildRender(rendered: any[], model: TrafficModel, values: unknow
   added.push(...standIns.map((s) => s.doc));
   // Istio deploys a waypoint's pods from its Gateway (class istio-waypoint)
   for (const g of docs.filter((d) => d.kind === 'Gateway' && d.apiVersion?.startsWith('gateway.networking.k8s.io') && d.spec?.gatewayClassName === 'istio-waypoint'))
-    added.push(podDoc(g.metadata.namespace, `waypoint-${g.metadata.name}`, { 'gateway.networking.k8s.io/gateway-name': g.metadata.name, 'istio.io/dataplane-mode': 'none' }, g.metadata.name, [15008]));
+    added.push(podDoc(g.metadata.namespace!, `waypoint-${g.metadata.name}`, { 'gateway.networking.k8s.io/gateway-name': g.metadata.name, 'istio.io/dataplane-mode': 'none' }, g.metadata.name, [15008]));
   const all = [...docs.filter((d) => d.kind !== 'Namespace'), ...docs.filter((d) => d.kind === 'Namespace').map((d) => ({ ...d, metadata: { ...d.metadata, labels: namespaces.get(d.metadata.name) } })), ...added];
   return finishRender(all, docs, model, values, releaseNamespace, namespaces, standIns, added);
 }
 
-function finishRender(all: any[], docs: any[], model: TrafficModel, values: unknown, releaseNamespace: string, namespaces: Map<string, Record<string, string>>, standIns: Array<{ actor: Actor; doc: any }>, added: any[]): RenderModel {
+function finishRender(all: Doc[], docs: Doc[], model: TrafficModel, values: unknown, releaseNamespace: string, namespaces: Map<string, Record<string, string>>, standIns: Array<{ actor: Actor; doc: Doc }>, added: Doc[]): RenderModel {
   const istiod = model.actors.istiod;
   const istiodPod = istiod?.workload ? findWorkload(docs, istiod.workload) : undefined;
   const rootNamespace = istiodPod?.metadata.namespace ?? standIns.find((s) => s.actor.name === 'istiod')?.doc.metadata.namespace;
@@ -210,7 +271,7 @@ function finishRender(all: any[], docs: any[], model: TrafficModel, values: unkn
 }
 
 /** A rendered workload by `ns/name` or `name` (any namespace). */
-export function findWorkload(docs: any[], ref: string): any {
+export function findWorkload(docs: Doc[], ref: string): Doc | undefined {
   const [ns, name] = ref.includes('/') ? ref.split('/') : [undefined, ref];
   return docs.find((d) => (WORKLOAD_KINDS[d.kind] || d.kind === 'Pod') && d.metadata?.name === name && (!ns || d.metadata.namespace === ns));
 }
@@ -229,14 +290,14 @@ export function actorPods(r: RenderModel, a: Actor): PodInfo[] {
 }
 
 /** The pods a Service selects (stand-ins included). */
-export function serviceBackends(r: RenderModel, svc: any): PodInfo[] {
+export function serviceBackends(r: RenderModel, svc: Doc): PodInfo[] {
   const sel = svc.spec?.selector;
   if (!sel || !Object.keys(sel).length) return [];
   return r.pods.filter((p) => !p.bystander && p.namespace === svc.metadata.namespace && labelsMatch(sel, p.labels));
 }
 
 /** A Service by host (`name`, `name.ns`, `name.ns.svc`, `name.ns.svc.cluster.local`), relative to `ns`. */
-export function serviceByHost(r: RenderModel, host: string, ns?: string): any {
+export function serviceByHost(r: RenderModel, host: string, ns?: string): Doc | undefined {
   const parts = host.replace(/\.svc(\.cluster\.local)?$/, '').split('.');
   if (parts.length > 2) return undefined;
   const [name, inNs] = parts.length === 2 ? parts : [parts[0], ns];

@@ -1,7 +1,7 @@
-import { authorize, type AuthzWorkload } from './authz.js';
+import { authorize, type AuthorizationPolicy, type AuthzWorkload } from './authz.js';
 import { allowedConnections, formatPorts, portsInclude, subtractPorts, type Connection, type Ports } from './netpol.js';
 import { evalExpr, type Target, type TrafficModel, type TrafficPath } from './traffic-model.js';
-import { actorPods, findWorkload, labelsMatch, serviceBackends, serviceByHost, standInApplies, type PodInfo, type RenderModel } from './traffic-render.js';
+import { actorPods, findWorkload, labelsMatch, serviceBackends, serviceByHost, standInApplies, type Doc, type DocSpec, type PodInfo, type RenderModel, type ServiceRef } from './traffic-render.js';
 
 /**
  * The traffic check of one render: every declared path that applies is allowed by the
@@ -31,25 +31,27 @@ interface Hop {
 
 type Resolved = { hops: Hop[]; errors: string[]; egress?: string[] };
 
-function servicePorts(svc: any, port: string | number | undefined): any[] {
+type ServicePort = NonNullable<DocSpec['ports']>[number];
+
+function servicePorts(svc: Doc, port: string | number | undefined): ServicePort[] {
   const ports = svc.spec?.ports ?? [];
   if (port === undefined) return ports;
-  return ports.filter((p: any) => p.name === port || p.port === Number(port));
+  return ports.filter((p) => p.name === port || p.port === Number(port));
 }
 
 /** The pod port a Service port sends to on `pod`. */
-function targetPort(pod: PodInfo, sp: any): number | undefined {
+function targetPort(pod: PodInfo, sp: ServicePort): number | undefined {
   const t = sp.targetPort ?? sp.port;
   if (typeof t === 'number' || /^\d+$/.test(String(t))) return Number(t);
   return pod.ports.find((p) => p.name === t)?.containerPort;
 }
 
-function serviceHops(r: RenderModel, svc: any, port: string | number | undefined, what: string): Resolved {
+function serviceHops(r: RenderModel, svc: Doc, port: string | number | undefined, what: string): Resolved {
   const sps = servicePorts(svc, port);
   if (!sps.length) return { hops: [], errors: [`${what}: Service ${svc.metadata.namespace}/${svc.metadata.name} has no port ${port}`] };
   const backends = serviceBackends(r, svc);
   if (!backends.length) return { hops: [], errors: [`${what}: Service ${svc.metadata.namespace}/${svc.metadata.name} selects no pod (${JSON.stringify(svc.spec?.selector ?? {})})`] };
-  const hops = backends.map((dst) => ({ dst, what, ports: sps.map((sp: any) => targetPort(dst, sp)).filter((p: number | undefined): p is number => p !== undefined) }));
+  const hops = backends.map((dst) => ({ dst, what, ports: sps.map((sp) => targetPort(dst, sp)).filter((p: number | undefined): p is number => p !== undefined) }));
   return { hops, errors: [] };
 }
 
@@ -63,13 +65,13 @@ function hostHops(r: RenderModel, host: string, port: number | undefined, ns: st
 function routeHops(r: RenderModel, gateway: string): Resolved {
   const out: Resolved = { hops: [], errors: [] };
   for (const vs of r.docs.filter((d) => d.kind === 'VirtualService')) {
-    const ns = vs.metadata.namespace;
+    const ns = vs.metadata.namespace!;
     const bound = (vs.spec?.gateways ?? []).some((g: string) => g === gateway || (!g.includes('/') && `${ns}/${g}` === gateway));
     if (!bound) continue;
     for (const route of [...(vs.spec?.http ?? []), ...(vs.spec?.tcp ?? []), ...(vs.spec?.tls ?? [])]) {
       for (const dest of route.route ?? []) {
-        const d = dest.destination ?? {};
-        const res = hostHops(r, d.host, d.port?.number, ns, `VirtualService ${ns}/${vs.metadata.name} -> ${d.host}`);
+        const d: { host?: string; port?: { number?: number } } = dest.destination ?? {};
+        const res = hostHops(r, d.host!, d.port?.number, ns, `VirtualService ${ns}/${vs.metadata.name} -> ${d.host}`);
         out.hops.push(...res.hops);
         out.errors.push(...res.errors);
       }
@@ -80,7 +82,7 @@ function routeHops(r: RenderModel, gateway: string): Resolved {
 
 function webhookHops(r: RenderModel): Resolved {
   const out: Resolved = { hops: [], errors: [] };
-  const refs: Array<{ svc: any; what: string }> = [];
+  const refs: Array<{ svc: ServiceRef; what: string }> = [];
   for (const d of r.docs) {
     if (d.kind === 'ValidatingWebhookConfiguration' || d.kind === 'MutatingWebhookConfiguration') {
       for (const w of d.webhooks ?? []) if (w.clientConfig?.service) refs.push({ svc: w.clientConfig.service, what: `${d.kind} ${d.metadata.name} (${w.name})` });
@@ -105,6 +107,7 @@ function jwtHops(r: RenderModel): Resolved {
   for (const ra of r.docs.filter((d) => d.kind === 'RequestAuthentication')) {
     for (const rule of ra.spec?.jwtRules ?? []) {
       const url = rule.jwksUri || rule.issuer;
+      if (!url) continue;
       let u: URL;
       try {
         u = new URL(url);
@@ -189,7 +192,7 @@ function waypointOf(r: RenderModel, dst: PodInfo, src: PodInfo | undefined): Aut
   const nsLabels = r.namespaces.get(dst.namespace) ?? {};
   const svcs = r.services.filter((s) => s.metadata.namespace === dst.namespace && labelsMatch(s.spec?.selector, dst.labels));
   const viaSvc = svcs.find((s) => s.metadata.labels?.['istio.io/use-waypoint']);
-  const name = dst.labels['istio.io/use-waypoint'] ?? viaSvc?.metadata.labels['istio.io/use-waypoint'] ?? nsLabels['istio.io/use-waypoint'];
+  const name = dst.labels['istio.io/use-waypoint'] ?? viaSvc?.metadata.labels?.['istio.io/use-waypoint'] ?? nsLabels['istio.io/use-waypoint'];
   if (!name || name === 'none') return undefined;
   if (src?.mode === 'gateway' && !svcs.some((s) => s.metadata.labels?.['istio.io/ingress-use-waypoint'] === 'true')) return undefined;
   const gw = r.docs.find((d) => d.kind === 'Gateway' && d.apiVersion?.startsWith('gateway.networking.k8s.io') && d.metadata.namespace === dst.namespace && d.metadata.name === name);
@@ -206,7 +209,7 @@ function npDenied(conns: Connection[], src: PodInfo | undefined, dst: PodInfo, p
   return `NetworkPolicy denies ${ports.length ? `port ${missing.join(',')}` : 'every port'}${allowed.length ? ` (allowed: ${formatPorts(allowed)})` : ''}`;
 }
 
-function checkHop(r: RenderModel, conns: Connection[], src: PodInfo | undefined, hop: Hop, aps: any[]): { ok: boolean; reason: string } {
+function checkHop(r: RenderModel, conns: Connection[], src: PodInfo | undefined, hop: Hop, aps: AuthorizationPolicy[]): { ok: boolean; reason: string } {
   const waypoint = hop.dst.mode === 'ambient' ? waypointOf(r, hop.dst, src) : undefined;
   const wpPod = waypoint && r.pods.find((p) => p.namespace === waypoint.namespace && p.name === `waypoint-${waypoint.name}`);
   // through a waypoint: the source reaches the waypoint's pod, which reaches the destination
@@ -231,7 +234,7 @@ function egressAllowed(conns: Connection[], src: PodInfo | undefined): boolean {
 
 /** Checks every declared path that applies to the render. */
 export function checkPaths(r: RenderModel, model: TrafficModel, conns: Connection[]): PathCheck[] {
-  const aps = r.docs.filter((d) => d.kind === 'AuthorizationPolicy');
+  const aps = r.docs.filter((d) => d.kind === 'AuthorizationPolicy') as AuthorizationPolicy[];
   const out: PathCheck[] = [];
   const ctx = { values: r.values, releaseNamespace: r.releaseNamespace };
   for (const p of model.paths) {

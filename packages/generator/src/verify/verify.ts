@@ -73,7 +73,7 @@ export function diffPaths(a: unknown, b: unknown, p = '', out: string[] = [], li
     const keys = Array.isArray(a) ? [...Array(Math.max(a.length, (b as unknown[]).length)).keys()].map(String) : [...new Set([...Object.keys(a), ...Object.keys(b)])];
     for (const k of keys) {
       const sub = Array.isArray(a) ? `${p}[${k}]` : p ? `${p}.${k}` : k;
-      diffPaths((a as any)[k], (b as any)[k], sub, out, limit);
+      diffPaths((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], sub, out, limit);
       if (out.length >= limit) break;
     }
     return out;
