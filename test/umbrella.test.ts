@@ -146,9 +146,7 @@ describe(`umbrella chart kubeflow, ${PINNED}`, () => {
     const workloads = (await render(chart, { set })).objects.filter((o) => ['Deployment', 'StatefulSet', 'DaemonSet', 'Job', 'CronJob'].includes(o.kind));
     // every workload of the default render (a secrets Job's name carries a hash of its inputs, global.* among them: a new Job for new values)
     const unhashed = (k: string) => k.replace(/-secrets-[0-9a-f]{8}$/, '-secrets-<hash>');
-    expect(workloads.map((w) => unhashed(w.key))).toEqual(
-      (await render(chart)).objects.filter((o) => ['Deployment', 'StatefulSet', 'DaemonSet', 'Job', 'CronJob'].includes(o.kind)).map((o) => unhashed(o.key)),
-    );
+    expect(workloads.map((w) => unhashed(w.key))).toEqual((await render(chart)).objects.filter((o) => ['Deployment', 'StatefulSet', 'DaemonSet', 'Job', 'CronJob'].includes(o.kind)).map((o) => unhashed(o.key)));
     expect(workloads.length).toBeGreaterThan(0);
     for (const w of workloads) {
       const d = parseYaml(w.raw);

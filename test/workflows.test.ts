@@ -3,10 +3,10 @@ import path from 'node:path';
 import YAML from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { repoRoot } from '../packages/generator/src/core/paths.js';
+import { kfcProgram } from '../packages/generator/src/cli/program.js';
 
 const WORKFLOWS = path.join(repoRoot(), '.github', 'workflows');
 const rootScripts: Record<string, string> = JSON.parse(readFileSync(path.join(repoRoot(), 'package.json'), 'utf8')).scripts;
-const cliSource = readFileSync(path.join(repoRoot(), 'packages/generator/src/cli.ts'), 'utf8');
 
 interface Step {
   file: string;
@@ -66,8 +66,10 @@ describe('GitHub workflows', () => {
   });
 
   it('call only scripts, npm scripts, kfc commands and flags, and files that exist', () => {
-    const options = new Set([...cliSource.matchAll(/^\s+'?([\w-]+)'?: \{ type: '(?:string|boolean)'/gm)].map((m) => m[1]));
-    const commands = new Set([...cliSource.matchAll(/^\s+case '([\w-]+)':/gm)].map((m) => m[1]));
+    // the kfc CLI as its commander program defines it: commands and each one's long options
+    const program = kfcProgram();
+    const commands = new Set(program.commands.map((c) => c.name()));
+    const options = new Set(program.commands.flatMap((c) => c.options.map((o) => o.long?.replace(/^--/, '') ?? '')).filter(Boolean));
     const calls = steps().filter((s) => s.run);
     expect(calls.length).toBeGreaterThan(10);
     for (const s of calls) {

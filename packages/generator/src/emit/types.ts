@@ -39,7 +39,8 @@ export function typingSchema(schema: JsonSchema, subcharts: Map<string, string>)
     const s = node as JsonSchema;
     if (isQuantity(s)) {
       uses.add('Quantity');
-      return { ...(s.description ? { description: s.description } : {}), tsType: 'Quantity' };
+      // imported under an alias: a schema definition named `quantity` becomes a type `Quantity` of its own
+      return { ...(s.description ? { description: s.description } : {}), tsType: 'CommonQuantity' };
     }
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(s)) {
@@ -75,7 +76,7 @@ export async function emitTypes(charts: Array<Pick<ChartSummary, 'name' | 'schem
     const name = typeName(c.name);
     const subcharts = c.name === UMBRELLA ? new Map([...names].filter(([n]) => n !== UMBRELLA)) : new Map<string, string>();
     const typed = typingSchema(schema, subcharts);
-    const imports = [...typed.uses].sort().map((t) => (t === 'Quantity' ? `import type { Quantity } from './common.js';` : `import type { ${t} } from './${[...names].find(([, v]) => v === t)![0]}.js';`));
+    const imports = [...typed.uses].sort().map((t) => (t === 'Quantity' ? `import type { Quantity as CommonQuantity } from './common.js';` : `import type { ${t} } from './${[...names].find(([, v]) => v === t)![0]}.js';`));
     const head = `/* ${banner}\n * Values of the ${c.name} chart ${c.version}. */${imports.length ? `\n\n${imports.join('\n')}` : ''}`;
     const ts = await compile(typed.schema as JSONSchema, name, { bannerComment: head, additionalProperties: false, format: false, declareExternallyReferenced: true });
     writeFileSync(path.join(dir, `${c.name}.d.ts`), ts);
