@@ -40,14 +40,14 @@ describe('the component contract has a JSON Schema (components/*.schema.json)', 
   });
 
   it('a contract file the schema rejects is an error naming the file and the path in it', () => {
-    expect(loadError({ 'katib.yaml': `${OK}variant: {}\n` })).toBe('katib.yaml: unknown key "variant" (known: description, paths, variants, keywords, tier, install, options, checks, features, variantOverrides)');
+    expect(loadError({ 'katib.yaml': `${OK}variant: {}\n` })).toBe('katib.yaml: unknown key "variant" (known: description, paths, variants, keywords, tier, install, options, checks, features, variantOverrides, knownBroken)');
     expect(loadError({ 'katib.yaml': `${OK}checks: [{kind: Pod, name: x}]\n` })).toBe('katib.yaml: checks[0].kind must be one of Deployment, StatefulSet, Service');
     expect(loadError({ 'katib.yaml': `${OK}checks: [{kind: Service, name: x}]\n` })).toBe('katib.yaml: checks[0]: "path" is required');
     expect(loadError({ 'katib.yaml': `${OK}tier: late\n` })).toMatch(/^katib\.yaml: tier must be one of crds, namespaces, /);
     expect(loadError({ 'katib.yaml': `${OK}variants: {ui: overlays}\n` })).toMatch(/^katib\.yaml: variants\.ui must match pattern "\/" \(a path glob .* never a bare directory name/);
     expect(loadError({ 'katib.yaml': 'paths: ["*/katib/**"]\n' })).toBe('katib.yaml: "description" is required');
     expect(loadError({ 'katib.yaml': OK, 'katib/features/f.yaml': 'name: f\ndescription: d\nset: [{select: {kind: Deployment, name: x, index: 0}, patch: {}}]\n' })).toBe(
-      'katib/features/f.yaml (feature f): set[0].select: unknown key "index" (known: kind, name, namespace, group, container, when)',
+      'katib/features/f.yaml (feature f): set[0].select: unknown key "index" (known: kind, name, namespace, group, container, when, has)',
     );
     expect(loadError({ 'katib.yaml': OK, 'katib/features/f.yaml': 'name: f\ndescription: d\ngenerate: [{secret: {namespace: a, name: b}, keys: {k: {random: 8, value: x}}}]\n' })).toBe(
       "katib/features/f.yaml (feature f): generate[0].keys.k must NOT have more than 1 properties (exactly one of random (length), keep (upstream's value), value, copy (ns/name/key), bcrypt (key or ns/name/key))",

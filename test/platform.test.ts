@@ -65,9 +65,13 @@ describe('Gateway API and profiles', () => {
     expect(wave('Profile', 'team-a')).toBeGreaterThan(wave('Deployment', 'profiles-deployment'));
     expect(
       objs
-        .filter((x) => x.o.kind === 'RoleBinding' && x.o.namespace === 'team-a')
+        .filter((x) => x.o.kind === 'RoleBinding' && x.o.namespace === 'team-a' && !x.d.metadata.labels?.['kubeflow-charts.io/lifecycle'])
         .map((x) => x.o.name)
         .sort(),
     ).toEqual(['user-bob-example-com-clusterrole-edit', 'user-carol-example-com-clusterrole-view']);
+    // the pull secrets copied into each profile namespace: the secrets Job's binding there comes after the namespace
+    const copy = objs.find((x) => x.o.kind === 'RoleBinding' && x.o.namespace === 'team-a' && x.d.metadata.labels?.['kubeflow-charts.io/lifecycle'] === 'secrets');
+    expect(copy, 'the secrets Job may write pull secrets into team-a').toBeDefined();
+    expect(Number(copy!.d.metadata.annotations['argocd.argoproj.io/sync-wave'])).toBeGreaterThan(wave('Namespace', 'team-a'));
   });
 });

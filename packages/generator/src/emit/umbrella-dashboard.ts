@@ -93,17 +93,19 @@ export function dashboardTemplate(spec: DashboardSpec | undefined, components: A
   const branches: string[] = [];
   const defines: string[] = [];
   const variants = [...new Set(dash.configs.map((c) => c.variant))];
-  for (const variant of variants) {
-    const cfg = dash.configs.find((c) => c.variant === variant && !c.toggle)!;
-    const obj = cfg.objects.find((o) => o.kind === 'ConfigMap' && (o.name === spec.configMap || o.name.startsWith(`${spec.configMap}-`)));
+  const configMapOf = (objects: AnalyzedComponent["configs"][number]["objects"], variant: string | undefined) => {
+    const obj = objects.find((o) => o.kind === 'ConfigMap' && (o.name === spec.configMap || o.name.startsWith(`${spec.configMap}-`)));
     if (!obj) throw new KfcError(`${spec.file}: chart ${spec.chart} has no ConfigMap ${spec.configMap}${variant ? ` in variant ${variant}` : ''}`, 'upstream renamed it: update the file');
-    const doc = parseYaml(obj.raw);
-    let links: Record<string, unknown[]>;
+    return { obj, doc: parseYaml(obj.raw) as { metadata: Record<string, unknown> & { labels?: Record<string, string>; annotations?: Record<string, string> }; data?: Record<string, string> } };
+  };
+  const parseLinks = (doc: { data?: Record<string, string> }, key: string): Record<string, unknown[]> => {
     try {
-      links = JSON.parse(doc.data?.[spec.key]);
+      return JSON.parse(doc.data?.[spec.key] ?? '');
     } catch {
-      throw new KfcError(`${spec.file}: ${obj.key} key ${spec.key} holds no JSON`, 'upstream changed the dashboard configuration: update the file');
+      throw new KfcError(`${spec.file}: ${key} key ${spec.key} holds no JSON`, 'upstream changed the dashboard configuration: update the file');
     }
+  };
+  const withExtra = (links: Record<string, unknown[]>) => {
     for (const [chart, extra] of Object.entries(spec.extraLinks))
       if (components.some((c) => c.plan.name === chart))
         for (const [k, items] of Object.entries(extra))
@@ -115,13 +117,37 @@ export function dashboardTemplate(spec: DashboardSpec | undefined, components: A
               return copy;
             }),
           ];
-    const text = jsonText(links, 0, cond, { n: 0 });
+    return links;
+  };
+  for (const variant of variants) {
+    const cfg = dash.configs.find((c) => c.variant === variant && !c.toggle)!;
+    const { obj, doc } = configMapOf(cfg.objects, variant);
+    const links = parseLinks(doc, obj.key);
+    // a kustomize Component or option of the dashboard that changes the ConfigMap: its data under its switch
+    const toggled = dash.configs
+      .filter((c) => c.variant === variant && c.toggle)
+      .map((c) => ({ toggle: c.toggle!, doc: configMapOf(c.objects, variant).doc }))
+      .filter((t) => JSON.stringify(t.doc.data ?? {}) !== JSON.stringify(doc.data ?? {}));
+    const switchOf = (t: { group: string; name: string; defaultOn: boolean }) => `${t.defaultOn ? 'not ' : ''}(index $.Values ${JSON.stringify(spec.chart)}).${t.group}.${t.name}`;
+    const suffix = variants.length > 1 ? `.${variant}` : '';
+    const text = jsonText(withExtra(links), 0, cond, { n: 0 });
     const labels = { ...(doc.metadata.labels ?? {}), 'helm.sh/chart': '{{ .Chart.Name }}-{{ .Chart.Version }}', 'app.kubernetes.io/managed-by': '{{ .Release.Service }}' };
     const meta = { ...doc.metadata, labels, annotations: { ...(doc.metadata.annotations ?? {}), ...placementAnnotations(ordering.placements.get(obj.key), version) } };
-    const data = Object.entries<string>(doc.data ?? {}).map(
-      ([k, x]) => `  ${JSON.stringify(k)}: ${k === spec.key ? `{{ include "kubeflow.dashboardLinks${variants.length > 1 ? `.${variant}` : ''}" . | toJson }}` : escapeBraces(JSON.stringify(x))}`,
-    );
-    defines.push(`{{- define "kubeflow.dashboardLinks${variants.length > 1 ? `.${variant}` : ''}" }}${text}{{ end }}`);
+    defines.push(`{{- define "kubeflow.dashboardLinks${suffix}" }}${text}{{ end }}`);
+    const valueOf = (d: { data?: Record<string, string> }, k: string, define: string) =>
+      k === spec.key ? `{{ include ${JSON.stringify(define)} . | toJson }}` : d.data?.[k] === undefined ? '' : escapeBraces(JSON.stringify(d.data[k]));
+    toggled.forEach((t, i) => {
+      if (t.doc.data?.[spec.key] !== doc.data?.[spec.key]) defines.push(`{{- define "kubeflow.dashboardLinks${suffix}.${i}" }}${jsonText(withExtra(parseLinks(t.doc, obj.key)), 0, cond, { n: 0 })}{{ end }}`);
+    });
+    const keys = [...new Set([...Object.keys(doc.data ?? {}), ...toggled.flatMap((t) => Object.keys(t.doc.data ?? {}))])];
+    const data = keys.map((k) => {
+      const base = valueOf(doc, k, `kubeflow.dashboardLinks${suffix}`);
+      const changes = toggled.map((t, i) => ({ t, i })).filter(({ t }) => t.doc.data?.[k] !== doc.data?.[k]);
+      if (!changes.length) return `  ${JSON.stringify(k)}: ${base}`;
+      // each switch's value (one switch at a time, as upstream builds them), else the default's
+      const chain = changes.map(({ t, i }, n) => `{{ ${n ? 'else if' : 'if'} ${switchOf(t.toggle)} }}${t.doc.data?.[k] === undefined ? '' : `${JSON.stringify(k)}: ${valueOf(t.doc, k, `kubeflow.dashboardLinks${suffix}.${i}`)}`}`).join('');
+      return `  ${chain}{{ else }}${base ? `${JSON.stringify(k)}: ${base}` : ''}{{ end }}`;
+    });
     branches.push(`${variants.length > 1 ? `{{- if eq (index .Values ${JSON.stringify(spec.chart)}).variant ${JSON.stringify(variant)} }}\n` : ''}apiVersion: v1
 kind: ConfigMap
 metadata: ${JSON.stringify(meta)}
