@@ -3,6 +3,7 @@ import { expect, it } from 'vitest';
 import { repoRoot } from '../packages/generator/src/core/paths.js';
 import type { TestCluster } from './cluster.js';
 import { added, clusterObjects, clusterScoped, generatedSecrets, keyOf, liveKey, type Obj, readmeKeptKinds, releaseObjects, wellKnownInCluster } from './cluster-checks.js';
+import { prepareFor, render } from './cluster-scenarios.js';
 
 export const UMBRELLA_DIR = path.join(repoRoot(), 'charts', 'kubeflow');
 export const RELEASE = 'kubeflow';
@@ -69,6 +70,8 @@ export function lifecycleTests(major: 3 | 4, cluster: () => TestCluster, values:
   it(`helm ${major} install --wait succeeds; every release object exists; every generated Secret exists with data; no well-known credential in any Secret or ConfigMap`, async () => {
     const c = cluster();
     await hooks.prepare?.(c);
+    // what the platform provides for these values (CRDs the charts expect, the user's Secrets they name)
+    await prepareFor(c, await render(c, UMBRELLA_DIR, values), UMBRELLA_DIR);
     // what the user made before installing is theirs: uninstall leaves it, and it is not compared
     before = await clusterObjects(c);
     await c.helm(major, ['install', RELEASE, UMBRELLA_DIR, ...INSTALL, ...vals]);

@@ -78,6 +78,19 @@ export async function prepareFor(c: TestCluster, objs: Obj[], umbrella: string):
       }
     }
   }
+  // Secrets the secrets Jobs copy from (a pull secret copied into each profile namespace): the user's
+  for (const o of objs) {
+    if (o.kind !== 'Job' || o.metadata.labels?.['kubeflow-charts.io/lifecycle'] !== 'secrets') continue;
+    const env = o.spec.template.spec.containers[0].env as Array<{ name: string; value?: string }>;
+    for (const line of (env.find((e) => e.name === 'KFC_SECRETS')?.value ?? '').split('\n').filter((l) => l.trim())) {
+      const spec = JSON.parse(line) as { keys: Record<string, { copy?: string }> };
+      for (const r of Object.values(spec.keys)) {
+        if (!r.copy) continue;
+        const [ns, name, key] = r.copy.split('/');
+        (wanted.get(`${ns}/${name}`) ?? wanted.set(`${ns}/${name}`, new Set()).get(`${ns}/${name}`)!).add(key);
+      }
+    }
+  }
   const user = [...wanted].filter(([k]) => !rendered.has(k) && !generated.has(k));
   for (const [k] of user) {
     const ns = k.split('/')[0];
