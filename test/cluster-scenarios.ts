@@ -3,7 +3,7 @@ import path from 'node:path';
 import { stringify } from 'yaml';
 import { goModuleDir } from '../packages/generator/src/core/go-tools.js';
 import type { TestCluster } from './cluster.js';
-import { generatedSecrets, type Obj, parseManifest } from './cluster-checks.js';
+import { clusterScoped, generatedSecrets, type Obj, parseManifest } from './cluster-checks.js';
 import { RELEASE, RELEASE_NS } from './cluster-lifecycle.js';
 
 const CHARTS = (umbrella: string) => path.dirname(umbrella);
@@ -128,10 +128,15 @@ export async function dryRunServer(c: TestCluster, objs: Obj[], umbrella: string
   for (const crd of objs.filter((o) => o.kind === 'CustomResourceDefinition')) await c.kubectl(['wait', '--for=condition=Established', `crd/${crd.metadata.name}`, '--timeout=2m']);
   const namespaces = new Set([RELEASE_NS, ...objs.filter((o) => o.kind === 'Namespace').map((o) => o.metadata.name), ...objs.map((o) => o.metadata.namespace).filter((n): n is string => !!n)]);
   for (const ns of namespaces) await c.kubectl(['create', 'namespace', ns], { reject: false });
+  // what `helm install` creates: not the test hooks (`helm test` creates them, once their ServiceAccount exists);
+  // an object without a namespace goes to the release's, as Helm puts it (kubectl refuses -n with objects of other namespaces)
+  const scoped = await clusterScoped(c);
+  const group = (o: Obj) => (o.apiVersion.includes('/') ? o.apiVersion.split('/')[0] : '');
+  const installed = objs.filter((o) => o.kind !== 'CustomResourceDefinition' && o.kind !== 'Namespace' && !/(^|,)\s*test/.test(o.metadata.annotations?.['helm.sh/hook'] ?? ''));
   await applyFile(
     c,
-    objs.filter((o) => o.kind !== 'CustomResourceDefinition' && o.kind !== 'Namespace'),
+    installed.map((o) => (scoped.has(`${group(o)}/${o.kind}`) || o.metadata.namespace ? o : { ...o, metadata: { ...o.metadata, namespace: RELEASE_NS } })),
     `dry-run-${tag}.yaml`,
-    ['--dry-run=server', '-n', RELEASE_NS],
+    ['--dry-run=server'],
   );
 }
