@@ -101,6 +101,9 @@ export async function sync(c: TestCluster, rendered: string, s: SyncOptions): Pr
   scoped = await clusterScoped(c);
   await c.kubectl(['create', 'namespace', s.namespace], { reject: false }); // CreateNamespace=true
   const managed: Obj[] = [];
+  // Argo CD deletes hooks with HookSucceeded once the whole operation succeeded, not after their wave
+  // (gitops-engine sync_context: deleteHooks(hooksPendingDeletionSuccessful) when no task remains)
+  const succeeded: Obj[] = [];
   for (const stage of sequence('argocd', objs)) {
     // custom resources' scope is known once their CRDs (an earlier wave) are established
     scoped = await clusterScoped(c);
@@ -115,10 +118,9 @@ export async function sync(c: TestCluster, rendered: string, s: SyncOptions): Pr
     await apply(c, docs, s, `${stage.phase}-${stage.order}`);
     managed.push(...resources.map((o) => withTracking(o, s)));
     await waitHealthy(c, docs, s.namespace);
-    for (const h of hooks) {
-      if (hookDeletePolicies(h).includes('HookSucceeded')) await c.kubectl(['delete', '-f', '-', '--ignore-not-found'], { input: stringify(withTracking(h, s)) });
-    }
+    succeeded.push(...hooks.filter((h) => hookDeletePolicies(h).includes('HookSucceeded')));
   }
+  for (const h of succeeded) await c.kubectl(['delete', '-f', '-', '--ignore-not-found'], { input: stringify(withTracking(h, s)) });
   return managed;
 }
 

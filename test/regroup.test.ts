@@ -100,7 +100,7 @@ describe('a regrouped release keeps chart names, umbrella keys and what 26.03 va
       rows('model-registry')
         .filter((v) => v.startsWith('feature '))
         .sort(),
-    ).toEqual(['feature externalDatabase', 'feature generatedCredentials']);
+    ).toEqual(['feature externalDatabase', 'feature generatedCredentials', 'feature namespace']);
     expect(rows('centraldashboard')).toEqual(['default', 'default+workspacesComponentsCentraldashboard=true']);
     expect(report.rows.find((r) => r.variant === 'example')?.objects).toBeGreaterThan(675);
     expect(report.ok).toBe(true);
