@@ -103,7 +103,7 @@ export async function sync(c: TestCluster, rendered: string, s: SyncOptions): Pr
   const managed: Obj[] = [];
   // Argo CD deletes hooks with HookSucceeded once the whole operation succeeded, not after their wave
   // (gitops-engine sync_context: deleteHooks(hooksPendingDeletionSuccessful) when no task remains)
-  const succeeded: Obj[] = [];
+  const succeeded: PlanObject[] = [];
   for (const stage of sequence('argocd', objs)) {
     // custom resources' scope is known once their CRDs (an earlier wave) are established
     scoped = await clusterScoped(c);
