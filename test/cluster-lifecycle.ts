@@ -135,6 +135,8 @@ async function expectLeftAsReadme(c: TestCluster, before: Map<string, Obj>, gene
         return true;
       case 'PersistentVolumeClaim':
       case 'Profile':
+      case 'PodDefault':
+      case 'ServiceAccount':
         return o.metadata.annotations?.['helm.sh/resource-policy'] === 'keep';
       case 'Namespace':
         return o.metadata.name === RELEASE_NS || o.metadata.annotations?.['helm.sh/resource-policy'] === 'keep';

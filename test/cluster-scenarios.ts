@@ -98,6 +98,8 @@ export async function prepareFor(c: TestCluster, objs: Obj[], umbrella: string):
   }
   for (const [k, keys] of user) {
     const [ns, name] = k.split('/');
+    // made for an earlier values set on this control plane: the user's Secret is there already
+    if ((await c.kubectl(['-n', ns, 'get', 'secret', name], { reject: false })).exitCode === 0) continue;
     await c.kubectl(['-n', ns, 'create', 'secret', 'generic', name, ...[...keys].map((key) => `--from-literal=${key}=placeholder-${key}`)]);
   }
 }
