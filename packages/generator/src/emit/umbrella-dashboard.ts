@@ -93,7 +93,7 @@ export function dashboardTemplate(spec: DashboardSpec | undefined, components: A
   const branches: string[] = [];
   const defines: string[] = [];
   const variants = [...new Set(dash.configs.map((c) => c.variant))];
-  const configMapOf = (objects: AnalyzedComponent["configs"][number]["objects"], variant: string | undefined) => {
+  const configMapOf = (objects: AnalyzedComponent['configs'][number]['objects'], variant: string | undefined) => {
     const obj = objects.find((o) => o.kind === 'ConfigMap' && (o.name === spec.configMap || o.name.startsWith(`${spec.configMap}-`)));
     if (!obj) throw new KfcError(`${spec.file}: chart ${spec.chart} has no ConfigMap ${spec.configMap}${variant ? ` in variant ${variant}` : ''}`, 'upstream renamed it: update the file');
     return { obj, doc: parseYaml(obj.raw) as { metadata: Record<string, unknown> & { labels?: Record<string, string>; annotations?: Record<string, string> }; data?: Record<string, string> } };
@@ -134,18 +134,17 @@ export function dashboardTemplate(spec: DashboardSpec | undefined, components: A
     const labels = { ...(doc.metadata.labels ?? {}), 'helm.sh/chart': '{{ .Chart.Name }}-{{ .Chart.Version }}', 'app.kubernetes.io/managed-by': '{{ .Release.Service }}' };
     const meta = { ...doc.metadata, labels, annotations: { ...(doc.metadata.annotations ?? {}), ...placementAnnotations(ordering.placements.get(obj.key), version) } };
     defines.push(`{{- define "kubeflow.dashboardLinks${suffix}" }}${text}{{ end }}`);
-    const valueOf = (d: { data?: Record<string, string> }, k: string, define: string) =>
-      k === spec.key ? `{{ include ${JSON.stringify(define)} . | toJson }}` : d.data?.[k] === undefined ? '' : escapeBraces(JSON.stringify(d.data[k]));
+    const dataValue = (d: { data?: Record<string, string> }, k: string, define: string) => (k === spec.key ? `{{ include ${JSON.stringify(define)} . | toJson }}` : d.data?.[k] === undefined ? '' : escapeBraces(JSON.stringify(d.data[k])));
     toggled.forEach((t, i) => {
       if (t.doc.data?.[spec.key] !== doc.data?.[spec.key]) defines.push(`{{- define "kubeflow.dashboardLinks${suffix}.${i}" }}${jsonText(withExtra(parseLinks(t.doc, obj.key)), 0, cond, { n: 0 })}{{ end }}`);
     });
     const keys = [...new Set([...Object.keys(doc.data ?? {}), ...toggled.flatMap((t) => Object.keys(t.doc.data ?? {}))])];
     const data = keys.map((k) => {
-      const base = valueOf(doc, k, `kubeflow.dashboardLinks${suffix}`);
+      const base = dataValue(doc, k, `kubeflow.dashboardLinks${suffix}`);
       const changes = toggled.map((t, i) => ({ t, i })).filter(({ t }) => t.doc.data?.[k] !== doc.data?.[k]);
       if (!changes.length) return `  ${JSON.stringify(k)}: ${base}`;
       // each switch's value (one switch at a time, as upstream builds them), else the default's
-      const chain = changes.map(({ t, i }, n) => `{{ ${n ? 'else if' : 'if'} ${switchOf(t.toggle)} }}${t.doc.data?.[k] === undefined ? '' : `${JSON.stringify(k)}: ${valueOf(t.doc, k, `kubeflow.dashboardLinks${suffix}.${i}`)}`}`).join('');
+      const chain = changes.map(({ t, i }, n) => `{{ ${n ? 'else if' : 'if'} ${switchOf(t.toggle)} }}${t.doc.data?.[k] === undefined ? '' : `${JSON.stringify(k)}: ${dataValue(t.doc, k, `kubeflow.dashboardLinks${suffix}.${i}`)}`}`).join('');
       return `  ${chain}{{ else }}${base ? `${JSON.stringify(k)}: ${base}` : ''}{{ end }}`;
     });
     branches.push(`${variants.length > 1 ? `{{- if eq (index .Values ${JSON.stringify(spec.chart)}).variant ${JSON.stringify(variant)} }}\n` : ''}apiVersion: v1
