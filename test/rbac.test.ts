@@ -186,8 +186,9 @@ describeCluster(`RBAC and admission of the charts' Jobs on the control plane (${
           asks.push({ verb: 'get', resource: `secrets/${n}`, ns: r.namespace, allowed: true, why: 'a Secret it creates or copies' });
           for (const verb of ['update', 'patch', 'delete']) asks.push({ verb, resource: `secrets/${n}`, ns: r.namespace, allowed: false, why: 'it never changes a Secret' });
         }
-        asks.push({ verb: 'delete', resource: `rolebindings/${r.name}`, ns: r.namespace, allowed: true, why: 'its own binding, revoked when done' });
-        asks.push({ verb: 'delete', resource: `rolebindings/${release}-gate`, ns: r.namespace, allowed: false, why: "another account's binding" });
+        asks.push({ verb: 'patch', resource: `rolebindings/${r.name}`, ns: r.namespace, allowed: true, why: 'its own binding, emptied when done' });
+        asks.push({ verb: 'delete', resource: `rolebindings/${r.name}`, ns: r.namespace, allowed: false, why: 'the binding is a release resource: emptied, never deleted' });
+        asks.push({ verb: 'patch', resource: `rolebindings/${release}-gate`, ns: r.namespace, allowed: false, why: "another account's binding" });
         for (const verb of ['get', 'list', 'watch']) asks.push({ verb, resource: 'secrets', ns: r.namespace, allowed: false, why: 'Secrets it does not name' });
         asks.push({ verb: 'get', resource: 'secrets/kfc-not-ours', ns: r.namespace, allowed: false, why: 'a Secret it does not name' });
         asks.push({ verb: 'create', resource: 'serviceaccounts', ns: r.namespace, allowed: false, why: 'no account of its own making' });
@@ -250,11 +251,17 @@ describeCluster(`RBAC and admission of the charts' Jobs on the control plane (${
         expect(got.exitCode, got.stderr).toBe(0);
         expect(JSON.parse(got.stdout).type).toBe('Opaque');
       }
-      for (const b of JSON.parse(j.env.KFC_BINDINGS) as string[]) expect(r.stdout, j.user).toContain(`deleted RoleBinding ${b}: this Job keeps no right`);
+      for (const b of JSON.parse(j.env.KFC_BINDINGS) as string[]) {
+        expect(r.stdout, j.user).toContain(`emptied RoleBinding ${b}: this Job keeps no right`);
+        // the binding stays (a release resource Helm 4's --wait waits for), with no subject
+        const rb = await k.run(['get', 'rolebinding', '-n', b.split('/')[0], b.split('/')[1], '-o', 'json']);
+        expect(rb.exitCode, rb.stderr).toBe(0);
+        expect(JSON.parse(rb.stdout).subjects ?? [], b).toEqual([]);
+      }
       const after: Ask[] = j.roles.flatMap((role) => [
         { verb: 'create', resource: 'secrets', ns: role.namespace, allowed: false, why: 'after the Job' },
         { verb: 'get', resource: `secrets/${j.specs[0].name}`, ns: role.namespace, allowed: false, why: 'after the Job' },
-        { verb: 'delete', resource: `rolebindings/${role.name}`, ns: role.namespace, allowed: false, why: 'after the Job' },
+        { verb: 'patch', resource: `rolebindings/${role.name}`, ns: role.namespace, allowed: false, why: 'after the Job' },
       ]);
       expect(await wrongAnswers(k, j.user, after)).toEqual([]);
     }

@@ -125,7 +125,7 @@ const roleName = (name: string, ns: string) =>
       : name;
 const cond = (whens: string[]) => (whens.length === 1 ? whens[0] : `or ${whens.map((w) => `(${w})`).join(' ')}`);
 
-/** Role + RoleBinding of the Job in one namespace: create Secrets (only there), get the named ones, delete its own binding. */
+/** Role + RoleBinding of the Job in one namespace: create Secrets (only there), get the named ones, empty its own binding. */
 function grantRbac(name: string, g: Grant, meta: (kind: string, ns?: string) => string): string {
   const role = roleName(name, g.namespace);
   const names = [...new Set([...g.creates, ...g.reads])].sort();
@@ -146,11 +146,11 @@ ${
   resources: [secrets]
   resourceNames: [${names.map(q).join(', ')}]
   verbs: [get]
-# when done, the Job deletes its binding: it keeps no right after it ran
+# when done, the Job removes its binding's subjects: it keeps no right after it ran (the binding stays: Helm 4's --wait waits for it)
 - apiGroups: [rbac.authorization.k8s.io]
   resources: [rolebindings]
   resourceNames: [${q(role)}]
-  verbs: [delete]
+  verbs: [patch]
 ---
 apiVersion: rbac.authorization.k8s.io/v1
 kind: RoleBinding
@@ -203,11 +203,11 @@ rules:
   resources: [secrets]
   resourceNames: {{ concat $g.creates $g.reads | uniq | sortAlpha | toJson }}
   verbs: [get]
-# when done, the Job deletes its binding: it keeps no right after it ran
+# when done, the Job removes its binding's subjects: it keeps no right after it ran (the binding stays: Helm 4's --wait waits for it)
 - apiGroups: [rbac.authorization.k8s.io]
   resources: [rolebindings]
   resourceNames: [${q(role)}]
-  verbs: [delete]
+  verbs: [patch]
 ---
 apiVersion: rbac.authorization.k8s.io/v1
 kind: RoleBinding
@@ -272,7 +272,7 @@ spec:
  * none. Least privilege: a Role in exactly each namespace the Job writes (create Secrets) or reads
  * (get by name), never a ClusterRole; a ValidatingAdmissionPolicy lets the account create only the
  * Secrets it owns; no Namespace is created (each must exist: the chart or another one of the
- * release renders it, and Helm creates Namespaces first); when done the Job deletes its own
+ * release renders it, and Helm creates Namespaces first); when done the Job empties its own
  * RoleBindings. For Helm they are ordinary release resources (the Job runs while Helm installs, so
  * `--wait` sees the pods start); the Job's name carries the release revision and a hash of its
  * inputs, so each install, upgrade and rollback runs it once more (it keeps existing Secrets) and
@@ -370,7 +370,7 @@ spec:
         # the admission policy that must be in effect before the Job creates anything
         - name: KFC_GUARD
           value: ${q(name)}
-        # its own RoleBindings (namespace/name), deleted when done
+        # its own RoleBindings (namespace/name), emptied when done
         - name: KFC_BINDINGS
           value: {{ toJson $bindings | quote }}
         command: [python3, -c]

@@ -392,7 +392,7 @@ export function planSummary(): string {
     '   configurations are ordinary release resources. Those that admit objects of the release are rendered with',
     '   failurePolicy Ignore while Helm installs them against a cluster where their server is not available',
     '   (lookup), so nothing created here is rejected by a webhook that cannot answer yet. The secrets Jobs',
-    '   (namespaced Roles, an admission policy limiting them to their own Secrets) run here and delete their own',
+    '   (namespaced Roles, an admission policy limiting them to their own Secrets) run here and empty their own',
     '   RoleBindings when done. With --wait Helm waits for every workload.',
     `3. post-install/post-upgrade hook weight ${HOOK_WEIGHTS.gateRbac}: the gate\'s ServiceAccount, ClusterRole and namespaced Roles`,
     '   (every rule by name where Kubernetes can restrict it), deleted once the gate jobs succeeded.',
