@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { expect, it } from 'vitest';
 import { describeCluster } from './cluster.js';
-import { releaseObjects, wellKnownInCluster } from './cluster-checks.js';
+import { type Obj, releaseObjects, wellKnownInCluster } from './cluster-checks.js';
 import { INSTALL, missingObjects, RELEASE, RELEASE_NS, UMBRELLA_DIR } from './cluster-lifecycle.js';
 import { prepareFor, render } from './cluster-scenarios.js';
 
@@ -13,14 +13,34 @@ import { prepareFor, render } from './cluster-scenarios.js';
  */
 export function scenarioTests(part: string, scenarios: string[]): void {
   describeCluster(`umbrella scenarios installed for real (${part})`, (cluster) => {
-    it.each(scenarios)('%s: helm install --wait, every object exists, no well-known credential, helm uninstall', async (scenario) => {
+    it.each(scenarios)('%s: helm install --wait, every object exists, no well-known credential, every Service has endpoints and every route backend exists, helm uninstall', async (scenario) => {
       const c = cluster();
       const files = scenario.split('+').map((f) => path.join(UMBRELLA_DIR, 'ci', f));
       await prepareFor(c, await render(c, UMBRELLA_DIR, files), UMBRELLA_DIR);
       await c.helm(4, ['install', RELEASE, UMBRELLA_DIR, ...INSTALL, ...files.flatMap((f) => ['-f', f])]);
       expect(await missingObjects(c, await releaseObjects(c, RELEASE, RELEASE_NS))).toEqual([]);
       expect(await wellKnownInCluster(c)).toEqual([]);
+      expect(await unresolved(c)).toEqual([]);
       await c.helm(4, ['uninstall', RELEASE, '-n', RELEASE_NS, '--wait', '--timeout', '10m']);
     });
   });
+}
+
+/** Services with a selector but no endpoints, and HTTPRoute backends that are no Service: what the scenario leaves unreachable. */
+async function unresolved(c: ReturnType<Parameters<Parameters<typeof describeCluster>[1]>[0]>): Promise<string[]> {
+  const items = async (what: string) => JSON.parse(String((await c.kubectl(['get', what, '-A', '-o', 'json'], { reject: false })).stdout) || '{"items":[]}').items as Obj[];
+  const services = await items('services');
+  const slices = await items('endpointslices');
+  const empty = services
+    .filter((s) => s.spec.selector && Object.keys(s.spec.selector).length)
+    .filter((s) => !slices.some((e) => e.metadata.namespace === s.metadata.namespace && e.metadata.labels?.['kubernetes.io/service-name'] === s.metadata.name && (e.endpoints ?? []).length))
+    .map((s) => `Service ${s.metadata.namespace}/${s.metadata.name} has no endpoints`);
+  const routes = await items('httproutes.gateway.networking.k8s.io');
+  const missing = routes.flatMap((r) =>
+    (r.spec.rules ?? [])
+      .flatMap((x: { backendRefs?: Array<{ name: string; namespace?: string }> }) => x.backendRefs ?? [])
+      .filter((b: { name: string; namespace?: string }) => !services.some((s) => s.metadata.name === b.name && s.metadata.namespace === (b.namespace ?? r.metadata.namespace)))
+      .map((b: { name: string }) => `HTTPRoute ${r.metadata.namespace}/${r.metadata.name} -> ${b.name}: no such Service`),
+  );
+  return [...empty, ...missing];
 }

@@ -1,19 +1,15 @@
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { execa } from 'execa';
-import { findHelm } from '../packages/generator/src/core/toolchain.js';
 import { helmRun, helmTemplate } from '../packages/generator/src/core/helm.js';
 import { parseYaml, splitObjects } from '../packages/generator/src/core/model.js';
-import { testCluster } from './cluster.js';
 import { chartsFor, PINNED } from './releases.js';
 
 /** The platform stories of the umbrella, rendered: each feature carries its consequences. */
 
 const charts = chartsFor(PINNED);
 const umbrella = path.join(charts, 'kubeflow');
-const ciFile = (suffix: string) => path.join(umbrella, 'ci', readdirSync(path.join(umbrella, 'ci')).find((x) => x.endsWith(suffix))!);
 const render = async (o: { set?: string[]; files?: string[]; chart?: string } = {}) =>
   splitObjects(await helmTemplate(o.chart ?? umbrella, { set: o.set, valuesFiles: o.files, release: 'kubeflow', namespace: 'kubeflow-charts' }), 'render').map((x) => parseYaml(x.raw));
 const find = (docs: any[], kind: string, name: string, namespace?: string) => docs.find((d) => d.kind === kind && d.metadata.name === name && (!namespace || d.metadata.namespace === namespace));
@@ -74,40 +70,4 @@ describe(`hard-wired defaults have values (${PINNED})`, () => {
   });
 });
 
-const cluster = testCluster();
-
-describe("on the control plane: Services, endpoints and routes resolve (issue 14's cluster)", () => {
-  it.skipIf(!cluster.kubeconfig).each(['-gateway-api-values.yaml', '-mesh-ambient-values.yaml', '-byo-istio-values.yaml'])(
-    `%s installs; every Service with a selector has endpoints, every route's backend exists ${cluster.reason}`,
-    async (suffix) => {
-      const env = { ...process.env, KUBECONFIG: cluster.kubeconfig! };
-      const helm = await findHelm(4);
-      const release = `kf-${suffix.replace(/-values\.yaml$/, '').replace(/^-/, '')}`.slice(0, 40);
-      const ns = release;
-      const kubectl = (...args: string[]) => execa('kubectl', args, { env, reject: false });
-      const crds = await kubectl('get', 'crd', 'httproutes.gateway.networking.k8s.io', '-o', 'name');
-      if (crds.exitCode !== 0) throw new Error('the control plane needs the Gateway API CRDs for these scenarios (install them first)');
-      const inst = await execa(helm.path, ['install', release, umbrella, '-f', ciFile(suffix), '--namespace', ns, '--create-namespace', '--wait', '--timeout', '20m'], { env, reject: false });
-      expect(inst.exitCode, inst.stderr).toBe(0);
-      try {
-        const services = JSON.parse((await kubectl('get', 'services', '-A', '-o', 'json')).stdout).items;
-        const slices = JSON.parse((await kubectl('get', 'endpointslices', '-A', '-o', 'json')).stdout).items;
-        const empty = services
-          .filter((s: any) => s.spec.selector && Object.keys(s.spec.selector).length)
-          .filter((s: any) => !slices.some((e: any) => e.metadata.namespace === s.metadata.namespace && e.metadata.labels?.['kubernetes.io/service-name'] === s.metadata.name && (e.endpoints ?? []).length))
-          .map((s: any) => `${s.metadata.namespace}/${s.metadata.name}`);
-        expect(empty).toEqual([]);
-        const routes = JSON.parse((await kubectl('get', 'httproutes.gateway.networking.k8s.io', '-A', '-o', 'json')).stdout || '{"items":[]}').items;
-        const missing = routes.flatMap((r: any) =>
-          r.spec.rules
-            .flatMap((x: any) => x.backendRefs ?? [])
-            .filter((b: any) => !services.some((s: any) => s.metadata.name === b.name && s.metadata.namespace === (b.namespace ?? r.metadata.namespace)))
-            .map((b: any) => `${r.metadata.name} -> ${b.name}`),
-        );
-        expect(missing).toEqual([]);
-      } finally {
-        await execa(helm.path, ['uninstall', release, '--namespace', ns, '--wait'], { env, reject: false });
-      }
-    },
-  );
-});
+// On the control plane, the scenarios' Services get endpoints and their routes' backends exist: test/cluster-scenario-tests.ts.
