@@ -157,7 +157,7 @@ rmSync(path.dirname(stat), { recursive: true, force: true });
 console.log(`bench: ${release.tag}, ${os.availableParallelism()} CPUs, load ${os.loadavg()[0].toFixed(1)}, median of ${runs} (helm template: of ${cpu.umbrella.length}), ${helm.version}, kubectl ${path.relative(root, kubectl)}`);
 if (testRecord) {
   const t = JSON.parse(readFileSync(testRecord, 'utf8'));
-  const what = `npm test (${t.full ? 'full suite' : `${t.files} files only`}, ${t.finishedAt}, ${t.cpus} CPUs, ${t.cluster ? 'control plane up' : 'no control plane'})`;
+  const what = `npm test (${t.full ? 'full suite' : `${t.files} files only`}, ${t.finishedAt}, ${t.cpus} CPUs)`;
   limitRow(what, t.wallSeconds, 's', 600);
   if (!t.full) console.log('  (not a full run: run `npm test`, or `npm run bench -- --run-tests`)');
 } else console.log('npm test: no run recorded in .cache/kfc/last-test-run.json (run `npm test`, or `npm run bench -- --run-tests`)');

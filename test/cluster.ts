@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execa, type Result } from 'execa';
@@ -100,14 +100,4 @@ export function valuesFile(c: TestCluster, name: string, values: unknown): strin
   const f = path.join(c.tmp, name);
   writeFileSync(f, JSON.stringify(values, null, 2));
   return f;
-}
-
-/**
- * A control plane someone started (KFC_TEST_KUBECONFIG), for trying a test by hand against it;
- * the suite's files use describeCluster, which starts their own.
- */
-export function testCluster(): { kubeconfig?: string; reason: string } {
-  const kubeconfig = process.env.KFC_TEST_KUBECONFIG;
-  if (kubeconfig && existsSync(kubeconfig)) return { kubeconfig, reason: '' };
-  return { reason: 'no control plane given (KFC_TEST_KUBECONFIG); describeCluster starts one' };
 }

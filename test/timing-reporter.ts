@@ -29,7 +29,6 @@ export default class TimingReporter implements Reporter {
       reason,
       tests: { passed: states.filter((s) => s === 'passed').length, failed: states.filter((s) => s === 'failed').length, skipped: states.filter((s) => s === 'skipped').length },
       cpus: os.availableParallelism(),
-      cluster: Boolean(process.env.KFC_TEST_KUBECONFIG),
     };
     const text = `${JSON.stringify(record, null, 1)}\n`;
     writeFileAtomic(path.join(cacheDir(), 'last-test-run.json'), text);
