@@ -135,7 +135,8 @@ export async function fixtures(k: Kube, docs: any[], extraNamespaces: string[] =
     track: (more) => tracked.push(...more),
     cleanup: async () => {
       if (tracked.length) await k.run(['delete', '--ignore-not-found', '--wait=false', '-f', '-'], toYaml(tracked));
-      for (const d of created.reverse()) await k.run(['delete', d.kind, d.metadata.name, '--ignore-not-found', '--wait=false']);
+      // waited for: the next render's fixtures may create the same Namespace, which a terminating one refuses
+      for (const d of created.reverse()) await k.run(['delete', d.kind, d.metadata.name, '--ignore-not-found', '--wait=true', '--timeout=180s']);
     },
   };
 }

@@ -45,7 +45,7 @@ export async function checkParity(tag: string): Promise<void> {
   const mr = report.rows.filter((r) => r.chart === 'model-registry').map((r) => r.variant);
   expect(mr.filter((v) => !v.startsWith('feature '))).toEqual(['db', 'postgres', 'db+istio=false', 'db+ui=false']);
   // and its features are checked by their scenarios' expectations
-  expect(mr.filter((v) => v.startsWith('feature ')).sort()).toEqual(['feature externalDatabase', 'feature generatedCredentials']);
+  expect(mr.filter((v) => v.startsWith('feature ')).sort()).toEqual(['feature externalDatabase', 'feature generatedCredentials', 'feature namespace']);
   if (tag === 'v1.11.0' || tag === '26.03') {
     const istio = report.rows.filter((r) => r.chart === 'istio' && !r.variant.startsWith('feature ')).map((r) => r.variant);
     expect(istio).toEqual(['oauth2-proxy', 'gke', 'ambient', 'ambient-gke']);

@@ -50,7 +50,7 @@ export interface Expectation {
   /** objects that must be rendered */
   present?: Selector[];
   /** fields of rendered objects: a path (`a.b[name=x].c`) and its value */
-  fields?: Array<{ select: Selector; path: string; equals?: unknown; matches?: string; absent?: boolean } | { anyOf: Array<{ select: Selector; path: string; equals?: unknown; matches?: string; absent?: boolean }> }>;
+  fields?: Array<{ select: Selector; path: string; equals?: unknown; matches?: string; absent?: boolean; ifRendered?: boolean } | { anyOf: Array<{ select: Selector; path: string; equals?: unknown; matches?: string; absent?: boolean }> }>;
   /** strings no rendered object may contain (Secret data decoded) */
   nowhere?: string[];
 }

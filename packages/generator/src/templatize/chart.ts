@@ -97,7 +97,13 @@ export function extraObjectsSchema(): JsonSchema {
         {
           type: 'object',
           required: ['apiVersion', 'kind', 'metadata'],
-          properties: { apiVersion: { type: 'string', minLength: 1 }, kind: { type: 'string', minLength: 1 }, metadata: { type: 'object', required: ['name'], properties: { name: { type: 'string', minLength: 1 } } } },
+          // any Kubernetes object: the fields beyond these are the API server's to check
+          additionalProperties: true,
+          properties: {
+            apiVersion: { type: 'string', minLength: 1 },
+            kind: { type: 'string', minLength: 1 },
+            metadata: { type: 'object', required: ['name'], additionalProperties: true, properties: { name: { type: 'string', minLength: 1 }, namespace: { type: 'string', minLength: 1 } } },
+          },
         },
         { type: 'string', minLength: 1 },
       ],
