@@ -64,6 +64,11 @@ export async function prepareFor(c: TestCluster, objs: Obj[], umbrella: string):
     );
     for (const k of needed) await c.kubectl(['wait', '--for=condition=Established', `crd/${known.get(k)!.metadata.name}`, '--timeout=2m']);
   }
+  // namespaces the render puts objects in and does not create: the platform's (your Istio's, your gateway's)
+  const created = new Set(objs.filter((o) => o.kind === 'Namespace').map((o) => o.metadata.name));
+  for (const ns of new Set(objs.map((o) => o.metadata.namespace).filter((n): n is string => !!n && n !== RELEASE_NS && !created.has(n)))) {
+    await c.kubectl(['create', 'namespace', ns], { reject: false });
+  }
   const rendered = new Set(objs.filter((o) => o.kind === 'Secret').map((o) => `${o.metadata.namespace ?? RELEASE_NS}/${o.metadata.name}`));
   const generated = generatedSecrets(objs, RELEASE_NS);
   const wanted = new Map<string, Set<string>>();
