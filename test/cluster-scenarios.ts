@@ -19,7 +19,7 @@ async function applyFile(c: TestCluster, objs: Obj[], name: string, extra: strin
   if (!objs.length) return;
   const file = path.join(c.tmp, name);
   writeFileSync(file, objs.map((o) => stringify(o)).join('---\n'));
-  await c.kubectl(['apply', '--server-side', '--force-conflicts', '--field-manager=kfc-test', '-f', file, ...extra]);
+  await c.kubectl(['apply', '--server-side', '--force-conflicts', '--field-manager=helm', '-f', file, ...extra]);
 }
 
 /** Every CRD the release's charts ship (crds/ and templates), by `group/Kind`. */

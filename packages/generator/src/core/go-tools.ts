@@ -120,8 +120,9 @@ const PROXY_HINT = 'the Go module proxy must be reachable (GOPROXY); if it lacks
 /** The source directory of `module@version` in Go's module cache (`go mod download`, checked against the checksum database). */
 function moduleDir(what: string, module: string, version: string): string {
   let info: { Dir?: string; Error?: string };
+  const go = goBinary(what); // no Go: that error, as it is
   try {
-    info = JSON.parse(execFileSync(goBinary(what), ['mod', 'download', '-json', `${module}@${version}`], { env: goEnv(), encoding: 'utf8', cwd: os.tmpdir(), stdio: ['ignore', 'pipe', 'pipe'] }));
+    info = JSON.parse(execFileSync(go, ['mod', 'download', '-json', `${module}@${version}`], { env: goEnv(), encoding: 'utf8', cwd: os.tmpdir(), stdio: ['ignore', 'pipe', 'pipe'] }));
   } catch (e) {
     const err = e as { stderr?: string; stdout?: string; message: string };
     throw new KfcError(`go mod download ${module}@${version} failed: ${(err.stderr || err.stdout || err.message).trim()}`, PROXY_HINT);
