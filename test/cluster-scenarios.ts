@@ -134,7 +134,8 @@ export async function dryRunServer(c: TestCluster, objs: Obj[], umbrella: string
   );
   for (const crd of objs.filter((o) => o.kind === 'CustomResourceDefinition')) await c.kubectl(['wait', '--for=condition=Established', `crd/${crd.metadata.name}`, '--timeout=2m']);
   const namespaces = new Set([RELEASE_NS, ...objs.filter((o) => o.kind === 'Namespace').map((o) => o.metadata.name), ...objs.map((o) => o.metadata.namespace).filter((n): n is string => !!n)]);
-  for (const ns of namespaces) await c.kubectl(['create', 'namespace', ns], { reject: false });
+  // as Helm would adopt them: a later helm install of the same release takes them over
+  for (const ns of namespaces) await ownedNamespace(c, ns, objs);
   // what `helm install` creates: not the test hooks (`helm test` creates them, once their ServiceAccount exists);
   // an object without a namespace goes to the release's, as Helm puts it (kubectl refuses -n with objects of other namespaces)
   const scoped = await clusterScoped(c);
