@@ -125,44 +125,44 @@ const roleName = (name: string, ns: string) =>
       : name;
 const cond = (whens: string[]) => (whens.length === 1 ? whens[0] : `or ${whens.map((w) => `(${w})`).join(' ')}`);
 
-/** Role + RoleBinding of the Job in one namespace: create Secrets (only there), get the named ones, empty its own binding. */
-function grantRbac(name: string, g: Grant, meta: (kind: string, ns?: string) => string): string {
-  const role = roleName(name, g.namespace);
-  const names = [...new Set([...g.creates, ...g.reads])].sort();
-  return `{{- if ${cond(g.when)} }}
----
+/** A Role (create where `createRule` says, get `getNames`, patch its own binding) and the binding of the Job's account to it. */
+function roleAndBinding(o: { role: string; meta: string; createRule: string; getNames: string; account: string; releaseNs: string }): string {
+  return `---
 apiVersion: rbac.authorization.k8s.io/v1
 kind: Role
-${meta(role, nsText(g.namespace))}
+${o.meta}
 rules:
-${
-  g.creates.length
-    ? `- apiGroups: [""]
+${o.createRule}- apiGroups: [""]
   resources: [secrets]
-  verbs: [create]
-`
-    : ''
-}- apiGroups: [""]
-  resources: [secrets]
-  resourceNames: [${names.map(q).join(', ')}]
+  resourceNames: ${o.getNames}
   verbs: [get]
 # when done, the Job removes its binding's subjects: it keeps no right after it ran (the binding stays: Helm 4's --wait waits for it)
 - apiGroups: [rbac.authorization.k8s.io]
   resources: [rolebindings]
-  resourceNames: [${q(role)}]
+  resourceNames: [${q(o.role)}]
   verbs: [patch]
 ---
 apiVersion: rbac.authorization.k8s.io/v1
 kind: RoleBinding
-${meta(role, nsText(g.namespace))}
+${o.meta}
 roleRef:
   apiGroup: rbac.authorization.k8s.io
   kind: Role
-  name: ${role}
+  name: ${o.role}
 subjects:
 - kind: ServiceAccount
-  name: ${name}
-  namespace: {{ .Release.Namespace }}
+  name: ${o.account}
+  namespace: ${o.releaseNs}`;
+}
+
+/** Role + RoleBinding of the Job in one namespace: create Secrets (only there), get the named ones, empty its own binding. */
+function grantRbac(name: string, g: Grant, meta_: (kind: string, ns?: string) => string): string {
+  const role = roleName(name, g.namespace);
+  const names = [...new Set([...g.creates, ...g.reads])].sort();
+  const create = g.creates.length ? `- apiGroups: [""]\n  resources: [secrets]\n  verbs: [create]\n` : '';
+  const meta = meta_(role, nsText(g.namespace));
+  return `{{- if ${cond(g.when)} }}
+${roleAndBinding({ role, meta, createRule: create, getNames: `[${names.map(q).join(', ')}]`, account: name, releaseNs: '{{ .Release.Namespace }}' })}
 {{- end }}`;
 }
 
@@ -189,37 +189,14 @@ function eachRbac(chart: string, name: string, secrets: GeneratedSecret[], meta:
 ${gather}
 {{- range $ns, $g := $each }}
 {{- $bindings = append $bindings (printf "%s/%s-${chart}-secrets-each" $ns $.Release.Name) }}
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: Role
-${m('{{ $ns }}')}
-rules:
-{{- with $g.creates }}
-- apiGroups: [""]
-  resources: [secrets]
-  verbs: [create]
-{{- end }}
-- apiGroups: [""]
-  resources: [secrets]
-  resourceNames: {{ concat $g.creates $g.reads | uniq | sortAlpha | toJson }}
-  verbs: [get]
-# when done, the Job removes its binding's subjects: it keeps no right after it ran (the binding stays: Helm 4's --wait waits for it)
-- apiGroups: [rbac.authorization.k8s.io]
-  resources: [rolebindings]
-  resourceNames: [${q(role)}]
-  verbs: [patch]
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: RoleBinding
-${m('{{ $ns }}')}
-roleRef:
-  apiGroup: rbac.authorization.k8s.io
-  kind: Role
-  name: ${role}
-subjects:
-- kind: ServiceAccount
-  name: ${name.replaceAll('{{ .Release.', '{{ $.Release.')}
-  namespace: {{ $.Release.Namespace }}
+${roleAndBinding({
+  role,
+  meta: m('{{ $ns }}'),
+  createRule: '{{- with $g.creates }}\n- apiGroups: [""]\n  resources: [secrets]\n  verbs: [create]\n{{- end }}\n',
+  getNames: '{{ concat $g.creates $g.reads | uniq | sortAlpha | toJson }}',
+  account: name.replaceAll('{{ .Release.', '{{ $.Release.'),
+  releaseNs: '{{ $.Release.Namespace }}',
+})}
 {{- end }}`;
 }
 
