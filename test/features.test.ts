@@ -110,7 +110,10 @@ async function fakeApi(o: { seed?: Record<string, Record<string, string>>; names
         secrets.set(k, obj);
         return send(201, obj);
       }
-      if (req.method === 'DELETE' && rb) {
+      if (req.method === 'PATCH' && rb) {
+        // the Job empties its binding (a JSON patch removing the subjects); the binding stays a release resource
+        if (req.headers['content-type'] !== 'application/json-patch+json' || body.replace(/\s/g, '') !== JSON.stringify([{ op: 'remove', path: '/subjects' }]))
+          return send(400, { message: `unexpected patch ${req.headers['content-type']} ${body}` });
         bindings.add(`${rb[1]}/${rb[2]}`);
         return send(200, {});
       }
@@ -172,14 +175,14 @@ describe('the secrets Job against an API server on 127.0.0.1', () => {
         const r = await runJob(j, api);
         expect(r.status, r.out).toBe(0);
         const mine = api.calls.slice(from);
-        // the dry-run probe comes before any Secret is created; every binding of the Job is deleted at the end
+        // the dry-run probe comes before any Secret is created; every binding of the Job is emptied at the end
         const probe = mine.findIndex((c) => c.endsWith('?dryRun=All'));
         const firstCreate = mine.findIndex((c) => /^POST .*\/secrets$/.test(c));
         expect(probe, j.name).toBeGreaterThanOrEqual(0);
         if (firstCreate >= 0) expect(probe, j.name).toBeLessThan(firstCreate);
         const own = JSON.parse(j.env.KFC_BINDINGS) as string[];
         expect(own.length, j.name).toBeGreaterThan(0);
-        for (const b of own) expect(mine, j.name).toContain(`DELETE /apis/rbac.authorization.k8s.io/v1/namespaces/${b.split('/')[0]}/rolebindings/${b.split('/')[1]}`);
+        for (const b of own) expect(mine, j.name).toContain(`PATCH /apis/rbac.authorization.k8s.io/v1/namespaces/${b.split('/')[0]}/rolebindings/${b.split('/')[1]}`);
       }
       expect(api.calls.filter((c) => /namespaces$/.test(c.split('?')[0]) && c.startsWith('POST'))).toEqual([]);
       expect([...api.secrets.values()].every((s) => s.type === 'Opaque')).toBe(true);

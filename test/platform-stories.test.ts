@@ -66,7 +66,7 @@ describe(`hard-wired defaults have values (${PINNED})`, () => {
       const d = parseYaml(o!.raw);
       return kind === 'Pod' ? d.spec : d.spec.template.spec;
     };
-    for (const s of [spec('Job', /-gate-wait$/), spec('Pod', /-test-dex$/), spec('Job', /-katib-secrets-/)]) expect(s).toMatchObject(sched);
+    for (const s of [spec('Job', /-gate-wait$/), spec('Pod', /-test$/), spec('Job', /-katib-secrets-/)]) expect(s).toMatchObject(sched);
   });
 });
 

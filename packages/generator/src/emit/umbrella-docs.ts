@@ -12,19 +12,43 @@ import { showCrds } from './notes.js';
 
 /** The umbrella's helm test pods, helpers, NOTES and README. */
 
-function testPod(name: string, script: string): string {
+/** The label value of the umbrella's helm test pod (its NetworkPolicies admit exactly this pod). */
+export const TEST_POD_LIFECYCLE = 'helm-test';
+
+/**
+ * The umbrella's one helm test pod: it runs every component's checks, reports each (PASS/FAIL) and
+ * fails if any failed. One pod, not one per component: Helm 3 deletes the pods of tests that passed
+ * (hook-succeeded) only when every test passed, so with one pod per component a failure left the
+ * passed ones behind, even after uninstall. Helm 4 prints its log when it fails.
+ */
+function testPod(components: Array<{ component: string; lines: string[] }>): string {
+  const script = [
+    'failed=""',
+    ...components.flatMap(({ component, lines }) => [
+      `{{- if (index .Values ${JSON.stringify(component)}).enabled }}`,
+      `echo "== ${component}"`,
+      // a subshell chained with && (set -e does not apply inside an if condition): the first failing line fails the component
+      `if (`,
+      ...lines.map((l, i) => `  ${l}${i < lines.length - 1 ? ' &&' : ''}`),
+      `); then echo "PASS ${component}"; else echo "FAIL ${component}"; failed="$failed ${component}"; fi`,
+      '{{- end }}',
+    ]),
+    'if [ -n "$failed" ]; then echo "failed:$failed"; exit 1; fi',
+    'echo "every check passed"',
+  ].join('\n');
   return `{{- if .Values.tests.enabled }}
 apiVersion: v1
 kind: Pod
 metadata:
-  name: {{ .Release.Name }}-test-${name}
+  name: {{ .Release.Name }}-test
   namespace: {{ .Release.Namespace }}
   labels:
-    ${LIFECYCLE_LABEL}: test-${name}
+    ${LIFECYCLE_LABEL}: ${TEST_POD_LIFECYCLE}
   annotations:
     helm.sh/hook: test
-    # a failed test's pod goes too (hook-failed): no test pod outlives helm test
+    # gone whether it passed or failed (hook-failed): no test pod outlives helm test; Helm 4 prints its log first when it failed
     helm.sh/hook-delete-policy: ${HOOK_DELETE_POLICY}
+    helm.sh/hook-output-log-policy: hook-failed
     sidecar.istio.io/inject: "false"
 spec:
 ${scriptPodSpec(2, { account: 'test', container: 'test', script, job: false })}
@@ -139,7 +163,7 @@ export function notes(checks: ResolvedCheck[], sections: { readiness: string; cr
 /**
  * NetworkPolicies admitting each test pod to the Service it checks (upstream's policies admit only
  * the ingress gateway to Dex, oauth2-proxy and istio-system): ordinary release resources, like the
- * tests' RBAC, selecting exactly the Service's pods and port and exactly the pod of that test.
+ * tests' RBAC, selecting exactly the Service's pods and port and exactly the test pod.
  */
 function testAccess(checks: ResolvedCheck[]): string {
   return checks
@@ -159,7 +183,7 @@ spec:
     - namespaceSelector:
         matchLabels: {kubernetes.io/metadata.name: {{ .Release.Namespace }}}
       podSelector:
-        matchLabels: {${LIFECYCLE_LABEL}: test-${c.component}}
+        matchLabels: {${LIFECYCLE_LABEL}: ${TEST_POD_LIFECYCLE}}
     ports:
     - port: ${JSON.stringify(c.targetPort)}
       protocol: TCP
@@ -168,14 +192,14 @@ spec:
     .join('\n');
 }
 
-/** The helm test templates of the umbrella, by file name: one pod per component with checks. */
+/** The helm test templates of the umbrella, by file name: the pod running every component's checks, its RBAC and network access. */
 export function testFiles(checks: ResolvedCheck[]): Record<string, string> {
-  const files: Record<string, string> = { 'templates/tests/rbac.yaml': testRbac(checks), 'templates/tests/network-access.yaml': `${testAccess(checks)}\n` };
-  for (const component of [...new Set(checks.map((c) => c.component))]) {
-    const script = [`{{- if (index .Values ${JSON.stringify(component)}).enabled }}`, ...checks.filter((c) => c.component === component).flatMap(checkScript), '{{- end }}'];
-    files[`templates/tests/test-${component}.yaml`] = testPod(component, script.join('\n'));
-  }
-  return files;
+  const components = [...new Set(checks.map((c) => c.component))].map((component) => ({ component, lines: checks.filter((c) => c.component === component).flatMap(checkScript) }));
+  return {
+    'templates/tests/rbac.yaml': testRbac(checks),
+    'templates/tests/network-access.yaml': `${testAccess(checks)}\n`,
+    'templates/tests/test.yaml': testPod(components),
+  };
 }
 
 export function umbrellaReadme(o: UmbrellaOptions, comps: ChartSummary[], schema: JsonSchema, image: ImageValue): string {

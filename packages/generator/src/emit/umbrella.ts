@@ -151,7 +151,7 @@ function umbrellaValues(comps: ChartSummary[], image: ImageValue, route: Route |
     type: 'object',
     additionalProperties: false,
     properties: {
-      enabled: { description: 'Render the test pods.', type: 'boolean' },
+      enabled: { description: 'Render the test pod (helm test: every component check in one pod), its RBAC and NetworkPolicies.', type: 'boolean' },
       nodeSelector: structuredClone(defs.pod.properties.nodeSelector),
       tolerations: structuredClone(defs.pod.properties.tolerations),
       affinity: structuredClone(defs.pod.properties.affinity),
