@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execa, type Result } from 'execa';
@@ -86,7 +86,10 @@ export function describeCluster(name: string, body: (cluster: () => TestCluster)
       c = await startCluster();
     }, 10 * 60_000);
     afterAll(async () => {
-      if (c) await down(c.state.dir);
+      if (c) {
+        await down(c.state.dir);
+        rmSync(c.tmp, { recursive: true, force: true });
+      }
     });
     body(() => {
       if (!c) throw new Error('the control plane did not start (see beforeAll)');

@@ -1,7 +1,8 @@
 import { KfcError } from '../core/errors.js';
 import type { ChartSource } from './flux.js';
 import { choiceValues, dig, eachTargets, inputDefault, type InitChoice, type InitInput, type InitModel, type InitQuestion, type Provenance } from './init-model.js';
-import { closest, coalesce, validateValueObjects, type ValuesIssue } from './validate.js';
+import { coalesce } from '../core/util.js';
+import { closest, validateValueObjects, type ValuesIssue } from './validate.js';
 
 /**
  * The questions of `kfc init`, asked in order through an Asker: interactively (init-ask.ts, a

@@ -4,7 +4,7 @@ import { UMBRELLA } from '../core/chart-model.js';
 import { KfcError } from '../core/errors.js';
 import { parseYaml } from '../core/model.js';
 import { repoRoot } from '../core/paths.js';
-import { coalesce } from './validate.js';
+import { coalesce, isMap } from '../core/util.js';
 
 /**
  * What `kfc init` asks and what each answer sets, read from the built charts (the components,
@@ -57,8 +57,6 @@ export interface InitModel {
   /** where the questions come from (for messages) */
   questionsFile: string;
 }
-
-export const isMap = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
 
 export const QUESTIONS_FILE = () => path.join(repoRoot(), 'components', '_shared', 'init.yaml');
 

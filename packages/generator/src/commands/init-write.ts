@@ -2,7 +2,8 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync 
 import path from 'node:path';
 import YAML, { isMap as isYamlMap, isScalar, type Pair } from 'yaml';
 import { KfcError } from '../core/errors.js';
-import { isMap, type InitModel } from './init-model.js';
+import { isMap } from '../core/util.js';
+import type { InitModel } from './init-model.js';
 
 /**
  * What `kfc init` writes: values.yaml with a comment on every key (its description in the chart's

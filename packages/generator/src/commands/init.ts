@@ -14,7 +14,8 @@ import { application, doc, NAMESPACE, ociRepositorySecret } from './argocd.js';
 import { FLUX_NAMESPACE, umbrellaRelease } from './flux.js';
 import { isPromptExit, promptAsker, type PromptStreams } from './init-ask.js';
 import { answersAsker, runQuestions, schemaIssues, type Asker, type InitResult } from './init-flow.js';
-import { isMap, loadInitModel, prune, type InitModel } from './init-model.js';
+import { isMap } from '../core/util.js';
+import { loadInitModel, prune, type InitModel } from './init-model.js';
 import { existing, valuesYaml, writeAll } from './init-write.js';
 
 /**

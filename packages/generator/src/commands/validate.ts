@@ -4,6 +4,7 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { KfcError } from '../core/errors.js';
 import { parseYaml } from '../core/model.js';
 import { repoRoot } from '../core/paths.js';
+import { coalesce, isMap } from '../core/util.js';
 import { STRICT_AJV } from '../core/schema.js';
 import { readTarGz } from '../core/tar.js';
 
@@ -60,19 +61,6 @@ function readValuesFile(file: string): Record<string, unknown> {
   if (v == null) return {};
   if (typeof v !== 'object' || Array.isArray(v)) throw new KfcError(`${file}: values must be a map of keys, not ${Array.isArray(v) ? 'a list' : typeof v}`, 'a values file is a YAML mapping (key: value)');
   return v as Record<string, unknown>;
-}
-
-const isMap = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
-
-/** Helm's coalescing: maps merge key by key, anything else replaces, `null` removes the key. */
-export function coalesce(base: unknown, over: unknown): unknown {
-  if (!isMap(base) || !isMap(over)) return over === undefined ? base : over;
-  const out: Record<string, unknown> = { ...base };
-  for (const [k, v] of Object.entries(over)) {
-    if (v === null) delete out[k];
-    else out[k] = coalesce(base[k], v);
-  }
-  return out;
 }
 
 /** Edit distance with transpositions (optimal string alignment). */

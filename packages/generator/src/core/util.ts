@@ -63,3 +63,17 @@ export function stableStringify(v: unknown): string {
       : x,
   );
 }
+
+/** A plain map (not a list, not null). */
+export const isMap = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
+
+/** Helm's coalescing: maps merge key by key, anything else replaces, `null` removes the key. */
+export function coalesce(base: unknown, over: unknown): unknown {
+  if (!isMap(base) || !isMap(over)) return over === undefined ? base : over;
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(over)) {
+    if (v === null) delete out[k];
+    else out[k] = coalesce(base[k], v);
+  }
+  return out;
+}

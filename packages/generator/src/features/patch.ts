@@ -1,5 +1,6 @@
 import YAML from 'yaml';
 import { KfcError } from '../core/errors.js';
+import { isMap } from '../core/util.js';
 import { blockValue, sp, STRINGIFY_OPTIONS, type TemplateDoc } from '../templatize/template-doc.js';
 
 /**
@@ -42,7 +43,6 @@ export interface PatchContext {
   where: string;
 }
 
-const isMap = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
 const isDirective = (v: unknown) => isMap(v) && Object.keys(v).some((k) => k.startsWith('$'));
 const isNamedList = (v: unknown): v is Array<Record<string, unknown>> => Array.isArray(v) && v.length > 0 && v.every((x) => isMap(x) && typeof x.name === 'string');
 

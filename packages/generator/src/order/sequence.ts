@@ -394,7 +394,7 @@ export function planSummary(): string {
     '   (lookup), so nothing created here is rejected by a webhook that cannot answer yet. The secrets Jobs',
     '   (namespaced Roles, an admission policy limiting them to their own Secrets) run here and empty their own',
     '   RoleBindings when done. With --wait Helm waits for every workload.',
-    `3. post-install/post-upgrade hook weight ${HOOK_WEIGHTS.gateRbac}: the gate\'s ServiceAccount, ClusterRole and namespaced Roles`,
+    `3. post-install/post-upgrade hook weight ${HOOK_WEIGHTS.gateRbac}: the gate's ServiceAccount, ClusterRole and namespaced Roles`,
     '   (every rule by name where Kubernetes can restrict it), deleted once the gate jobs succeeded.',
     `4. hook weight ${HOOK_WEIGHTS.wait}: Job gate-wait: CRDs Established, every webhook server`,
     "   (cert-manager, istiod, controllers) rolled out, then upstream's failurePolicy (Fail) is set back on those",

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseYaml } from '../core/model.js';
+import { coalesce } from '../core/util.js';
 
 /**
  * The values an umbrella render ran with, as the charts see them: the umbrella's defaults,
@@ -17,17 +18,4 @@ export function umbrellaValues(umbrellaDir: string, files: string[]): Record<str
     merged[key] = coalesce(read(sub), merged[key]);
   }
   return merged;
-}
-
-const isMap = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
-
-/** Helm's coalescing: maps merge key by key, anything else replaces, `null` removes the key. */
-function coalesce(base: unknown, over: unknown): unknown {
-  if (!isMap(base) || !isMap(over)) return over === undefined ? base : over;
-  const out: Record<string, unknown> = { ...base };
-  for (const [k, v] of Object.entries(over)) {
-    if (v === null) delete out[k];
-    else out[k] = coalesce(base[k], v);
-  }
-  return out;
 }
