@@ -6,6 +6,7 @@ import { mutatedFields } from '../packages/generator/src/order/argocd.js';
 import { planObjects, sequence, type PlanObject } from '../packages/generator/src/order/sequence.js';
 import type { TestCluster } from './cluster.js';
 import { clusterScoped, keyOf, type Obj, parseManifest } from './cluster-checks.js';
+import { waitEstablished } from './kube.js';
 
 /**
  * An Argo CD sync, run step by step against the control plane: Argo CD itself cannot be built
@@ -81,7 +82,7 @@ async function waitHealthy(c: TestCluster, objs: Obj[], ns: string): Promise<voi
         await c.kubectl(['wait', ...n, ref, '--for=jsonpath={.status.phase}=Bound', '--timeout=5m']);
         break;
       case 'CustomResourceDefinition':
-        await c.kubectl(['wait', ref, '--for=condition=Established', '--timeout=5m']);
+        await waitEstablished((a) => c.kubectl(a, { reject: false }), [o.metadata.name], 300);
         break;
       default:
     }

@@ -5,6 +5,7 @@ import { goModuleDir } from '../packages/generator/src/core/go-tools.js';
 import type { TestCluster } from './cluster.js';
 import { clusterScoped, generatedSecrets, type Obj, parseManifest } from './cluster-checks.js';
 import { RELEASE, RELEASE_NS } from './cluster-lifecycle.js';
+import { waitEstablished } from './kube.js';
 
 const CHARTS = (umbrella: string) => path.dirname(umbrella);
 const groupOf = (apiVersion: string) => (apiVersion.includes('/') ? apiVersion.split('/')[0] : '');
@@ -62,7 +63,10 @@ export async function prepareFor(c: TestCluster, objs: Obj[], umbrella: string):
       needed.map((k) => known.get(k)!),
       'platform-crds.yaml',
     );
-    for (const k of needed) await c.kubectl(['wait', '--for=condition=Established', `crd/${known.get(k)!.metadata.name}`, '--timeout=2m']);
+    await waitEstablished(
+      (a) => c.kubectl(a, { reject: false }),
+      needed.map((k) => known.get(k)!.metadata.name),
+    );
   }
   // namespaces the render puts objects in and does not create: the platform's (your Istio's, your gateway's)
   const created = new Set(objs.filter((o) => o.kind === 'Namespace').map((o) => o.metadata.name));
@@ -132,7 +136,10 @@ export async function dryRunServer(c: TestCluster, objs: Obj[], umbrella: string
     objs.filter((o) => o.kind === 'CustomResourceDefinition'),
     `crds-${tag}.yaml`,
   );
-  for (const crd of objs.filter((o) => o.kind === 'CustomResourceDefinition')) await c.kubectl(['wait', '--for=condition=Established', `crd/${crd.metadata.name}`, '--timeout=2m']);
+  await waitEstablished(
+    (a) => c.kubectl(a, { reject: false }),
+    objs.filter((o) => o.kind === 'CustomResourceDefinition').map((o) => o.metadata.name),
+  );
   const namespaces = new Set([RELEASE_NS, ...objs.filter((o) => o.kind === 'Namespace').map((o) => o.metadata.name), ...objs.map((o) => o.metadata.namespace).filter((n): n is string => !!n)]);
   // as Helm would adopt them: a later helm install of the same release takes them over
   for (const ns of namespaces) await ownedNamespace(c, ns, objs);

@@ -10,6 +10,7 @@ import { describeCluster } from './cluster.js';
 import { INSTALL } from './cluster-lifecycle.js';
 import { dryRunServer, prepareFor, render } from './cluster-scenarios.js';
 import { argocdCrdObjects, fluxCrdObjects, fluxTooling } from './gitops.js';
+import { waitEstablished } from './kube.js';
 import { chartsFor, PINNED } from './releases.js';
 
 /**
@@ -82,7 +83,10 @@ describeCluster('kfc init on the control plane', (cluster) => {
     const crds = [...(await fluxCrdObjects(tooling.go!)), ...(await argocdCrdObjects(tooling.go!))];
     const applied = await kube(['apply', '--server-side', '-f', '-'], crds.map((c) => YAML.stringify(c)).join('---\n'));
     expect(applied.exitCode, String(applied.stderr)).toBe(0);
-    expect((await kube(['wait', '--for=condition=Established', '--timeout=60s', ...crds.map((c) => `crd/${c.metadata.name}`)])).exitCode).toBe(0);
+    await waitEstablished(
+      (a) => kube(a),
+      crds.map((c) => c.metadata.name),
+    );
     for (const ns of ['argocd', 'flux-system']) await kube(['create', 'namespace', ns]);
     for (const set of Object.keys(SETS)) {
       for (const source of ['helm-repository', 'oci']) {

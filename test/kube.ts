@@ -128,8 +128,7 @@ export async function fixtures(k: Kube, docs: any[], extraNamespaces: string[] =
     const r = await k.run(['create', '-f', '-'], toYaml([...missing.values()]));
     if (r.exitCode !== 0) throw new Error(`creating CRDs: ${r.stderr}`);
     created.push(...missing.values());
-    const w = await k.run(['wait', '--for=condition=Established', '--timeout=120s', ...[...missing.keys()].map((n) => `customresourcedefinition/${n}`)]);
-    if (w.exitCode !== 0) throw new Error(`CRDs not established: ${w.stderr}`);
+    await waitEstablished((a) => k.run(a), [...missing.keys()]);
   }
   return {
     track: (more) => tracked.push(...more),
@@ -158,5 +157,24 @@ export async function serverDryRun(k: Kube, rendered: string, what: string, cata
     return r.exitCode === 0 ? [] : [`${what}: ${r.stderr.trim()}`];
   } finally {
     await cleanup();
+  }
+}
+
+type Run = (args: string[]) => Promise<{ exitCode?: number; stdout: unknown; stderr: unknown }>;
+
+/**
+ * `kubectl wait --for=condition=Established` on CRDs, retried while a CRD has no status yet: kubectl
+ * then fails at once (`.status.conditions accessor error: <nil>`) instead of waiting. Any other
+ * failure, or the timeout, is an error naming the CRDs.
+ */
+export async function waitEstablished(run: Run, names: string[], timeoutSeconds = 120): Promise<void> {
+  if (!names.length) return;
+  const deadline = Date.now() + timeoutSeconds * 1000;
+  for (;;) {
+    const left = Math.max(1, Math.ceil((deadline - Date.now()) / 1000));
+    const r = await run(['wait', '--for=condition=Established', `--timeout=${left}s`, ...names.map((n) => `customresourcedefinition/${n}`)]);
+    if (r.exitCode === 0) return;
+    if (!/accessor error: <nil>/.test(String(r.stderr)) || Date.now() > deadline) throw new Error(`CRDs not established (${names.join(', ')}): ${String(r.stderr).trim()}`);
+    await new Promise((res) => setTimeout(res, 500));
   }
 }
