@@ -23,8 +23,15 @@ async function applyFile(c: TestCluster, objs: Obj[], name: string, extra: strin
   await c.kubectl(['apply', '--server-side', '--force-conflicts', '--field-manager=helm', '-f', file, ...extra]);
 }
 
-/** Every CRD the release's charts ship (crds/ and templates), by `group/Kind`. */
-export async function releaseCrds(c: TestCluster, umbrella: string): Promise<Map<string, Obj>> {
+const shippedCrds = new Map<string, Promise<Map<string, Obj>>>();
+
+/** Every CRD the release's charts ship (crds/ and templates), by `group/Kind` (read once per umbrella: charts do not change during a run). */
+export function releaseCrds(c: TestCluster, umbrella: string): Promise<Map<string, Obj>> {
+  if (!shippedCrds.has(umbrella)) shippedCrds.set(umbrella, readReleaseCrds(c, umbrella));
+  return shippedCrds.get(umbrella)!;
+}
+
+async function readReleaseCrds(c: TestCluster, umbrella: string): Promise<Map<string, Obj>> {
   const out = new Map<string, Obj>();
   const dir = CHARTS(umbrella);
   for (const chart of readdirSync(dir)) {
@@ -124,22 +131,28 @@ export async function ownedNamespace(c: TestCluster, ns: string, objs: Obj[]): P
   }
 }
 
+const admitted = new WeakMap<TestCluster, Set<string>>();
+
 /**
  * `kubectl apply --dry-run=server` of a render: the API server validates and admits every object
  * (schemas, defaults, built-in admission) without keeping it. Namespaces, CRDs and what the
  * platform provides are created for real first: a dry run cannot see what another dry run made.
  */
 export async function dryRunServer(c: TestCluster, objs: Obj[], umbrella: string, tag: string): Promise<void> {
+  // what this cluster already took (CRDs applied, objects the dry run admitted), by content: an object
+  // identical to one admitted before is admitted again (its namespaces and CRDs stay), so the many ci
+  // files of a chart cost what differs between them
+  const seen = admitted.get(c) ?? new Set<string>();
+  admitted.set(c, seen);
+  const fresh = (list: Obj[]) => list.filter((o) => !seen.has(JSON.stringify(o)));
   await prepareFor(c, objs, umbrella);
-  await applyFile(
-    c,
-    objs.filter((o) => o.kind === 'CustomResourceDefinition'),
-    `crds-${tag}.yaml`,
-  );
+  const crds = fresh(objs.filter((o) => o.kind === 'CustomResourceDefinition'));
+  await applyFile(c, crds, `crds-${tag}.yaml`);
   await waitEstablished(
     (a) => c.kubectl(a, { reject: false }),
-    objs.filter((o) => o.kind === 'CustomResourceDefinition').map((o) => o.metadata.name),
+    crds.map((o) => o.metadata.name),
   );
+  for (const o of crds) seen.add(JSON.stringify(o));
   const namespaces = new Set([RELEASE_NS, ...objs.filter((o) => o.kind === 'Namespace').map((o) => o.metadata.name), ...objs.map((o) => o.metadata.namespace).filter((n): n is string => !!n)]);
   // as Helm would adopt them: a later helm install of the same release takes them over
   for (const ns of namespaces) await ownedNamespace(c, ns, objs);
@@ -147,11 +160,10 @@ export async function dryRunServer(c: TestCluster, objs: Obj[], umbrella: string
   // an object without a namespace goes to the release's, as Helm puts it (kubectl refuses -n with objects of other namespaces)
   const scoped = await clusterScoped(c);
   const group = (o: Obj) => (o.apiVersion.includes('/') ? o.apiVersion.split('/')[0] : '');
-  const installed = objs.filter((o) => o.kind !== 'CustomResourceDefinition' && o.kind !== 'Namespace' && !/(^|,)\s*test/.test(o.metadata.annotations?.['helm.sh/hook'] ?? ''));
-  await applyFile(
-    c,
-    installed.map((o) => (scoped.has(`${group(o)}/${o.kind}`) || o.metadata.namespace ? o : { ...o, metadata: { ...o.metadata, namespace: RELEASE_NS } })),
-    `dry-run-${tag}.yaml`,
-    ['--dry-run=server'],
-  );
+  const installed = objs
+    .filter((o) => o.kind !== 'CustomResourceDefinition' && o.kind !== 'Namespace' && !/(^|,)\s*test/.test(o.metadata.annotations?.['helm.sh/hook'] ?? ''))
+    .map((o) => (scoped.has(`${group(o)}/${o.kind}`) || o.metadata.namespace ? o : { ...o, metadata: { ...o.metadata, namespace: RELEASE_NS } }));
+  const todo = fresh(installed);
+  await applyFile(c, todo, `dry-run-${tag}.yaml`, ['--dry-run=server']);
+  for (const o of todo) seen.add(JSON.stringify(o));
 }
