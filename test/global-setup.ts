@@ -12,13 +12,16 @@ declare module 'vitest' {
   export interface ProvidedContext {
     /** the run's render cache (KFC_RENDER_CACHE), shared by every test file: see test/renders.ts */
     renderCache: string;
+    /** the run's temporary directory (TMPDIR of every test file), removed at the end of the run */
+    runTmp: string;
   }
 }
 
 /**
  * Builds the charts of every mirrored release once, before the test files run
  * in parallel: the pinned one into charts/ (a no-op after `npm run build`).
- * Creates the run's render cache (removed at the end of the run).
+ * Creates the run's render cache and temporary directory (both removed at the end of the run: the
+ * temporary files of every test file live there, so a run leaves nothing in the system's).
  */
 export default async function setup(project: TestProject): Promise<() => void> {
   for (const tag of Object.keys(RELEASES)) {
@@ -34,6 +37,11 @@ export default async function setup(project: TestProject): Promise<() => void> {
     /* clusterAvailability() in each file says why, and fails under CI=true */
   }
   const cache = mkdtempSync(path.join(os.tmpdir(), 'kfc-renders-'));
+  const runTmp = mkdtempSync(path.join(os.tmpdir(), 'kfc-test-run-'));
   project.provide('renderCache', cache);
-  return () => rmSync(cache, { recursive: true, force: true });
+  project.provide('runTmp', runTmp);
+  return () => {
+    rmSync(cache, { recursive: true, force: true });
+    rmSync(runTmp, { recursive: true, force: true });
+  };
 }
