@@ -159,10 +159,9 @@ export async function dryRunServer(c: TestCluster, objs: Obj[], umbrella: string
   // what `helm install` creates: not the test hooks (`helm test` creates them, once their ServiceAccount exists);
   // an object without a namespace goes to the release's, as Helm puts it (kubectl refuses -n with objects of other namespaces)
   const scoped = await clusterScoped(c);
-  const group = (o: Obj) => (o.apiVersion.includes('/') ? o.apiVersion.split('/')[0] : '');
   const installed = objs
     .filter((o) => o.kind !== 'CustomResourceDefinition' && o.kind !== 'Namespace' && !/(^|,)\s*test/.test(o.metadata.annotations?.['helm.sh/hook'] ?? ''))
-    .map((o) => (scoped.has(`${group(o)}/${o.kind}`) || o.metadata.namespace ? o : { ...o, metadata: { ...o.metadata, namespace: RELEASE_NS } }));
+    .map((o) => (scoped.has(`${groupOf(o.apiVersion)}/${o.kind}`) || o.metadata.namespace ? o : { ...o, metadata: { ...o.metadata, namespace: RELEASE_NS } }));
   const todo = fresh(installed);
   await applyFile(c, todo, `dry-run-${tag}.yaml`, ['--dry-run=server']);
   for (const o of todo) seen.add(JSON.stringify(o));

@@ -161,7 +161,7 @@ export function notes(checks: ResolvedCheck[], sections: { readiness: string; cr
 }
 
 /**
- * NetworkPolicies admitting each test pod to the Service it checks (upstream's policies admit only
+ * NetworkPolicies admitting the test pod to each Service it checks (upstream's policies admit only
  * the ingress gateway to Dex, oauth2-proxy and istio-system): ordinary release resources, like the
  * tests' RBAC, selecting exactly the Service's pods and port and exactly the test pod.
  */
