@@ -156,11 +156,11 @@ subjects:
 }
 
 /** Role + RoleBinding of the Job in one namespace: create Secrets (only there), get the named ones, empty its own binding. */
-function grantRbac(name: string, g: Grant, meta_: (kind: string, ns?: string) => string): string {
+function grantRbac(name: string, g: Grant, metaOf: (kind: string, ns?: string) => string): string {
   const role = roleName(name, g.namespace);
   const names = [...new Set([...g.creates, ...g.reads])].sort();
   const create = g.creates.length ? `- apiGroups: [""]\n  resources: [secrets]\n  verbs: [create]\n` : '';
-  const meta = meta_(role, nsText(g.namespace));
+  const meta = metaOf(role, nsText(g.namespace));
   return `{{- if ${cond(g.when)} }}
 ${roleAndBinding({ role, meta, createRule: create, getNames: `[${names.map(q).join(', ')}]`, account: name, releaseNs: '{{ .Release.Namespace }}' })}
 {{- end }}`;
